@@ -1,0 +1,69 @@
+# CohortLab: `make demo` starts the demo hub, `make test` runs the whole suite.
+# Everything a fresh machine needs is installed from here (Debian packages with
+# apt, Python packages into .venv, npm packages into local node_modules).
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STATE ?= .demo
+NAME ?=
+STAMP := $(VENV)/.cohortlab-installed
+LABEXT_SRC := $(wildcard extensions/labextension/src/*) extensions/labextension/package.json
+OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: setup demo test bench lint format clean system-deps browser-deps
+
+# Debian's Python (not the root-only pyenv build): servers run as other accounts.
+system-deps:
+	@test -x /usr/bin/python3 && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || \
+	  { $(APT_GET) update -qq && $(APT_GET) install -y -qq python3 python3-venv; }
+	@command -v npm >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq nodejs npm; }
+
+$(PY): | system-deps
+	/usr/bin/python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml $(LABEXT_SRC)
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+$(OVERRIDES): hub_config/lab-overrides.json | $(STAMP)
+	install -D -m 644 $< $@
+
+hub_config/node_modules/.bin/configurable-http-proxy: hub_config/package.json hub_config/package-lock.json
+	cd hub_config && npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(STAMP) $(OVERRIDES) hub_config/node_modules/.bin/configurable-http-proxy
+
+browser-deps:
+	@test -x /usr/bin/chromium || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
+
+demo: setup
+	$(PY) hub_config/seed.py --state-dir $(STATE)
+	@echo
+	@echo "  CohortLab demo hub: http://127.0.0.1:8000"
+	@echo "  Log in as ada, ben, cy, dee, eli, fay (learners), mentor or instructor,"
+	@echo "  password: $${COHORTLAB_DEMO_PASSWORD:-demo}. Stop with Ctrl-C."
+	@echo
+	cd $(STATE) && exec $(abspath $(VENV))/bin/jupyterhub -f $(abspath hub_config/jupyterhub_config.py)
+
+test: setup browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) tests/benchmarks/run.py $(NAME)
+
+lint: setup
+	$(VENV)/bin/ruff check extensions tests hub_config
+	$(VENV)/bin/ruff format --check extensions tests hub_config
+
+format: setup
+	$(VENV)/bin/ruff format extensions tests hub_config
+	$(VENV)/bin/ruff check --fix extensions tests hub_config
+
+clean:
+	rm -rf $(VENV) hub_config/node_modules extensions/labextension/node_modules \
+	  extensions/labextension/lib extensions/cohortlab/labextension $(STATE)

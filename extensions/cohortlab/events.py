@@ -1,0 +1,135 @@
+"""Per-user event fan-out for the WebSocket stream ``/api/v1/events``.
+
+Later capabilities call :meth:`EventBus.publish` *after* their transaction
+commits. One process delivers to its own subscribers; with PostgreSQL the
+:class:`PostgresEventBus` sends each event through ``NOTIFY`` so every replica
+of the service delivers it to the subscribers it holds (DESIGN.md: no broker
+beyond PostgreSQL, no state only in one process's memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+Subscriber = Callable[[Event], None]
+CHANNEL = "cohortlab_events"
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; events carry ids, not documents.
+MAX_PAYLOAD = 7900
+
+
+class EventBus:
+    """In-process fan-out; the base for the PostgreSQL one."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+
+    async def start(self) -> None:
+        """Begin receiving events from other processes (none for the local bus)."""
+
+    async def stop(self) -> None:
+        self._subscribers.clear()
+
+    def subscribe(self, user: str, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers[user].add(callback)
+
+        def unsubscribe() -> None:
+            subs = self._subscribers.get(user)
+            if subs is not None:
+                subs.discard(callback)
+                if not subs:
+                    del self._subscribers[user]
+
+        return unsubscribe
+
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    async def publish(self, recipients: Iterable[str], event: Event) -> None:
+        self.deliver(list(recipients), event)
+
+    def deliver(self, recipients: list[str], event: Event) -> None:
+        for user in recipients:
+            for callback in list(self._subscribers.get(user, ())):
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("Event subscriber for %s failed", user)
+
+
+class PostgresEventBus(EventBus):
+    """Fan-out across service replicas through PostgreSQL LISTEN/NOTIFY."""
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__()
+        self._conninfo = conninfo
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen())
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=10)
+        except TimeoutError:
+            log.warning("Event listener not ready after 10 s; events may be late")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        await super().stop()
+
+    async def publish(self, recipients: Iterable[str], event: Event) -> None:
+        import psycopg
+
+        payload = json.dumps({"to": list(recipients), "event": event}, separators=(",", ":"))
+        if len(payload.encode()) > MAX_PAYLOAD:
+            raise ValueError("event too large for NOTIFY; publish ids and let clients fetch")
+        async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._ready.set()
+                    delay = 0.5
+                    async for note in conn.notifies():
+                        try:
+                            message = json.loads(note.payload)
+                            self.deliver(list(message["to"]), message["event"])
+                        except (ValueError, KeyError, TypeError):
+                            log.warning("Ignoring malformed event notification")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("Event listener lost its connection (%s); retrying in %.1f s", e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+
+def make_bus(db_url: str) -> EventBus:
+    """PostgreSQL databases get cross-replica fan-out; SQLite is one process."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "postgresql":
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresEventBus(conninfo)
+    return EventBus()

@@ -1,0 +1,1 @@
+"""The single-user server extension: a same-origin relay to the CohortLab service."""

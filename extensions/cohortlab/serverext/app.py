@@ -1,0 +1,64 @@
+"""``CohortLabServerExtension``: loaded into every single-user server by the shipped
+``jupyter-config/jupyter_server_config.d/cohortlab.json``."""
+
+from __future__ import annotations
+
+import os
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Enum, Float, Unicode, default
+
+from .._version import __version__
+from .handlers import default_handlers
+
+
+class CohortLabServerExtension(ExtensionApp):
+    name = "cohortlab"
+    description = "Relay the JupyterLab extension's calls to the CohortLab hub service."
+    load_other_extensions = True
+
+    service_url = Unicode(
+        help="Where this server reaches the CohortLab service, inside the deployment "
+        "(not through the browser). Default $COHORTLAB_SERVICE_URL, set by the hub config.",
+    ).tag(config=True)
+    public_service_url = Unicode(
+        help="The service's path as the browser sees it (for direct mode). "
+        "Default <JUPYTERHUB_BASE_URL>services/cohortlab/.",
+    ).tag(config=True)
+    mode = Enum(
+        ["relay", "direct"],
+        help="How the lab extension talks to the service. 'relay' goes through this server "
+        "with its owner's hub token; 'direct' uses the person's own OAuth session and must be "
+        "used on servers shared by several people (cohort workspaces), so nothing is "
+        "attributed to the server's owner. Default $COHORTLAB_CLIENT_MODE or 'relay'.",
+    ).tag(config=True)
+    request_timeout = Float(30.0, help="Seconds to wait for the service.").tag(config=True)
+
+    @default("service_url")
+    def _default_service_url(self) -> str:
+        return os.environ.get("COHORTLAB_SERVICE_URL", "http://127.0.0.1:10101/services/cohortlab/")
+
+    @default("public_service_url")
+    def _default_public_service_url(self) -> str:
+        base = os.environ.get("JUPYTERHUB_BASE_URL", "/")
+        return base.rstrip("/") + "/services/cohortlab/"
+
+    @default("mode")
+    def _default_mode(self) -> str:
+        return os.environ.get("COHORTLAB_CLIENT_MODE", "relay")
+
+    def initialize_settings(self) -> None:
+        self.settings.update(
+            cohortlab={
+                "version": __version__,
+                "service_url": self.service_url.rstrip("/") + "/",
+                "public_service_url": self.public_service_url,
+                "mode": self.mode,
+                "owner": os.environ.get("JUPYTERHUB_USER"),
+                "token": os.environ.get("JUPYTERHUB_API_TOKEN"),
+                "request_timeout": self.request_timeout,
+            }
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(default_handlers)

@@ -1,0 +1,1 @@
+"""The CohortLab hub service: a JupyterHub-managed Tornado app at /services/cohortlab/."""

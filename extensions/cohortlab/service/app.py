@@ -1,0 +1,164 @@
+"""``cohortlab service``: the hub-managed Tornado application.
+
+JupyterHub starts it with ``JUPYTERHUB_SERVICE_URL`` (where to listen),
+``JUPYTERHUB_SERVICE_PREFIX`` (``/services/cohortlab/``), an API token and the
+OAuth client settings; everything else is traitlets configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from traitlets import Float, Integer, Unicode, default
+
+from .._version import __version__
+from ..appbase import CohortLabApp
+from ..events import EventBus, make_bus
+from ..store.db import connect, session_factory
+from .base import NotFoundHandler
+from .handlers import default_handlers
+from .handlers.me import SeenRecorder
+
+
+class ServiceApp(CohortLabApp):
+    name = "cohortlab-service"
+    description = "Run the CohortLab service (JupyterHub starts this as a managed service)."
+
+    ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    base_url = Unicode(
+        help="URL prefix the proxy routes to the service; default JUPYTERHUB_SERVICE_PREFIX."
+    ).tag(config=True)
+    cookie_secret_file = Unicode(
+        help="File holding the secret that signs the OAuth cookie; created 0600 if missing."
+    ).tag(config=True)
+    auth_cache_max_age = Integer(
+        60,
+        help="Seconds a token's hub identity (and groups) is cached. Group changes reach the "
+        "service at most this late; shorter means more calls to the hub.",
+    ).tag(config=True)
+    groups_cache_seconds = Float(
+        30.0, help="Seconds the hub's group list (with cohort properties) is cached."
+    ).tag(config=True)
+    shutdown_timeout = Float(
+        3.0, help="Seconds to let open requests finish on SIGTERM/SIGINT before closing."
+    ).tag(config=True)
+
+    aliases = {
+        **CohortLabApp.aliases,
+        "ip": "ServiceApp.ip",
+        "port": "ServiceApp.port",
+    }
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        return urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).hostname or "127.0.0.1"
+
+    @default("port")
+    def _default_port(self) -> int:
+        return urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or 10101
+
+    @default("base_url")
+    def _default_base_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/cohortlab/")
+
+    @default("cookie_secret_file")
+    def _default_cookie_secret_file(self) -> str:
+        return str(Path(self.data_dir) / "cookie_secret")
+
+    def cookie_secret(self) -> bytes:
+        path = Path(self.cookie_secret_file)
+        if path.exists():
+            if path.stat().st_mode & 0o077:
+                self.log.warning("%s is readable by others; run chmod 600 on it", path)
+            return path.read_bytes().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_hex(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secret)
+        return secret
+
+    def make_app(self, engine: Any, bus: EventBus) -> web.Application:
+        hub_auth = HubOAuth(parent=self, cache_max_age=self.auth_cache_max_age)
+        hub_auth.base_url = self.base_url
+        from .hub import HubGroups
+
+        prefix = self.base_url
+        routes: list[Any] = [
+            (url_path_join(prefix, pattern), handler) for pattern, handler in default_handlers
+        ]
+        factory = session_factory(engine)
+        return web.Application(
+            routes,
+            base_url=prefix,
+            hub_auth=hub_auth,
+            hub_groups=HubGroups(hub_auth.api_url, hub_auth.api_token, self.groups_cache_seconds),
+            engine=engine,
+            session_factory=factory,
+            seen=SeenRecorder(factory),
+            bus=bus,
+            sockets=set(),
+            cookie_secret=self.cookie_secret(),
+            default_handler_class=NotFoundHandler,
+            websocket_ping_interval=25,
+            log_function=self._log_request,
+        )
+
+    def _log_request(self, handler: web.RequestHandler) -> None:
+        status = handler.get_status()
+        level = self.log.info if status < 400 else self.log.warning
+        if status >= 500:
+            level = self.log.error
+        user = getattr(handler, "_hub_auth_user_cache", None) or {}
+        level(
+            "%d %s %s (%s) %.1fms",
+            status,
+            handler.request.method,
+            handler.request.path,  # never the query: it may carry a token
+            user.get("name", "-"),
+            1000.0 * handler.request.request_time(),
+        )
+
+    def start(self) -> None:
+        engine = connect(self.db_url)
+        self.log.info("CohortLab %s using database %s", __version__, engine.url.render_as_string())
+        asyncio.run(self._serve(engine))
+
+    async def _serve(self, engine: Any) -> None:
+        bus = make_bus(self.db_url)
+        await bus.start()
+        app = self.make_app(engine, bus)
+        server = HTTPServer(app, xheaders=True)
+        server.listen(self.port, address=self.ip)
+        self.log.info(
+            "CohortLab service listening on http://%s:%d%s", self.ip, self.port, self.base_url
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # A hub started from a non-interactive shell leaves SIGINT ignored in its
+        # children; installing handlers here makes both signals stop us cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        self.log.info("Stopping CohortLab service")
+        server.stop()
+        for sock in list(app.settings["sockets"]):
+            sock.close(1001, "CohortLab service is restarting")
+        try:
+            await asyncio.wait_for(server.close_all_connections(), self.shutdown_timeout)
+        except TimeoutError:
+            self.log.warning("Connections still open after %.1f s; closing", self.shutdown_timeout)
+        await bus.stop()
+        engine.dispose()
+        self.log.info("CohortLab service stopped")

@@ -1,0 +1,117 @@
+"""The base handler: hub authentication, one error shape, JSON bodies.
+
+Identity comes only from JupyterHub (``jupyterhub.services.auth.HubOAuth``):
+an ``Authorization: token ...`` header for API clients (the server extension's
+relay, widgets in kernels) or the OAuth cookie for browsers talking to the
+service directly. Nothing below ``prepare`` runs without an identity.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
+from tornado import web
+
+from ..errors import APIError, error_body
+
+
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    #: Pages redirect a browser without a session to the hub's login; API calls get 401.
+    redirect_to_login = False
+
+    @property
+    def hub_auth(self):  # type: ignore[override]
+        return self.settings["hub_auth"]
+
+    @hub_auth.setter
+    def hub_auth(self, value: Any) -> None:  # pragma: no cover - set through settings
+        raise AttributeError("hub_auth comes from the application settings")
+
+    @property
+    def hub_user(self) -> dict[str, Any]:
+        """The authenticated hub model (user or service); only valid after ``prepare``."""
+        assert self.current_user is not None
+        return self.current_user  # type: ignore[return-value]
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
+
+    async def authenticate(self) -> dict[str, Any] | None:
+        """Ask the hub who is calling; map a hub outage to a clear 503."""
+        try:
+            model = await self.hub_auth.get_user(self, sync=False)
+        except web.HTTPError as e:
+            if e.status_code >= 500:
+                self.log.warning("Hub unreachable while authenticating: %s", e.log_message)
+                raise APIError(
+                    503,
+                    "hub_unavailable",
+                    "JupyterHub could not be reached to check who you are; try again shortly.",
+                ) from None
+            raise
+        if model is None:
+            return None
+        try:
+            return self.check_hub_user(model)
+        except UserNotAllowed:
+            raise APIError(
+                403,
+                "not_allowed",
+                f"{model.get('kind', 'user')} {model.get('name')} may not use CohortLab "
+                "(the token lacks access:services!service=cohortlab).",
+            ) from None
+
+    async def prepare(self) -> None:
+        model = await self.authenticate()
+        if model is None:
+            if self.redirect_to_login and self.request.method in ("GET", "HEAD"):
+                self.redirect(self.get_login_url())
+                return
+            raise APIError(
+                401,
+                "not_authenticated",
+                "Sign in to JupyterHub (or send a hub token) to use CohortLab.",
+            )
+        self._hub_auth_user_cache = model
+        self.current_user = model
+
+    def get_current_user(self) -> Any:
+        # Authentication is async and happens in prepare(); never block here.
+        return getattr(self, "_hub_auth_user_cache", None)
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(data, separators=(",", ":"), default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, APIError):
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(error_body(status_code, exc)))
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or a 400 saying what is wrong with it."""
+        if not self.request.body:
+            raise APIError(400, "empty_body", "The request needs a JSON object as its body.")
+        try:
+            data = json.loads(self.request.body)
+        except ValueError as e:
+            raise APIError(400, "invalid_json", f"The body is not valid JSON: {e}.") from None
+        if not isinstance(data, dict):
+            raise APIError(400, "invalid_json", "The body must be a JSON object.")
+        return data
+
+
+class NotFoundHandler(BaseHandler):
+    """Unknown addresses under the service answer in the one error shape (after auth)."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        raise APIError(404, "not_found", f"No CohortLab endpoint at {self.request.path}.")

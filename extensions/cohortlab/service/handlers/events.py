@@ -1,0 +1,73 @@
+"""The per-user event stream (WebSocket) and a ping that echoes through it.
+
+Each connection receives only the events addressed to its authenticated user;
+the first frame is ``{"type": "hello", "user": <name>}`` so clients know the
+stream is live. ``POST events/ping`` publishes a ``pong`` to the caller's own
+stream through the bus — the round trip a client or a test uses to check that
+live updates reach it (through PostgreSQL NOTIFY when that is the database).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from tornado import web, websocket
+
+from ...errors import APIError
+from ..base import BaseHandler
+from ..permissions import allow, person
+
+PING_INTERVAL_MS = 25_000
+
+
+class EventsHandler(BaseHandler, websocket.WebSocketHandler):
+    _unsubscribe = None
+
+    @allow(person)
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        await websocket.WebSocketHandler.get(self, *args, **kwargs)
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return None
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        name = self.hub_user["name"]
+        self._unsubscribe = self.settings["bus"].subscribe(name, self._send)
+        self.settings["sockets"].add(self)
+        self.write_message(json.dumps({"type": "hello", "user": name}))
+
+    def _send(self, event: dict[str, Any]) -> None:
+        try:
+            self.write_message(json.dumps(event, separators=(",", ":")))
+        except websocket.WebSocketClosedError:
+            self.on_close()
+
+    def on_message(self, message: str | bytes) -> None:
+        # The stream is server-to-client; client frames are ignored (keep-alives).
+        return None
+
+    def on_close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.settings["sockets"].discard(self)
+
+
+class PingHandler(BaseHandler):
+    @allow(person)
+    async def post(self) -> None:
+        token = self.get_argument("token", None) or secrets.token_hex(8)
+        if len(token) > 64:
+            raise APIError(400, "invalid", "token must be at most 64 characters.")
+        await self.settings["bus"].publish(
+            [self.hub_user["name"]], {"type": "pong", "token": token}
+        )
+        self.write_json({"sent": True, "token": token}, status=202)
+
+
+default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
+    (r"api/v1/events", EventsHandler),
+    (r"api/v1/events/ping", PingHandler),
+]

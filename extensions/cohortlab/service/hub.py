@@ -1,0 +1,70 @@
+"""What the service asks JupyterHub with its own token: the groups and their properties.
+
+Group properties are what make cohort names unambiguous (see ``cohortlab.courses``).
+They are read for all groups at once and cached briefly, so ``/me`` costs one
+hub call per cache period rather than one per cohort per request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from ..errors import APIError
+
+
+class HubGroups:
+    def __init__(self, api_url: str, api_token: str, max_age: float = 30.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.api_token = api_token
+        self.max_age = max_age
+        self._cache: dict[str, dict[str, Any]] | None = None
+        self._fetched_at = 0.0
+
+    def invalidate(self) -> None:
+        self._cache = None
+
+    async def properties(self) -> dict[str, dict[str, Any]]:
+        """Map group name -> its properties for every group on the hub."""
+        if self._cache is not None and time.monotonic() - self._fetched_at < self.max_age:
+            return self._cache
+        groups: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            page = await self._get(f"/groups?{urlencode({'offset': offset, 'limit': 200})}")
+            for group in page["items"]:
+                groups[group["name"]] = group.get("properties") or {}
+            nxt = (page.get("_pagination") or {}).get("next")
+            if not nxt:
+                break
+            offset = nxt["offset"]
+        self._cache, self._fetched_at = groups, time.monotonic()
+        return groups
+
+    async def _get(self, path: str) -> dict[str, Any]:
+        req = HTTPRequest(
+            self.api_url + path,
+            headers={
+                "Authorization": f"token {self.api_token}",
+                "Accept": "application/jupyterhub-pagination+json",
+            },
+            request_timeout=10,
+        )
+        try:
+            resp = await AsyncHTTPClient().fetch(req)
+        except HTTPClientError as e:
+            raise APIError(
+                502,
+                "hub_error",
+                f"JupyterHub refused the service's request for groups ({e.code}); "
+                "check the service's role has list:groups and read:groups.",
+            ) from None
+        except OSError:
+            raise APIError(
+                503, "hub_unavailable", "JupyterHub could not be reached; try again shortly."
+            ) from None
+        return json.loads(resp.body)

@@ -1,0 +1,155 @@
+"""One-machine CohortLab hub, in the manner of The Littlest JupyterHub.
+
+The hub runs as root; each person's server runs as their own system user
+(LocalProcessSpawner) from the repository's ``.venv`` (built from Debian's
+``/usr/bin/python3`` so every account can run it). The CohortLab service runs
+as its own system account ``cohortlab`` and keeps its database and secrets in a
+folder only that account can read. ``make demo`` creates the accounts and seeds
+the demo course (``hub_config/seed.py``) before starting this.
+
+Every setting the tests or an operator may need to move is read from the
+environment (``COHORTLAB_*``); the production switches are marked PRODUCTION.
+"""
+
+import hmac
+import os
+import sys
+from pathlib import Path
+
+from jupyterhub.auth import DummyAuthenticator
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from demo_course import COURSE, DEMO_PEOPLE, demo_groups  # noqa: E402
+
+VENV = Path(os.environ.get("COHORTLAB_VENV", REPO / ".venv"))
+STATE = Path(os.environ.get("COHORTLAB_STATE_DIR", REPO / ".demo"))
+HUB_DIR = STATE / "hub"
+SERVICE_DIR = Path(os.environ.get("COHORTLAB_DATA_DIR", STATE / "service"))
+HUB_PORT = int(os.environ.get("COHORTLAB_HUB_PORT", "8000"))
+PROXY_API_PORT = int(os.environ.get("COHORTLAB_PROXY_API_PORT", "8001"))
+HUB_API_PORT = int(os.environ.get("COHORTLAB_HUB_API_PORT", "8081"))
+SERVICE_PORT = int(os.environ.get("COHORTLAB_SERVICE_PORT", "10101"))
+SERVICE_USER = os.environ.get("COHORTLAB_SERVICE_USER", "cohortlab")
+IS_ROOT = os.geteuid() == 0
+# "system" (default, needs root): every server runs as its person's system user.
+# "dev": INSECURE — every server runs as the hub's own user, with no isolation.
+SPAWN_MODE = os.environ.get("COHORTLAB_SPAWN_MODE", "system" if IS_ROOT else "dev")
+
+HUB_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+os.chmod(HUB_DIR, 0o700)  # the hub's database, cookie secret and proxy token
+
+# --- Network -----------------------------------------------------------------
+# PRODUCTION: put TLS in front (c.JupyterHub.ssl_key/ssl_cert or a reverse proxy),
+# bind the public address, and consider subdomains (c.JupyterHub.subdomain_host)
+# so each server gets its own origin.
+c.JupyterHub.bind_url = f"http://127.0.0.1:{HUB_PORT}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{HUB_API_PORT}"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"
+# The npm configurable-http-proxy: the PyPI port breaks binary WebSocket frames,
+# which real-time collaboration needs. `make` installs it from hub_config/package.json.
+c.ConfigurableHTTPProxy.command = [str(HERE / "node_modules" / ".bin" / "configurable-http-proxy")]
+c.ConfigurableHTTPProxy.pid_file = str(HUB_DIR / "proxy.pid")
+c.ConfigurableHTTPProxy.should_start = True
+
+# --- Hub state ---------------------------------------------------------------
+# PRODUCTION: c.JupyterHub.db_url = "postgresql://jupyterhub:...@db/jupyterhub"
+c.JupyterHub.db_url = f"sqlite:///{HUB_DIR / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(HUB_DIR / "jupyterhub_cookie_secret")
+c.JupyterHub.log_level = os.environ.get("COHORTLAB_HUB_LOG_LEVEL", "INFO")
+
+
+# --- Who can log in ----------------------------------------------------------
+class DemoAuthenticator(DummyAuthenticator):
+    """The demo's people, one shared demo password (COHORTLAB_DEMO_PASSWORD, default 'demo').
+
+    PRODUCTION: replace with a real authenticator (OAuthenticator, LTI, PAM, ...):
+    c.JupyterHub.authenticator_class = "github"  # or "generic-oauth", "ltiauthenticator", ...
+    """
+
+    async def authenticate(self, handler, data):  # type: ignore[no-untyped-def]
+        password = os.environ.get("COHORTLAB_DEMO_PASSWORD", "demo")
+        if hmac.compare_digest(data.get("password", "").encode(), password.encode()):
+            return data["username"]
+        return None
+
+
+c.JupyterHub.authenticator_class = DemoAuthenticator
+# Only the demo people; collaboration and service accounts never log in, even
+# once they exist in the hub's database.
+c.Authenticator.allowed_users = set(DEMO_PEOPLE)
+c.Authenticator.allow_existing_users = False
+c.Authenticator.allow_all = False
+c.Authenticator.admin_users = set()
+c.JupyterHub.load_groups = demo_groups()
+
+# --- Servers -----------------------------------------------------------------
+# PRODUCTION on Kubernetes: Zero to JupyterHub with KubeSpawner; see hub_config/k8s/.
+c.Spawner.cmd = [str(VENV / "bin" / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 60
+c.Spawner.http_timeout = 60
+c.Spawner.environment = {
+    # The server extension relays to the service directly, not through the proxy.
+    "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{SERVICE_PORT}/services/cohortlab/",
+}
+# The server's own hub token (in the server and its kernels) may reach the service.
+c.Spawner.server_token_scopes = [
+    "users:activity!user",
+    "access:servers!server",
+    "access:services!service=cohortlab",
+]
+if SPAWN_MODE == "system":
+    if not IS_ROOT:
+        raise SystemExit("COHORTLAB_SPAWN_MODE=system needs the hub to run as root")
+    c.JupyterHub.spawner_class = "localprocess"
+else:
+    # INSECURE development mode: servers run as the hub's user and can read each
+    # other's files. Never for real learners, never in the security tests.
+    c.JupyterHub.spawner_class = "simple"
+    c.Spawner.args = ["--ServerApp.allow_root=True"] if IS_ROOT else []
+    c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}")
+# Short stop timeouts: with the defaults a hub with a running server takes ~1 min to exit.
+c.LocalProcessSpawner.interrupt_timeout = 3
+c.LocalProcessSpawner.term_timeout = 3
+c.LocalProcessSpawner.kill_timeout = 3
+
+# --- The CohortLab service ---------------------------------------------------
+service_env = {
+    "COHORTLAB_DATA_DIR": str(SERVICE_DIR),
+    "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",
+}
+# PRODUCTION: PostgreSQL, e.g. COHORTLAB_DB_URL=postgresql://cohortlab:...@db/cohortlab
+if os.environ.get("COHORTLAB_DB_URL"):
+    service_env["COHORTLAB_DB_URL"] = os.environ["COHORTLAB_DB_URL"]
+cohortlab_service = {
+    "name": "cohortlab",
+    "url": f"http://127.0.0.1:{SERVICE_PORT}",
+    "command": [str(VENV / "bin" / "cohortlab"), "service"],
+    "cwd": str(SERVICE_DIR),
+    "environment": service_env,
+    "oauth_no_confirm": True,
+    "display": False,
+}
+if IS_ROOT:
+    cohortlab_service["user"] = SERVICE_USER  # its data folder is 0700, owned by it
+c.JupyterHub.services = [cohortlab_service]
+
+c.JupyterHub.load_roles = [
+    {
+        # Everyone may use the service with their own tokens.
+        "name": "user",
+        "scopes": ["self", "access:services!service=cohortlab"],
+    },
+    {
+        # Least privilege for the service: read groups (with their properties).
+        "name": "cohortlab-service",
+        "scopes": ["list:groups", "read:groups"],
+        "services": ["cohortlab"],
+    },
+]
+
+c.JupyterHub.template_vars = {"announcement_login": f"CohortLab demo course {COURSE}"}
