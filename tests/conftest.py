@@ -36,6 +36,8 @@ def cl_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cohortlab.sqlite'}"
         return
+    if not PG_URL:
+        pytest.skip("COHORTLAB_TEST_DB_URL is not set")
     name = f"cl_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     if admin.dialect.driver != "psycopg":

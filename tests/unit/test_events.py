@@ -1,0 +1,64 @@
+"""Per-user fan-out: each person gets only their own events, across replicas on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cohortlab.events import EventBus, PostgresEventBus, make_bus
+
+
+async def test_events_reach_only_their_recipients() -> None:
+    bus = EventBus()
+    got: dict[str, list[dict]] = {"ada": [], "ben": []}
+    bus.subscribe("ada", got["ada"].append)
+    bus.subscribe("ben", got["ben"].append)
+    await bus.publish(["ada"], {"type": "reply"})
+    assert got == {"ada": [{"type": "reply"}], "ben": []}
+
+
+async def test_unsubscribed_connections_get_nothing_and_leave_no_trace() -> None:
+    bus = EventBus()
+    got: list[dict] = []
+    unsubscribe = bus.subscribe("ada", got.append)
+    unsubscribe()
+    await bus.publish(["ada"], {"type": "x"})
+    assert got == []
+    assert bus.subscriber_count() == 0
+
+
+async def test_a_failing_subscriber_does_not_stop_the_others() -> None:
+    bus = EventBus()
+    got: list[dict] = []
+
+    def broken(_event: dict) -> None:
+        raise RuntimeError("socket gone")
+
+    bus.subscribe("ada", broken)
+    bus.subscribe("ada", got.append)
+    await bus.publish(["ada"], {"type": "x"})
+    assert got == [{"type": "x"}]
+
+
+def test_sqlite_uses_the_in_process_bus_and_postgresql_the_notify_bus() -> None:
+    assert type(make_bus("sqlite:///x.sqlite")) is EventBus
+    assert isinstance(make_bus("postgresql://u@h/db"), PostgresEventBus)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("cl_db_url", ["postgresql"], indirect=True)
+async def test_notify_fans_out_across_two_replicas(cl_db_url: str) -> None:
+    one, two = make_bus(cl_db_url), make_bus(cl_db_url)
+    await one.start()
+    await two.start()
+    try:
+        received: asyncio.Queue[dict] = asyncio.Queue()
+        two.subscribe("ada", received.put_nowait)
+        await one.publish(["ada"], {"type": "pong", "token": "t1"})
+        assert await asyncio.wait_for(received.get(), 5) == {"type": "pong", "token": "t1"}
+        with pytest.raises(ValueError, match="too large"):
+            await one.publish(["ada"], {"type": "x", "body": "y" * 9000})
+    finally:
+        await one.stop()
+        await two.stop()
