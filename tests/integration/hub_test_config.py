@@ -17,3 +17,6 @@ c.JupyterHub.load_roles.append(
         "services": ["cl-test-admin"],
     }
 )
+
+# Tests change group membership and expect the service to see it at once.
+c.JupyterHub.services[0]["command"] += os.environ.get("COHORTLAB_TEST_SERVICE_ARGS", "").split()

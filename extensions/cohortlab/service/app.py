@@ -8,6 +8,7 @@ OAuth client settings; everything else is traitlets configuration.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import signal
@@ -31,7 +32,7 @@ from .handlers.me import SeenRecorder
 
 
 class ServiceApp(CohortLabApp):
-    name = "cohortlab-service"
+    name = "CohortLab"
     description = "Run the CohortLab service (JupyterHub starts this as a managed service)."
 
     ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
@@ -59,6 +60,18 @@ class ServiceApp(CohortLabApp):
         "ip": "ServiceApp.ip",
         "port": "ServiceApp.port",
     }
+
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        return logging.INFO
+
+    @default("log_format")
+    def _default_log_format(self) -> str:
+        return "%(color)s[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s]%(end_color)s %(message)s"
+
+    @default("log_datefmt")
+    def _default_log_datefmt(self) -> str:
+        return "%Y-%m-%d %H:%M:%S"
 
     @default("ip")
     def _default_ip(self) -> str:
@@ -117,9 +130,7 @@ class ServiceApp(CohortLabApp):
 
     def _log_request(self, handler: web.RequestHandler) -> None:
         status = handler.get_status()
-        level = self.log.info if status < 400 else self.log.warning
-        if status >= 500:
-            level = self.log.error
+        level = self.log.info if status < 500 else self.log.error
         user = getattr(handler, "_hub_auth_user_cache", None) or {}
         level(
             "%d %s %s (%s) %.1fms",

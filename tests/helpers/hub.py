@@ -1,0 +1,146 @@
+"""A real JupyterHub in a subprocess, configured by ``hub_config/`` as users run it.
+
+The hub runs as root with every server as its person's system user, the npm
+proxy, and the CohortLab service as its own account; only the ports, the state
+folder and an admin-scoped test service (for minting tokens) differ.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(sys.prefix)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Hub:
+    url: str
+    state: Path
+    proc: subprocess.Popen[bytes]
+    admin_token: str
+    service_port: int
+    log_path: Path
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def service_url(self) -> str:
+        return f"{self.url}/services/cohortlab/"
+
+    @property
+    def service_data_dir(self) -> Path:
+        return self.state / "service"
+
+    def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"token {token}"
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
+
+    def admin(self, method: str, path: str, **kw: Any) -> requests.Response:
+        resp = self.api(method, f"/hub/api{path}", self.admin_token, **kw)
+        resp.raise_for_status()
+        return resp
+
+    def token_for(self, user: str) -> str:
+        if user not in self._tokens:
+            resp = self.admin("POST", f"/users/{user}/tokens", json={"note": "cohortlab tests"})
+            self._tokens[user] = resp.json()["token"]
+        return self._tokens[user]
+
+    def start_server(self, user: str, timeout: float = 60) -> None:
+        model = self.admin("GET", f"/users/{user}").json()
+        if model.get("servers", {}).get("", {}).get("ready"):
+            return
+        resp = self.api("POST", f"/hub/api/users/{user}/server", self.admin_token)
+        if resp.status_code not in (201, 202, 400):
+            resp.raise_for_status()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.admin("GET", f"/users/{user}").json()
+            if model.get("servers", {}).get("", {}).get("ready"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{user}'s server not ready in {timeout} s; see {self.log_path}")
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> Hub:
+    state = Path(tempfile.mkdtemp(prefix="cohortlab-it-", dir="/tmp"))
+    state.chmod(0o755)  # the service account must reach its folder inside
+    port, proxy_api, hub_api, service = (free_port() for _ in range(4))
+    admin_token = secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "COHORTLAB_STATE_DIR": str(state),
+        "COHORTLAB_VENV": str(VENV),
+        "COHORTLAB_HUB_PORT": str(port),
+        "COHORTLAB_PROXY_API_PORT": str(proxy_api),
+        "COHORTLAB_HUB_API_PORT": str(hub_api),
+        "COHORTLAB_SERVICE_PORT": str(service),
+        "COHORTLAB_TEST_ADMIN_TOKEN": admin_token,
+        "COHORTLAB_TEST_SERVICE_ARGS": (
+            "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=0"
+        ),
+        **(extra_env or {}),
+    }
+    env.pop("COHORTLAB_DB_URL", None)
+    subprocess.run(
+        [str(VENV / "bin" / "python"), str(REPO / "hub_config" / "seed.py"),
+         "--state-dir", str(state)],
+        env=env, check=True, capture_output=True,
+    )
+    log_path = state / "hub.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [str(VENV / "bin" / "jupyterhub"), "-f",
+         str(REPO / "tests" / "integration" / "hub_test_config.py")],
+        cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    hub = Hub(f"http://127.0.0.1:{port}", state, proc, admin_token, service, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"hub exited with {proc.returncode}:\n{hub.log_tail()}")
+        try:
+            resp = requests.get(f"{hub.service_url}api/v1", timeout=2)
+            if resp.status_code == 401 and resp.json().get("error"):
+                return hub
+        except (requests.ConnectionError, requests.Timeout, ValueError):
+            pass
+        time.sleep(0.3)
+    stop_hub(hub)
+    raise TimeoutError(f"hub not up in {timeout} s:\n{hub.log_tail()}")
+
+
+def stop_hub(hub: Hub, *, keep_state: bool = False) -> None:
+    if hub.proc.poll() is None:
+        hub.proc.send_signal(signal.SIGTERM)
+        try:
+            hub.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(hub.proc.pid, signal.SIGKILL)
+            hub.proc.wait(10)
+    if not keep_state:
+        shutil.rmtree(hub.state, ignore_errors=True)
