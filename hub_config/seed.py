@@ -80,11 +80,13 @@ def copy_notebooks(home: Path, owner: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", default=os.environ.get("COHORTLAB_STATE_DIR",
-                                                              str(REPO / ".demo")))
+    parser.add_argument(
+        "--state-dir", default=os.environ.get("COHORTLAB_STATE_DIR", str(REPO / ".demo"))
+    )
     parser.add_argument("--venv", default=os.environ.get("COHORTLAB_VENV", str(REPO / ".venv")))
-    parser.add_argument("--service-user",
-                        default=os.environ.get("COHORTLAB_SERVICE_USER", "cohortlab"))
+    parser.add_argument(
+        "--service-user", default=os.environ.get("COHORTLAB_SERVICE_USER", "cohortlab")
+    )
     args = parser.parse_args()
     state = Path(args.state_dir).resolve()
     venv = Path(args.venv).resolve()

@@ -10,6 +10,7 @@ beyond PostgreSQL, no state only in one process's memory).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
@@ -83,10 +84,8 @@ class PostgresEventBus(EventBus):
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
-            except (asyncio.CancelledError, Exception):
-                pass
         await super().stop()
 
     async def publish(self, recipients: Iterable[str], event: Event) -> None:

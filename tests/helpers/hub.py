@@ -107,16 +107,29 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
     }
     env.pop("COHORTLAB_DB_URL", None)
     subprocess.run(
-        [str(VENV / "bin" / "python"), str(REPO / "hub_config" / "seed.py"),
-         "--state-dir", str(state)],
-        env=env, check=True, capture_output=True,
+        [
+            str(VENV / "bin" / "python"),
+            str(REPO / "hub_config" / "seed.py"),
+            "--state-dir",
+            str(state),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     log_path = state / "hub.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [str(VENV / "bin" / "jupyterhub"), "-f",
-         str(REPO / "tests" / "integration" / "hub_test_config.py")],
-        cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(VENV / "bin" / "jupyterhub"),
+            "-f",
+            str(REPO / "tests" / "integration" / "hub_test_config.py"),
+        ],
+        cwd=state,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     hub = Hub(f"http://127.0.0.1:{port}", state, proc, admin_token, service, log_path)
     deadline = time.monotonic() + timeout

@@ -49,7 +49,9 @@ async def test_learners_kernel_cannot_read_the_service_data_or_another_home(cl_h
 
 async def test_learners_kernel_runs_as_the_learner_and_reads_their_own_home(cl_hub: Hub) -> None:
     cl_hub.start_server("ada")
-    code = "import getpass, os; print(getpass.getuser(), len(os.listdir(os.path.expanduser('~'))) > 0)"
+    code = (
+        "import getpass, os; print(getpass.getuser(), len(os.listdir(os.path.expanduser('~'))) > 0)"
+    )
     out, errors = await run_in_kernel(cl_hub.url, "ada", cl_hub.token_for("ada"), code)
     assert not errors, errors
     assert out.split() == ["ada", "True"]

@@ -42,16 +42,19 @@ def test_relay_passes_the_services_error_body_through_unchanged(cl_ada_server: H
     relayed = hub.api("GET", "/user/ada/cohortlab/api/v1/nowhere", hub.token_for("ada"))
     assert relayed.status_code == direct.status_code == 404
     assert relayed.json() == {
-        "error": {"code": "not_found",
-                  "message": "No CohortLab endpoint at /services/cohortlab/api/v1/nowhere."}
+        "error": {
+            "code": "not_found",
+            "message": "No CohortLab endpoint at /services/cohortlab/api/v1/nowhere.",
+        }
     }
     assert relayed.json() == direct.json()
 
 
 def test_another_learner_cannot_use_adas_relay(cl_ada_server: Hub) -> None:
     hub = cl_ada_server
-    resp = hub.api("GET", "/user/ada/cohortlab/api/v1/me", hub.token_for("ben"),
-                   allow_redirects=False)
+    resp = hub.api(
+        "GET", "/user/ada/cohortlab/api/v1/me", hub.token_for("ben"), allow_redirects=False
+    )
     assert resp.status_code in (403, 404)
     assert "ada" not in resp.text or resp.status_code == 403
 
@@ -70,8 +73,13 @@ async def test_relay_carries_the_event_stream(cl_ada_server: Hub) -> None:
     try:
         hello = json.loads(await asyncio.wait_for(conn.read_message(), 10))
         assert hello == {"type": "hello", "user": "ada"}
-        hub.api("POST", "/user/ada/cohortlab/api/v1/events/ping?token=via-relay", token,
-                headers={"Content-Type": "application/json"}, data="")
+        hub.api(
+            "POST",
+            "/user/ada/cohortlab/api/v1/events/ping?token=via-relay",
+            token,
+            headers={"Content-Type": "application/json"},
+            data="",
+        )
         frame = json.loads(await asyncio.wait_for(conn.read_message(), 5))
         assert frame == {"type": "pong", "token": "via-relay"}
     finally:
@@ -81,8 +89,9 @@ async def test_relay_carries_the_event_stream(cl_ada_server: Hub) -> None:
 async def test_relayed_event_stream_refuses_another_learner(cl_ada_server: Hub) -> None:
     hub = cl_ada_server
     url = f"{hub.url}/user/ada/cohortlab/api/v1/events".replace("http", "ws", 1)
-    req = HTTPRequest(url, headers={"Authorization": f"token {hub.token_for('ben')}"},
-                      follow_redirects=False)
+    req = HTTPRequest(
+        url, headers={"Authorization": f"token {hub.token_for('ben')}"}, follow_redirects=False
+    )
     with pytest.raises(HTTPClientError) as info:
         await websocket_connect(req)
     assert info.value.code in (403, 404)

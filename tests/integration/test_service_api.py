@@ -98,8 +98,12 @@ def test_cohort_with_a_dashed_course_id_parses_through_group_properties(cl_hub: 
         )
         assert all(c["group"] != "cohort-data-sci-x" for c in me["cohorts"])
     finally:
-        for group in ["nbgrader-data-sci", "nbgrader-data", "cohort-data-sci-team-a",
-                      "cohort-data-sci-x"]:
+        for group in [
+            "nbgrader-data-sci",
+            "nbgrader-data",
+            "cohort-data-sci-team-a",
+            "cohort-data-sci-x",
+        ]:
             cl_hub.admin("DELETE", f"/groups/{group}")
 
 

@@ -31,8 +31,9 @@ def _service_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 def test_schema_older_than_the_code_stops_start_up_with_one_line(tmp_path: Path) -> None:
     env = _service_env(tmp_path, free_port())
-    result = subprocess.run([COHORTLAB, "service"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [COHORTLAB, "service"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -44,7 +45,10 @@ def test_unreachable_database_stops_start_up_with_one_line(tmp_path: Path) -> No
     env = _service_env(tmp_path, free_port())
     result = subprocess.run(
         [COHORTLAB, "service", "--db-url=postgresql://cl:pw@127.0.0.1:1/none"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
@@ -61,19 +65,25 @@ def _ignore_sigint() -> None:
 def test_service_stops_within_5_seconds_on_signal_even_with_sigint_ignored(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    subprocess.run([COHORTLAB, "upgrade-db", f"--data-dir={tmp_path}"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [COHORTLAB, "upgrade-db", f"--data-dir={tmp_path}"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [COHORTLAB, "service"], env=_service_env(tmp_path, port), preexec_fn=_ignore_sigint,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [COHORTLAB, "service"],
+        env=_service_env(tmp_path, port),
+        preexec_fn=_ignore_sigint,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                resp = requests.get(f"http://127.0.0.1:{port}/services/cohortlab/api/v1",
-                                    timeout=1)
+                resp = requests.get(f"http://127.0.0.1:{port}/services/cohortlab/api/v1", timeout=1)
                 assert resp.status_code == 401
                 break
             except requests.ConnectionError:

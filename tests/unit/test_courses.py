@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from cohortlab.courses import course_roles, membership, parse_cohort
 from hypothesis import given
 from hypothesis import strategies as st
-
-from cohortlab.courses import course_roles, membership, parse_cohort
 
 PROPS = {"cohortlab": {"kind": "cohort", "course": "demo101", "cohort": "red"}}
 
@@ -89,6 +88,9 @@ def test_without_properties_a_reading_is_never_wrong(
     # Either the one true reading, or none at all when another course also fits.
     if parsed is not None:
         assert f"cohort-{parsed.course}-{parsed.name}" == group
-        fits = {k for k in [course, *known] if group.startswith(f"cohort-{k}-")
-                and len(group) > len(f"cohort-{k}-")}
+        fits = {
+            k
+            for k in [course, *known]
+            if group.startswith(f"cohort-{k}-") and len(group) > len(f"cohort-{k}-")
+        }
         assert fits == {parsed.course}

@@ -1,8 +1,7 @@
 """One error shape, with no internal detail for server errors."""
 
-from tornado import web
-
 from cohortlab.errors import APIError, error_body
+from tornado import web
 
 
 def test_api_error_keeps_its_code_and_message() -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from openapi_spec_validator import validate
-
 from cohortlab.service.handlers import default_handlers
 from cohortlab.service.openapi import openapi_document
+from openapi_spec_validator import validate
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -12,14 +12,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from cohortlab.errors import APIError
+from cohortlab.serverext.handlers import relay_target
 from jupyter_server.auth import User
 from tornado import web
 from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
-
-from cohortlab.errors import APIError
-from cohortlab.serverext.handlers import relay_target
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -118,9 +117,7 @@ async def _owner_name(jp_fetch: Any) -> str:
 def test_relay_forwards_as_the_owner_with_the_servers_token(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
         cl_relay["owner"] = await _owner_name(jp_fetch)
-        resp = await jp_fetch(
-            "cohortlab", "api", "v1", "me", params={"x": "1"}
-        )
+        resp = await jp_fetch("cohortlab", "api", "v1", "me", params={"x": "1"})
         echoed = json.loads(resp.body)
         assert echoed["path"] == "api/v1/me"
         assert echoed["query"] == "x=1"

@@ -6,8 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 
 import pytest
-from sqlalchemy import inspect, select
-
 from cohortlab.people import record_seen
 from cohortlab.store.db import (
     DatabaseError,
@@ -21,6 +19,7 @@ from cohortlab.store.db import (
 )
 from cohortlab.store.db import upgrade as upgrade_db
 from cohortlab.store.models import User
+from sqlalchemy import inspect, select
 
 
 def test_upgrade_creates_the_schema_and_is_idempotent(cl_db_url: str) -> None:
