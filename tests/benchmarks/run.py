@@ -15,15 +15,15 @@ REPO = HERE.parents[1]
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    known = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    names = argv or known
     failed = 0
     for name in names:
         path = HERE / f"bench_{name}.py"
         if not path.exists():
-            known = ", ".join(
-                sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+            print(
+                f"bench: no benchmark named {name!r} (known: {', '.join(known)})", file=sys.stderr
             )
-            print(f"bench: no benchmark named {name!r} (known: {known})", file=sys.stderr)
             return 2
         print(f"== {name}", flush=True)
         result = subprocess.run([sys.executable, "-m", f"tests.benchmarks.bench_{name}"], cwd=REPO)
