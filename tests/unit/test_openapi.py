@@ -1,4 +1,4 @@
-"""The OpenAPI document is valid 3.1 and matches the routes; every route declares who may call it."""
+"""The OpenAPI document is valid 3.1 and matches the routes; every route says who may call it."""
 
 from __future__ import annotations
 
