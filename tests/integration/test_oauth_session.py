@@ -1,0 +1,85 @@
+"""Direct mode: a browser session signs in to the service through the hub's OAuth."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.helpers.hub import Hub
+
+
+def _browser_login(hub: Hub, user: str) -> requests.Session:
+    session = requests.Session()
+    session.get(f"{hub.url}/hub/login", timeout=30)
+    xsrf = session.cookies.get("_xsrf", path="/hub/")
+    resp = session.post(
+        f"{hub.url}/hub/login",
+        data={"username": user, "password": "demo", "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert resp.status_code == 302, resp.text[:300]
+    return session
+
+
+def test_session_page_signs_in_through_hub_oauth_and_the_cookie_identifies_me(
+    cl_hub: Hub,
+) -> None:
+    session = _browser_login(cl_hub, "eli")
+    page = session.get(f"{cl_hub.service_url}auth/session", timeout=30)
+    assert page.status_code == 200
+    assert "session-ready" in page.text
+    assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+    me = session.get(f"{cl_hub.service_url}api/v1/me", timeout=30)
+    assert me.status_code == 200
+    assert me.json()["name"] == "eli"
+
+
+def test_cookie_writes_without_the_xsrf_token_are_refused(cl_hub: Hub) -> None:
+    session = _browser_login(cl_hub, "eli")
+    session.get(f"{cl_hub.service_url}auth/session", timeout=30)
+    resp = session.post(f"{cl_hub.service_url}api/v1/events/ping", timeout=30)
+    assert resp.status_code in (401, 403)
+    assert resp.json()["error"]["message"]
+    xsrf = session.cookies.get("_xsrf", path="/services/cohortlab/")
+    assert xsrf, "the service sets an _xsrf cookie for its own path"
+    ok = session.post(
+        f"{cl_hub.service_url}api/v1/events/ping", headers={"X-XSRFToken": xsrf}, timeout=30
+    )
+    assert ok.status_code == 202
+
+
+def test_wrong_password_gets_no_session(cl_hub: Hub) -> None:
+    session = requests.Session()
+    session.get(f"{cl_hub.url}/hub/login", timeout=30)
+    xsrf = session.cookies.get("_xsrf", path="/hub/")
+    resp = session.post(
+        f"{cl_hub.url}/hub/login",
+        data={"username": "ada", "password": "wrong", "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert resp.status_code != 302
+
+
+def test_accounts_outside_the_demo_people_cannot_log_in(cl_hub: Hub) -> None:
+    cl_hub.admin("POST", "/users/cohort-demo101-red-collab")  # exists in the hub, not allowed
+    try:
+        for name in ["cohort-demo101-red-collab", "cohortlab", "root", "stranger"]:
+            session = requests.Session()
+            session.get(f"{cl_hub.url}/hub/login", timeout=30)
+            xsrf = session.cookies.get("_xsrf", path="/hub/")
+            resp = session.post(
+                f"{cl_hub.url}/hub/login",
+                data={"username": name, "password": "demo", "_xsrf": xsrf},
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert resp.status_code != 302, name
+    finally:
+        cl_hub.admin("DELETE", "/users/cohort-demo101-red-collab")
+
+
+def test_unsupported_methods_answer_in_the_one_error_shape(cl_hub: Hub) -> None:
+    resp = cl_hub.api("DELETE", "/services/cohortlab/api/v1/me", cl_hub.token_for("ada"))
+    assert resp.status_code == 405
+    assert resp.json()["error"]["code"] == "method_not_allowed"
