@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers.hub import Hub, start_hub, stop_hub
+
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("COHORTLAB_TEST_DB_URL", "")
 
@@ -53,3 +55,15 @@ def cl_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def cl_hub() -> Iterator[Hub]:
+    """One real hub (root, system users, npm proxy, the service) for the whole session."""
+    if os.geteuid() != 0:
+        pytest.skip("the one-machine hub runs servers as system users, which needs root")
+    hub = start_hub()
+    try:
+        yield hub
+    finally:
+        stop_hub(hub)

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.hub import Hub, start_hub, stop_hub
-
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
 CHROMIUM_ARGS = [
@@ -51,18 +49,6 @@ def cl_browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def cl_browser_hub() -> Iterator[Hub]:
-    """Its own hub: the browser tests must not share state with the API tests' hub."""
-    if os.geteuid() != 0:
-        pytest.skip("the one-machine hub runs servers as system users, which needs root")
-    hub = start_hub()
-    try:
-        yield hub
-    finally:
-        stop_hub(hub)
 
 
 @pytest.fixture

@@ -37,9 +37,9 @@ def _open_panel(page: Any) -> Any:
 
 
 def test_learner_sees_name_course_role_and_cohort_in_the_panel(
-    cl_browser: Any, cl_browser_hub: Hub, cl_artifacts: Path
+    cl_browser: Any, cl_hub: Hub, cl_artifacts: Path
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_browser_hub, "ada")
+    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
     panel = _open_panel(page)
     page.wait_for_selector('[data-testid="cl-service-status"][data-state="ok"]', timeout=30_000)
     assert panel.get_by_test_id("cl-user-name").inner_text().strip() == "ada"
@@ -63,9 +63,9 @@ def test_learner_sees_name_course_role_and_cohort_in_the_panel(
 
 
 def test_panel_shows_the_error_and_lab_keeps_working_when_the_service_is_down(
-    cl_browser: Any, cl_browser_hub: Hub
+    cl_browser: Any, cl_hub: Hub
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_browser_hub, "ben")
+    page = _login_and_open_lab(cl_browser, cl_hub, "ben")
     # The service is what fails here, so the browser answers for it as a dead relay would.
     down = {
         "error": {
@@ -97,9 +97,9 @@ def test_panel_shows_the_error_and_lab_keeps_working_when_the_service_is_down(
 
 
 def test_panel_says_plainly_when_lab_extension_and_service_versions_differ(
-    cl_browser: Any, cl_browser_hub: Hub
+    cl_browser: Any, cl_hub: Hub
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_browser_hub, "cy")
+    page = _login_and_open_lab(cl_browser, cl_hub, "cy")
     page.route(
         "**/cohortlab/api/v1",
         lambda route: route.fulfill(
@@ -117,10 +117,10 @@ def test_panel_says_plainly_when_lab_extension_and_service_versions_differ(
     page.context.close()
 
 
-def test_direct_mode_uses_the_persons_own_hub_session(cl_browser: Any, cl_browser_hub: Hub) -> None:
+def test_direct_mode_uses_the_persons_own_hub_session(cl_browser: Any, cl_hub: Hub) -> None:
     """In a shared (cohort) server the client skips the relay and signs in to the service
     with the person's own OAuth session; here the relay's config is made to say so."""
-    page = _login_and_open_lab(cl_browser, cl_browser_hub, "dee")
+    page = _login_and_open_lab(cl_browser, cl_hub, "dee")
     page.route(
         "**/cohortlab/config",
         lambda route: route.fulfill(

@@ -7,17 +7,23 @@ import requests
 from tests.helpers.hub import Hub
 
 
-def _browser_login(hub: Hub, user: str) -> requests.Session:
+def _login_form(hub: Hub, user: str, password: str = "demo") -> tuple[requests.Session, int]:
+    """Log in through the hub's form as a browser does; returns the session and the status."""
     session = requests.Session()
     session.get(f"{hub.url}/hub/login", timeout=30)
     xsrf = session.cookies.get("_xsrf", path="/hub/")
     resp = session.post(
         f"{hub.url}/hub/login",
-        data={"username": user, "password": "demo", "_xsrf": xsrf},
+        data={"username": user, "password": password, "_xsrf": xsrf},
         allow_redirects=False,
         timeout=30,
     )
-    assert resp.status_code == 302, resp.text[:300]
+    return session, resp.status_code
+
+
+def _browser_login(hub: Hub, user: str) -> requests.Session:
+    session, status = _login_form(hub, user)
+    assert status == 302
     return session
 
 
@@ -49,32 +55,14 @@ def test_cookie_writes_without_the_xsrf_token_are_refused(cl_hub: Hub) -> None:
 
 
 def test_wrong_password_gets_no_session(cl_hub: Hub) -> None:
-    session = requests.Session()
-    session.get(f"{cl_hub.url}/hub/login", timeout=30)
-    xsrf = session.cookies.get("_xsrf", path="/hub/")
-    resp = session.post(
-        f"{cl_hub.url}/hub/login",
-        data={"username": "ada", "password": "wrong", "_xsrf": xsrf},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert resp.status_code != 302
+    assert _login_form(cl_hub, "ada", "wrong")[1] != 302
 
 
 def test_accounts_outside_the_demo_people_cannot_log_in(cl_hub: Hub) -> None:
     cl_hub.admin("POST", "/users/cohort-demo101-red-collab")  # exists in the hub, not allowed
     try:
         for name in ["cohort-demo101-red-collab", "cohortlab", "root", "stranger"]:
-            session = requests.Session()
-            session.get(f"{cl_hub.url}/hub/login", timeout=30)
-            xsrf = session.cookies.get("_xsrf", path="/hub/")
-            resp = session.post(
-                f"{cl_hub.url}/hub/login",
-                data={"username": name, "password": "demo", "_xsrf": xsrf},
-                allow_redirects=False,
-                timeout=30,
-            )
-            assert resp.status_code != 302, name
+            assert _login_form(cl_hub, name)[1] != 302, name
     finally:
         cl_hub.admin("DELETE", "/users/cohort-demo101-red-collab")
 
