@@ -1,0 +1,225 @@
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { CohortLabError } from './errors';
+import { EventStream } from './events';
+import {
+  ConnectionState,
+  ICohortLabClient,
+  ICohortLabEvent,
+  ITransportConfig
+} from './tokens';
+
+const SESSION_TIMEOUT_MS = 10000;
+
+/**
+ * Talks to the CohortLab service in one of two ways:
+ *
+ * - relay (the person's own server): same-origin through the server extension at
+ *   `<base>/cohortlab/api/v1/`, which adds the server's hub token;
+ * - direct (a server shared by several people, e.g. a cohort workspace): to
+ *   `/services/cohortlab/api/v1/` with the person's own hub OAuth cookie, so
+ *   nothing is attributed to the server's owner.
+ *
+ * The server extension's `cohortlab/config` says which; without it the client
+ * goes direct.
+ */
+export class CohortLabClient implements ICohortLabClient {
+  constructor(private readonly settings = ServerConnection.makeSettings()) {
+    this.transport = this._resolveTransport();
+    this._stream = new EventStream(() => this._eventsUrl());
+    this._stream.received.connect((_, event) => this._events.emit(event));
+    this._stream.stateChanged.connect((_, state) => this._connectionChanged.emit(state));
+    void this.transport.then(() => this._stream.start());
+  }
+
+  readonly transport: Promise<ITransportConfig>;
+
+  get events(): ISignal<ICohortLabClient, ICohortLabEvent> {
+    return this._events;
+  }
+
+  get connectionChanged(): ISignal<ICohortLabClient, ConnectionState> {
+    return this._connectionChanged;
+  }
+
+  get connectionState(): ConnectionState {
+    return this._stream.state;
+  }
+
+  async requestAPI<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const transport = await this.transport;
+    const response =
+      transport.mode === 'relay'
+        ? await this._relayFetch(path, init)
+        : await this._directFetch(transport, path, init);
+    if (!response.ok) {
+      throw await CohortLabError.fromResponse(response);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new CohortLabError(
+        response.status,
+        'invalid_response',
+        'The CohortLab service sent a response that is not JSON.'
+      );
+    }
+  }
+
+  dispose(): void {
+    this._stream.stop();
+  }
+
+  private async _resolveTransport(): Promise<ITransportConfig> {
+    const url = URLExt.join(this.settings.baseUrl, 'cohortlab', 'config');
+    try {
+      const response = await ServerConnection.makeRequest(url, {}, this.settings);
+      if (response.ok) {
+        const config = (await response.json()) as ITransportConfig;
+        return { ...config, service_url: ensureSlash(config.service_url) };
+      }
+      return this._fallback(`the server extension answered ${response.status}`);
+    } catch (reason) {
+      return this._fallback(String(reason));
+    }
+  }
+
+  private _fallback(reason: string): ITransportConfig {
+    const hubPrefix = PageConfig.getOption('hubPrefix');
+    const serviceUrl = hubPrefix
+      ? hubPrefix.replace(/hub\/?$/, '') + 'services/cohortlab/'
+      : '/services/cohortlab/';
+    return {
+      version: null,
+      mode: 'direct',
+      service_url: ensureSlash(serviceUrl),
+      hub_user: PageConfig.getOption('hubUser') || null,
+      fallback_reason: `CohortLab's server extension is not available here (${reason}); talking to the service directly.`
+    };
+  }
+
+  private async _relayFetch(path: string, init: RequestInit): Promise<Response> {
+    const url = URLExt.join(this.settings.baseUrl, 'cohortlab', 'api', 'v1', path);
+    try {
+      return await ServerConnection.makeRequest(url, init, this.settings);
+    } catch (reason) {
+      throw CohortLabError.network(reason);
+    }
+  }
+
+  private async _directFetch(
+    transport: ITransportConfig,
+    path: string,
+    init: RequestInit
+  ): Promise<Response> {
+    const url = URLExt.join(transport.service_url, 'api', 'v1', path);
+    const send = () => {
+      const headers = new Headers(init.headers);
+      const method = (init.method ?? 'GET').toUpperCase();
+      const xsrf = readCookie('_xsrf');
+      if (method !== 'GET' && method !== 'HEAD' && xsrf) {
+        headers.set('X-XSRFToken', xsrf);
+      }
+      if (init.body && !headers.has('Content-Type')) {
+        headers.set('Content-Type', 'application/json');
+      }
+      return fetch(url, { ...init, headers, credentials: 'same-origin' });
+    };
+    try {
+      let response = await send();
+      if (response.status === 401) {
+        await this._ensureSession(transport);
+        response = await send();
+      }
+      return response;
+    } catch (reason) {
+      if (reason instanceof CohortLabError) {
+        throw reason;
+      }
+      throw CohortLabError.network(reason);
+    }
+  }
+
+  /**
+   * Get the person's own OAuth cookie for the service: the service's session page,
+   * loaded in a hidden frame, goes through the hub's OAuth (no prompt, the person
+   * is signed in to the hub) and posts "session-ready" to us.
+   */
+  private _ensureSession(transport: ITransportConfig): Promise<void> {
+    if (!this._session) {
+      this._session = openSession(URLExt.join(transport.service_url, 'auth', 'session'));
+      this._session.catch(() => {
+        this._session = null;
+      });
+    }
+    return this._session;
+  }
+
+  private async _eventsUrl(): Promise<string> {
+    const transport = await this.transport;
+    if (transport.mode === 'relay') {
+      let url = URLExt.join(this.settings.wsUrl, 'cohortlab', 'api', 'v1', 'events');
+      if (this.settings.token) {
+        url += `?token=${encodeURIComponent(this.settings.token)}`;
+      }
+      return url;
+    }
+    // Make sure the OAuth cookie exists before the browser opens the socket.
+    await this.requestAPI('').catch(() => undefined);
+    const origin = window.location.origin.replace(/^http/, 'ws');
+    return origin + URLExt.join(transport.service_url, 'api', 'v1', 'events');
+  }
+
+  private _stream: EventStream;
+  private _session: Promise<void> | null = null;
+  private _events = new Signal<ICohortLabClient, ICohortLabEvent>(this);
+  private _connectionChanged = new Signal<ICohortLabClient, ConnectionState>(this);
+}
+
+function ensureSlash(url: string): string {
+  return url.endsWith('/') ? url : url + '/';
+}
+
+function readCookie(name: string): string | undefined {
+  const match = document.cookie.match('\\b' + name + '=([^;]*)\\b');
+  return match ? decodeURIComponent(match[1]) : undefined;
+}
+
+function openSession(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.setAttribute('aria-hidden', 'true');
+    frame.title = 'CohortLab sign-in';
+    const done = (ok: boolean) => {
+      window.clearTimeout(timer);
+      window.removeEventListener('message', onMessage);
+      frame.remove();
+      if (ok) {
+        resolve();
+      } else {
+        reject(
+          new CohortLabError(
+            401,
+            'not_authenticated',
+            'Could not sign in to the CohortLab service with your hub session; reload the page.'
+          )
+        );
+      }
+    };
+    const onMessage = (event: MessageEvent) => {
+      if (event.origin === window.location.origin && event.data?.cohortlab === 'session-ready') {
+        done(true);
+      }
+    };
+    const timer = window.setTimeout(() => done(false), SESSION_TIMEOUT_MS);
+    window.addEventListener('message', onMessage);
+    frame.src = url;
+    document.body.appendChild(frame);
+  });
+}
