@@ -67,9 +67,7 @@ class ServiceApp(CohortLabApp):
 
     @default("log_format")
     def _default_log_format(self) -> str:
-        return (
-            "%(color)s[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s]%(end_color)s %(message)s"
-        )
+        return "[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s] %(message)s"
 
     @default("log_datefmt")
     def _default_log_datefmt(self) -> str:

@@ -28,7 +28,7 @@ const SESSION_TIMEOUT_MS = 10000;
 export class CohortLabClient implements ICohortLabClient {
   constructor(private readonly settings = ServerConnection.makeSettings()) {
     this.transport = this._resolveTransport();
-    this._stream = new EventStream(() => this._eventsUrl());
+    this._stream = new EventStream(() => this._eventsUrl(), settings.WebSocket);
     this._stream.received.connect((_, event) => this._events.emit(event));
     this._stream.stateChanged.connect((_, state) => this._connectionChanged.emit(state));
     void this.transport.then(() => this._stream.start());
@@ -118,12 +118,11 @@ export class CohortLabClient implements ICohortLabClient {
     init: RequestInit
   ): Promise<Response> {
     const url = URLExt.join(transport.service_url, 'api', 'v1', path);
+    // JupyterHub checks XSRF on every cookie-authenticated fetch(), reads included.
     const send = () => {
       const headers = new Headers(init.headers);
-      const method = (init.method ?? 'GET').toUpperCase();
-      const xsrf = readCookie('_xsrf');
-      if (method !== 'GET' && method !== 'HEAD' && xsrf) {
-        headers.set('X-XSRFToken', xsrf);
+      if (this._xsrf) {
+        headers.set('X-XSRFToken', this._xsrf);
       }
       if (init.body && !headers.has('Content-Type')) {
         headers.set('Content-Type', 'application/json');
@@ -131,9 +130,13 @@ export class CohortLabClient implements ICohortLabClient {
       return fetch(url, { ...init, headers, credentials: 'same-origin' });
     };
     try {
+      if (!this._xsrf) {
+        // The service's XSRF cookie lives on its own path; the sign-in frame can read it.
+        await this._ensureSession(transport);
+      }
       let response = await send();
       if (response.status === 401) {
-        await this._ensureSession(transport);
+        await this._ensureSession(transport, { renew: true });
         response = await send();
       }
       return response;
@@ -150,12 +153,29 @@ export class CohortLabClient implements ICohortLabClient {
    * loaded in a hidden frame, goes through the hub's OAuth (no prompt, the person
    * is signed in to the hub) and posts "session-ready" to us.
    */
-  private _ensureSession(transport: ITransportConfig): Promise<void> {
+  private _ensureSession(
+    transport: ITransportConfig,
+    options: { renew?: boolean } = {}
+  ): Promise<void> {
+    // Several requests may find the session missing at once; they share one sign-in
+    // (two OAuth flows in parallel would overwrite each other's state cookie).
+    if (options.renew && this._sessionSettled) {
+      this._session = null;
+    }
     if (!this._session) {
-      this._session = openSession(URLExt.join(transport.service_url, 'auth', 'session'));
-      this._session.catch(() => {
-        this._session = null;
-      });
+      this._sessionSettled = false;
+      const url = URLExt.join(transport.service_url, 'auth', 'session');
+      this._session = openSession(url).then(
+        xsrf => {
+          this._xsrf = xsrf ?? this._xsrf;
+          this._sessionSettled = true;
+        },
+        reason => {
+          this._session = null;
+          this._sessionSettled = true;
+          throw reason;
+        }
+      );
     }
     return this._session;
   }
@@ -164,7 +184,7 @@ export class CohortLabClient implements ICohortLabClient {
     const transport = await this.transport;
     if (transport.mode === 'relay') {
       let url = URLExt.join(this.settings.wsUrl, 'cohortlab', 'api', 'v1', 'events');
-      if (this.settings.token) {
+      if (this.settings.appendToken && this.settings.token) {
         url += `?token=${encodeURIComponent(this.settings.token)}`;
       }
       return url;
@@ -177,6 +197,8 @@ export class CohortLabClient implements ICohortLabClient {
 
   private _stream: EventStream;
   private _session: Promise<void> | null = null;
+  private _sessionSettled = false;
+  private _xsrf: string | undefined;
   private _events = new Signal<ICohortLabClient, ICohortLabEvent>(this);
   private _connectionChanged = new Signal<ICohortLabClient, ConnectionState>(this);
 }
@@ -185,23 +207,39 @@ function ensureSlash(url: string): string {
   return url.endsWith('/') ? url : url + '/';
 }
 
-function readCookie(name: string): string | undefined {
-  const match = document.cookie.match('\\b' + name + '=([^;]*)\\b');
+function readCookie(cookies: string, name: string): string | undefined {
+  const match = cookies.match('(?:^|; )' + name + '=([^;]*)');
   return match ? decodeURIComponent(match[1]) : undefined;
 }
 
-function openSession(url: string): Promise<void> {
+/**
+ * Load the service's session page in a hidden frame; resolves with the service's
+ * XSRF token (its `_xsrf` cookie, visible only on the service's path) once the
+ * page says the session is ready.
+ */
+function openSession(url: string): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const frame = document.createElement('iframe');
     frame.hidden = true;
     frame.setAttribute('aria-hidden', 'true');
     frame.title = 'CohortLab sign-in';
+    let settled = false;
     const done = (ok: boolean) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
       window.clearTimeout(timer);
       window.removeEventListener('message', onMessage);
+      let xsrf: string | undefined;
+      try {
+        xsrf = readCookie(frame.contentDocument?.cookie ?? '', '_xsrf');
+      } catch {
+        xsrf = undefined; // not same-origin: no token, writes will be refused with a message
+      }
       frame.remove();
       if (ok) {
-        resolve();
+        resolve(xsrf);
       } else {
         reject(
           new CohortLabError(
@@ -213,10 +251,24 @@ function openSession(url: string): Promise<void> {
       }
     };
     const onMessage = (event: MessageEvent) => {
-      if (event.origin === window.location.origin && event.data?.cohortlab === 'session-ready') {
+      if (
+        event.source === frame.contentWindow &&
+        event.origin === window.location.origin &&
+        event.data?.cohortlab === 'session-ready'
+      ) {
         done(true);
       }
     };
+    // Fallback if the message is lost: the frame ended on the session page itself.
+    frame.addEventListener('load', () => {
+      try {
+        if (frame.contentWindow?.location.pathname.endsWith('/auth/session')) {
+          done(true);
+        }
+      } catch {
+        // cross-origin page (e.g. an external login): wait for the message or the timeout
+      }
+    });
     const timer = window.setTimeout(() => done(false), SESSION_TIMEOUT_MS);
     window.addEventListener('message', onMessage);
     frame.src = url;

@@ -11,7 +11,10 @@ const MAX_DELAY_MS = 30000;
  * delays live updates.
  */
 export class EventStream {
-  constructor(private readonly url: () => Promise<string>) {}
+  constructor(
+    private readonly url: () => Promise<string>,
+    private readonly WebSocketClass: typeof WebSocket = WebSocket
+  ) {}
 
   get received(): ISignal<this, ICohortLabEvent> {
     return this._received;
@@ -48,7 +51,7 @@ export class EventStream {
     this._setState('connecting');
     let socket: WebSocket;
     try {
-      socket = new WebSocket(await this.url());
+      socket = new this.WebSocketClass(await this.url());
     } catch {
       this._retry();
       return;

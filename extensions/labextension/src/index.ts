@@ -1,4 +1,4 @@
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { CohortLabClient } from './client';
 import { CohortLabPanel } from './panel';
@@ -22,11 +22,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Shows who I am in CohortLab: courses, roles, cohorts, service status.',
   autoStart: true,
   requires: [ICohortLabClient],
-  optional: [ILabShell],
-  activate: (app: JupyterFrontEnd, client: ICohortLabClient, labShell: ILabShell | null) => {
-    const panel = new CohortLabPanel(client);
-    app.shell.add(panel, 'left', { rank: 850 });
-    labShell?.currentChanged.connect(() => undefined);
+  activate: (app: JupyterFrontEnd, client: ICohortLabClient) => {
+    app.shell.add(new CohortLabPanel(client), 'left', { rank: 850 });
   }
 };
 

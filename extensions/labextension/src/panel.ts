@@ -21,7 +21,12 @@ const ROLE_LABELS: Record<string, string> = {
 type State =
   | { kind: 'loading' }
   | { kind: 'ready'; me: IMe; info: IServiceInfo; transport: ITransportConfig }
-  | { kind: 'error'; error: CohortLabError; transport: ITransportConfig | null };
+  | {
+      kind: 'error';
+      error: CohortLabError;
+      info: IServiceInfo | null;
+      transport: ITransportConfig | null;
+    };
 
 /**
  * The left-side "CohortLab" panel: who I am, my courses and role in each, my
@@ -47,23 +52,24 @@ export class CohortLabPanel extends Widget {
     this._state = { kind: 'loading' };
     this._render();
     let transport: ITransportConfig | null = null;
+    let info: IServiceInfo | null = null;
     try {
       transport = await this.client.transport;
-      const [info, me] = await Promise.all([
-        this.client.requestAPI<IServiceInfo>(''),
-        this.client.requestAPI<IMe>('me')
-      ]);
+      // One after the other, so a version mismatch is still shown when /me fails.
+      info = await this.client.requestAPI<IServiceInfo>('');
+      const me = await this.client.requestAPI<IMe>('me');
       this._state = { kind: 'ready', me, info, transport };
     } catch (reason) {
       const error =
         reason instanceof CohortLabError ? reason : CohortLabError.network(reason);
-      this._state = { kind: 'error', error, transport };
+      this._state = { kind: 'error', error, info, transport };
     }
     this._render();
   }
 
   private _render(): void {
     const node = this.node;
+    this._liveNode = null;
     node.replaceChildren();
     node.setAttribute('aria-busy', String(this._state.kind === 'loading'));
     node.append(el('h2', { class: 'cl-Panel-title' }, 'CohortLab'));
@@ -82,24 +88,28 @@ export class CohortLabPanel extends Widget {
     if (transport?.fallback_reason) {
       node.append(el('p', { class: 'cl-Panel-note' }, transport.fallback_reason));
     }
+    const mismatch = versionMismatch(state.info?.version ?? null, transport?.version ?? null);
+    if (mismatch) {
+      const warning = el('div', { class: 'cl-Panel-warning', role: 'alert' }, mismatch);
+      warning.dataset.testid = 'cl-version-warning';
+      node.append(warning);
+    }
     if (state.kind === 'error') {
       status.dataset.state = 'error';
       status.textContent = 'CohortLab is not available right now.';
+      // The alert below carries the message; the status line must not repeat it aloud.
+      status.removeAttribute('aria-live');
+      status.removeAttribute('role');
       const error = el('div', { class: 'cl-Panel-error', role: 'alert' }, state.error.message);
       error.dataset.testid = 'cl-error';
-      node.append(error, this._retryButton());
+      node.append(error, this._liveLine(), this._retryButton());
+      this._renderConnection(this.client, this.client.connectionState);
       return;
     }
 
     const { me, info } = state;
     status.dataset.state = 'ok';
     status.textContent = `Connected to CohortLab service v${info.version}`;
-    const mismatch = versionMismatch(info.version, transport?.version ?? null);
-    if (mismatch) {
-      const warning = el('div', { class: 'cl-Panel-warning', role: 'alert' }, mismatch);
-      warning.dataset.testid = 'cl-version-warning';
-      node.append(warning);
-    }
 
     const who = el('section', { 'aria-labelledby': 'cl-who' });
     const name = el('p', { class: 'cl-Panel-name' }, me.name);
@@ -138,16 +148,20 @@ export class CohortLabPanel extends Widget {
       cohorts.append(list);
     }
 
+    node.append(who, courses, cohorts, this._liveLine(), this._retryButton('Refresh'));
+    this._renderConnection(this.client, this.client.connectionState);
+  }
+
+  private _liveLine(): HTMLElement {
     const live = el('p', { class: 'cl-Panel-live', role: 'status', 'aria-live': 'polite' });
     live.dataset.testid = 'cl-events-status';
     this._liveNode = live;
-    node.append(who, courses, cohorts, live, this._retryButton('Refresh'));
-    this._renderConnection(this.client, this.client.connectionState);
+    return live;
   }
 
   private _renderConnection(_: ICohortLabClient, state: ConnectionState): void {
     const live = this._liveNode;
-    if (!live || !live.isConnected) {
+    if (!live) {
       return;
     }
     live.dataset.state = state === 'connected' ? 'connected' : 'disconnected';
