@@ -40,8 +40,10 @@ def _ensure_chromium() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cl_browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API keeps an asyncio loop running while it is
+    open, which would stop pytest-asyncio's tests that come after."""
     _ensure_chromium()
     from playwright.sync_api import sync_playwright
 
