@@ -125,18 +125,12 @@ def cl_relay(jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     monkeypatch.setattr(provider, "get_user", get_user)
     settings = jp_serverapp.web_app.settings["cohortlab"]
     settings["token"] = SERVER_TOKEN
-    settings["owner"] = None
+    settings["owner"] = "ada"
     return settings
-
-
-async def _owner_name(jp_fetch: Any) -> str:
-    resp = await jp_fetch("api", "me")
-    return json.loads(resp.body)["identity"]["username"]
 
 
 def test_relay_forwards_as_the_owner_with_the_servers_token(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         resp = await jp_fetch("cohortlab", "api", "v1", "me", params={"x": "1"})
         echoed = json.loads(resp.body)
         assert echoed["path"] == "api/v1/me"
@@ -149,7 +143,6 @@ def test_relay_forwards_as_the_owner_with_the_servers_token(jp_fetch, cl_relay, 
 
 def test_relay_forwards_bodies_of_writes(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         resp = await jp_fetch(
             "cohortlab", "api", "v1", "things", method="POST", body=json.dumps({"a": 1})
         )
@@ -160,7 +153,6 @@ def test_relay_forwards_bodies_of_writes(jp_fetch, cl_relay, cl_run) -> None:
 
 def test_relay_passes_the_services_errors_through_unchanged(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         with pytest.raises(HTTPClientError) as info:
             await jp_fetch("cohortlab", "api", "v1", "missing")
         assert info.value.code == 404
@@ -188,7 +180,6 @@ def test_someone_other_than_the_owner_is_refused(jp_fetch, cl_relay, cl_run) -> 
 
 def test_relay_is_off_on_shared_servers(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         cl_relay["mode"] = "direct"
         with pytest.raises(HTTPClientError) as info:
             await jp_fetch("cohortlab", "api", "v1", "me")
@@ -202,7 +193,6 @@ def test_relay_is_off_on_shared_servers(jp_fetch, cl_relay, cl_run) -> None:
 
 def test_a_server_without_a_hub_token_says_so(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         cl_relay["token"] = None
         with pytest.raises(HTTPClientError) as info:
             await jp_fetch("cohortlab", "api", "v1", "me")
@@ -216,7 +206,6 @@ def test_a_server_without_a_hub_token_says_so(jp_fetch, cl_relay, cl_run) -> Non
 
 def test_unreachable_service_is_a_502_in_the_one_error_shape(jp_fetch, cl_relay, cl_run) -> None:
     async def go() -> None:
-        cl_relay["owner"] = await _owner_name(jp_fetch)
         cl_relay["service_url"] = "http://127.0.0.1:1/services/cohortlab/"
         with pytest.raises(HTTPClientError) as info:
             await jp_fetch("cohortlab", "api", "v1", "me")
