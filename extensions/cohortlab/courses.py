@@ -131,3 +131,26 @@ def membership(
         if (cohort := parse_cohort(g, group_properties.get(g), known)) is not None
     ]
     return Membership(roles=course_roles(user_groups), cohorts=cohorts)
+
+
+def course_members(
+    course: str,
+    group_users: Mapping[str, Iterable[str]],
+    group_properties: Mapping[str, Mapping[str, Any]],
+) -> dict[str, tuple[str, frozenset[str]]]:
+    """Everyone in ``course``: name -> (their role there, their cohorts there)."""
+    known = course_roles(group_properties.keys()).keys()
+    roles: dict[str, set[str]] = {}
+    for prefix, role in ROLE_PREFIXES.items():
+        for name in group_users.get(f"{prefix}{course}", ()):
+            roles.setdefault(name, set()).add(role)
+    cohorts: dict[str, set[str]] = {}
+    for group, users in group_users.items():
+        cohort = parse_cohort(group, group_properties.get(group), known)
+        if cohort is not None and cohort.course == course:
+            for name in users:
+                cohorts.setdefault(name, set()).add(cohort.name)
+    return {
+        name: (next(r for r in ROLE_ORDER if r in held), frozenset(cohorts.get(name, ())))
+        for name, held in roles.items()
+    }

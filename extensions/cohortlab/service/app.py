@@ -24,11 +24,12 @@ from traitlets import Float, Integer, Unicode, default
 
 from .._version import __version__
 from ..appbase import CohortLabApp
+from ..discussions.ratelimit import RateLimit
 from ..events import EventBus, make_bus
 from ..store.db import connect, session_factory
 from .base import NotFoundHandler
 from .handlers import default_handlers
-from .handlers.me import SeenRecorder
+from .people import People
 
 
 class ServiceApp(CohortLabApp):
@@ -50,6 +51,11 @@ class ServiceApp(CohortLabApp):
     ).tag(config=True)
     groups_cache_seconds = Float(
         30.0, help="Seconds the hub's group list (with cohort properties) is cached."
+    ).tag(config=True)
+    post_rate_limit = Unicode(
+        "10/60",
+        help="Most posts (threads and replies) one person may write per time window, as "
+        "'<posts>/<seconds>'. More gets 429 with Retry-After.",
     ).tag(config=True)
     shutdown_timeout = Float(
         3.0, help="Seconds to let open requests finish on SIGTERM/SIGINT before closing."
@@ -119,7 +125,8 @@ class ServiceApp(CohortLabApp):
             hub_groups=HubGroups(hub_auth.api_url, hub_auth.api_token, self.groups_cache_seconds),
             engine=engine,
             session_factory=factory,
-            seen=SeenRecorder(factory),
+            people=People(factory),
+            post_rate_limit=self._rate_limit(),
             bus=bus,
             sockets=set(),
             cookie_secret=self.cookie_secret(),
@@ -127,6 +134,15 @@ class ServiceApp(CohortLabApp):
             websocket_ping_interval=25,
             log_function=self._log_request,
         )
+
+    def _rate_limit(self) -> RateLimit:
+        try:
+            posts, seconds = (int(part) for part in self.post_rate_limit.split("/"))
+        except ValueError:
+            raise SystemExit(
+                f"cohortlab: post_rate_limit {self.post_rate_limit!r} must look like 10/60"
+            ) from None
+        return RateLimit(posts=posts, seconds=seconds)
 
     def _log_request(self, handler: web.RequestHandler) -> None:
         status = handler.get_status()

@@ -9,12 +9,19 @@ service directly. Nothing below ``prepare`` runs without an identity.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from tornado import web
+from tornado.ioloop import IOLoop
 
+from ..access import Caller
+from ..courses import membership
 from ..errors import APIError, error_body
+from ..store.db import session_scope
+
+T = TypeVar("T")
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
@@ -82,6 +89,29 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def get_current_user(self) -> Any:
         # Authentication is async and happens in prepare(); never block here.
         return getattr(self, "_hub_auth_user_cache", None)
+
+    caller: Caller | None = None
+
+    async def course_caller(self, course: str) -> Caller:
+        """The caller within ``course``, from the hub's groups (403 if not a member)."""
+        user = self.hub_user
+        groups = await self.settings["hub_groups"].properties()
+        member = membership(user.get("groups", []), groups)
+        user_id = await self.settings["people"].user_id(user["name"])
+        return Caller.in_course(user["name"], user_id, course, member)
+
+    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in one transaction, off the event loop.
+
+        Committed when it returns, rolled back whole when it raises: an error never
+        leaves half a write behind.
+        """
+
+        def work() -> T:
+            with session_scope(self.settings["session_factory"]) as session:
+                return fn(session, *args)
+
+        return await IOLoop.current().run_in_executor(None, work)
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

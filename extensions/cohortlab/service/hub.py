@@ -23,6 +23,7 @@ class HubGroups:
         self.api_token = api_token
         self.max_age = max_age
         self._cache: dict[str, dict[str, Any]] | None = None
+        self._users: dict[str, list[str]] = {}
         self._fetched_at = 0.0
 
     def invalidate(self) -> None:
@@ -33,17 +34,24 @@ class HubGroups:
         if self._cache is not None and time.monotonic() - self._fetched_at < self.max_age:
             return self._cache
         groups: dict[str, dict[str, Any]] = {}
+        users: dict[str, list[str]] = {}
         offset = 0
         while True:
             page = await self._get(f"/groups?{urlencode({'offset': offset, 'limit': 200})}")
             for group in page["items"]:
                 groups[group["name"]] = group.get("properties") or {}
+                users[group["name"]] = list(group.get("users") or [])
             nxt = (page.get("_pagination") or {}).get("next")
             if not nxt:
                 break
             offset = nxt["offset"]
-        self._cache, self._fetched_at = groups, time.monotonic()
+        self._cache, self._users, self._fetched_at = groups, users, time.monotonic()
         return groups
+
+    async def users(self) -> dict[str, list[str]]:
+        """Map group name -> its members, from the same cached read as ``properties``."""
+        await self.properties()
+        return self._users
 
     async def _get(self, path: str) -> dict[str, Any]:
         req = HTTPRequest(

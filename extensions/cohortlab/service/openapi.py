@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._version import __version__
+from .openapi_discussions import discussion_paths, discussion_schemas
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -86,6 +87,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            **discussion_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -182,6 +184,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "cohorts": {"type": "array", "items": _ref("Cohort")},
                     },
                 },
+                **discussion_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

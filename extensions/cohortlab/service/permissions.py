@@ -17,7 +17,7 @@ from ..errors import APIError
 if TYPE_CHECKING:
     from .base import BaseHandler
 
-Rule = Callable[..., None]
+Rule = Callable[..., Awaitable[None] | None]
 F = TypeVar("F", bound=Callable[..., Awaitable[Any] | Any])
 
 
@@ -27,7 +27,9 @@ def allow(rule: Rule) -> Callable[[F], F]:
     def decorate(method: F) -> F:
         @functools.wraps(method)
         async def wrapper(self: BaseHandler, *args: Any, **kwargs: Any) -> Any:
-            rule(self, *args, **kwargs)
+            checked = rule(self, *args, **kwargs)
+            if hasattr(checked, "__await__"):
+                await checked
             result = method(self, *args, **kwargs)
             if hasattr(result, "__await__"):
                 result = await result
@@ -47,3 +49,13 @@ def person(handler: BaseHandler, *args: Any, **kwargs: Any) -> None:
     """A hub *user*: services have no courses and no social data of their own."""
     if handler.hub_user.get("kind", "user") != "user":
         raise APIError(403, "not_a_person", "This endpoint is for people, not hub services.")
+
+
+async def course_member(handler: BaseHandler, course: str, *args: Any, **kwargs: Any) -> None:
+    """A person in the course named in the URL (any role); sets ``handler.caller``.
+
+    Finer rules (staff only, author only, who may see a thread) are checked by the
+    discussion logic, which raises with a message saying who may do it.
+    """
+    person(handler)
+    handler.caller = await handler.course_caller(course)

@@ -1,10 +1,12 @@
 """One module per resource; each ends with ``default_handlers``."""
 
-from . import events, me, meta, pages
+from . import discussions, events, me, meta, notifications, pages
 
 default_handlers = [
     *meta.default_handlers,
     *me.default_handlers,
     *events.default_handlers,
+    *discussions.default_handlers,
+    *notifications.default_handlers,
     *pages.default_handlers,
 ]

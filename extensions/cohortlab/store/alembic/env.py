@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection CohortLab hands it (see store.db.upgrade)."""
 
 from alembic import context
+from cohortlab.store import discussions as _discussions  # noqa: F401  (register tables)
 from cohortlab.store.models import Base
 from sqlalchemy import create_engine
 

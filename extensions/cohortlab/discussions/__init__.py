@@ -1,0 +1,1 @@
+"""Threaded discussion on notebook cells and the course Q&A."""

@@ -1,0 +1,107 @@
+"""Follows and notifications: replies, mentions, accepted answers, endorsements.
+
+Recipients never include the actor, and nobody is notified of a thread they may
+not see. Notifications carry ids, not text, so an anonymous post is never
+attributed through them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ..store.discussions import Notification, Thread, ThreadFollow
+from ..store.models import User, utcnow
+
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{0,254})")
+
+
+def mentioned_names(body: str) -> set[str]:
+    return {m.rstrip(".") for m in MENTION.findall(body)}
+
+
+def follow(session: Session, thread_id: int, user_id: int) -> None:
+    exists = session.get(ThreadFollow, (thread_id, user_id))
+    if exists is None:
+        session.add(ThreadFollow(thread_id=thread_id, user_id=user_id))
+
+
+def unfollow(session: Session, thread_id: int, user_id: int) -> None:
+    session.execute(
+        delete(ThreadFollow).where(
+            ThreadFollow.thread_id == thread_id, ThreadFollow.user_id == user_id
+        )
+    )
+
+
+def is_following(session: Session, thread_id: int, user_id: int) -> bool:
+    return session.get(ThreadFollow, (thread_id, user_id)) is not None
+
+
+def followers(session: Session, thread_id: int) -> list[int]:
+    return list(
+        session.scalars(select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread_id))
+    )
+
+
+def notify(
+    session: Session,
+    thread: Thread,
+    kind: str,
+    user_ids: Iterable[int],
+    *,
+    actor_id: int,
+    post_id: int | None,
+) -> list[int]:
+    """Create one notification per recipient (actor excluded); returns the recipients."""
+    recipients = sorted({u for u in user_ids if u != actor_id})
+    for user_id in recipients:
+        session.add(
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                course=thread.course,
+                thread_id=thread.id,
+                post_id=post_id,
+            )
+        )
+    return recipients
+
+
+def user_ids_by_name(session: Session, names: Iterable[str]) -> dict[str, int]:
+    names = sorted(set(names))
+    if not names:
+        return {}
+    rows = session.execute(select(User.name, User.id).where(User.name.in_(names)))
+    return {name: uid for name, uid in rows}
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def list_notifications(session: Session, user_id: int, *, unread_only: bool, limit: int = 50):
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user_id: int, ids: list[int] | None) -> int:
+    """Mark some (or, with ``ids=None``, all) of the caller's own notifications read."""
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    return session.execute(query.values(read_at=utcnow())).rowcount or 0

@@ -1,0 +1,224 @@
+"""Posts: reply, edit (history kept), delete (soft), vote, endorse, flag, hide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..access import Caller, require_staff
+from ..errors import APIError
+from ..store.discussions import Flag, Post, PostRevision, PostVote, Thread
+from ..store.models import utcnow
+from . import notify
+from .ratelimit import RateLimit, check_post_rate
+from .schemas import NewPost
+from .threads import (
+    Outcome,
+    _visible_mentions,
+    load_visible,
+    log_action,
+    names_for,
+    thread_detail,
+)
+from .visibility import can_see
+
+
+def load_post(session: Session, caller: Caller, post_id: int) -> tuple[Post, Thread]:
+    post = session.get(Post, post_id)
+    thread = session.get(Thread, post.thread_id) if post is not None else None
+    if post is None or thread is None or not can_see(caller, thread):
+        raise APIError(404, "post_not_found", f"There is no post {post_id} in this course.")
+    return post, thread
+
+
+def reply(
+    session: Session,
+    caller: Caller,
+    thread_id: int,
+    new: NewPost,
+    members: dict[str, int],
+    limit: RateLimit,
+) -> tuple[dict[str, Any], Outcome]:
+    thread = load_visible(session, caller, thread_id)
+    if thread.deleted_at is not None:
+        raise APIError(409, "deleted", "This thread was deleted; it takes no replies.")
+    if thread.locked and not caller.is_staff:
+        raise APIError(409, "locked", "This thread is locked; staff have closed it to replies.")
+    if new.parent_id is not None:
+        parent = session.get(Post, new.parent_id)
+        if parent is None or parent.thread_id != thread.id:
+            raise APIError(422, "invalid_parent", "parent_id must be a post in this thread.")
+    check_post_rate(session, caller.user_id, limit)
+    post = Post(
+        thread_id=thread.id,
+        parent_id=new.parent_id,
+        author_id=caller.user_id,
+        anonymous=new.anonymous,
+        body=new.body,
+    )
+    session.add(post)
+    session.flush()
+    thread.last_activity_at = post.created_at
+    watchers = notify.followers(session, thread.id)
+    notified = notify.notify(
+        session, thread, "reply", watchers, actor_id=caller.user_id, post_id=post.id
+    )
+    mentioned = [
+        u
+        for u in _visible_mentions(session, caller, thread, new.body, members)
+        if u not in notified
+    ]
+    notified += notify.notify(
+        session, thread, "mention", mentioned, actor_id=caller.user_id, post_id=post.id
+    )
+    notify.follow(session, thread.id, caller.user_id)
+    return thread_detail(session, caller, thread), Outcome(thread, notified, "replied")
+
+
+def edit(
+    session: Session, caller: Caller, post_id: int, body: str
+) -> tuple[dict[str, Any], Outcome]:
+    post, thread = load_post(session, caller, post_id)
+    if post.author_id != caller.user_id:
+        raise APIError(403, "not_author", "You can only edit your own posts.")
+    if post.deleted_at is not None:
+        raise APIError(409, "deleted", "A deleted post cannot be edited.")
+    if thread.locked and not caller.is_staff:
+        raise APIError(409, "locked", "This thread is locked; its posts cannot be edited.")
+    if body != post.body:
+        session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=caller.user_id))
+        post.body = body
+        post.edited_at = utcnow()
+    return thread_detail(session, caller, thread), Outcome(thread)
+
+
+def revisions(session: Session, caller: Caller, post_id: int) -> list[dict[str, Any]]:
+    post, _thread = load_post(session, caller, post_id)
+    if post.author_id != caller.user_id and not caller.is_staff:
+        raise APIError(403, "not_allowed", "Only the author and staff can read a post's history.")
+    rows = list(
+        session.scalars(
+            select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)
+        )
+    )
+    return [{"body": r.body, "edited_at": r.edited_at.isoformat()} for r in rows]
+
+
+def remove(session: Session, caller: Caller, post_id: int) -> tuple[dict[str, Any], Outcome]:
+    post, thread = load_post(session, caller, post_id)
+    if post.author_id != caller.user_id and not caller.is_staff:
+        raise APIError(403, "not_allowed", "You can only delete your own posts.")
+    if post.deleted_at is None:
+        post.deleted_at = utcnow()
+        if post.author_id != caller.user_id:
+            log_action(session, caller, "delete_post", thread, post.id)
+    return thread_detail(session, caller, thread), Outcome(thread)
+
+
+def vote(
+    session: Session, caller: Caller, post_id: int, up: bool
+) -> tuple[dict[str, Any], Outcome]:
+    post, thread = load_post(session, caller, post_id)
+    existing = session.get(PostVote, (post.id, caller.user_id))
+    if up and existing is None:
+        if post.author_id == caller.user_id:
+            raise APIError(409, "own_post", "You cannot upvote your own post.")
+        session.add(PostVote(post_id=post.id, user_id=caller.user_id))
+    elif not up and existing is not None:
+        session.delete(existing)
+    return thread_detail(session, caller, thread), Outcome(thread)
+
+
+def endorse(
+    session: Session, caller: Caller, post_id: int, on: bool
+) -> tuple[dict[str, Any], Outcome]:
+    require_staff(caller, "endorse posts")
+    post, thread = load_post(session, caller, post_id)
+    outcome = Outcome(thread)
+    if on and post.endorsed_by_id is None:
+        post.endorsed_by_id, post.endorsed_at = caller.user_id, utcnow()
+        outcome.notified = notify.notify(
+            session,
+            thread,
+            "endorsement",
+            [post.author_id],
+            actor_id=caller.user_id,
+            post_id=post.id,
+        )
+    elif not on:
+        post.endorsed_by_id = post.endorsed_at = None
+    log_action(session, caller, "endorse" if on else "unendorse", thread, post.id)
+    return thread_detail(session, caller, thread), outcome
+
+
+def hide(
+    session: Session, caller: Caller, post_id: int, hidden: bool
+) -> tuple[dict[str, Any], Outcome]:
+    require_staff(caller, "hide posts")
+    post, thread = load_post(session, caller, post_id)
+    if post.hidden != hidden:
+        post.hidden = hidden
+        log_action(session, caller, "hide_post" if hidden else "unhide_post", thread, post.id)
+        if hidden:
+            for flag in session.scalars(select(Flag).where(Flag.post_id == post.id)):
+                flag.resolved_at = flag.resolved_at or utcnow()
+    return thread_detail(session, caller, thread), Outcome(thread)
+
+
+def flag(session: Session, caller: Caller, post_id: int, reason: str) -> dict[str, Any]:
+    post, _thread = load_post(session, caller, post_id)
+    if post.author_id == caller.user_id:
+        raise APIError(409, "own_post", "You cannot flag your own post.")
+    existing = session.scalar(
+        select(Flag).where(Flag.post_id == post.id, Flag.user_id == caller.user_id)
+    )
+    if existing is not None:
+        raise APIError(409, "already_flagged", "You have already flagged this post.")
+    session.add(Flag(post_id=post.id, user_id=caller.user_id, reason=reason))
+    return {"flagged": True, "post_id": post.id}
+
+
+def open_flags(session: Session, caller: Caller) -> list[dict[str, Any]]:
+    """Flagged posts for staff: one row per post, with the count and the reasons."""
+    require_staff(caller, "see flags")
+    rows = session.execute(
+        select(Flag, Post, Thread)
+        .join(Post, Flag.post_id == Post.id)
+        .join(Thread, Post.thread_id == Thread.id)
+        .where(Thread.course == caller.course, Flag.resolved_at.is_(None))
+        .order_by(Flag.id)
+    ).all()
+    by_post: dict[int, dict[str, Any]] = {}
+    people = {post.author_id for _f, post, _t in rows} | {f.user_id for f, _p, _t in rows}
+    names = names_for(session, people)
+    for flag_row, post, thread in rows:
+        entry = by_post.setdefault(
+            post.id,
+            {
+                "post_id": post.id,
+                "thread_id": thread.id,
+                "thread_title": thread.title,
+                "author": names.get(post.author_id),
+                "body": post.body,
+                "hidden": post.hidden,
+                "count": 0,
+                "reasons": [],
+            },
+        )
+        entry["count"] += 1
+        entry["reasons"].append({"by": names.get(flag_row.user_id), "reason": flag_row.reason})
+    return sorted(by_post.values(), key=lambda e: -e["count"])
+
+
+def flag_count(session: Session, course: str) -> int:
+    return (
+        session.scalar(
+            select(func.count(func.distinct(Flag.post_id)))
+            .join(Post, Flag.post_id == Post.id)
+            .join(Thread, Post.thread_id == Thread.id)
+            .where(Thread.course == course, Flag.resolved_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,307 @@
+"""Threads and posts of a course: ``/api/v1/courses/<course>/...``.
+
+Every route needs a person in the course (``course_member``); the discussion
+logic then checks the finer rules (staff only, author only, who may see a thread)
+and says who may do what when it refuses. Writes publish a ``discussion`` event
+to the course members who may see the thread, and a ``notification`` event with
+the new unread count to each person notified — after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...courses import course_members
+from ...discussions import notify, posts, schemas, threads
+from ...discussions.ratelimit import RateLimit
+from ...errors import APIError
+from ..base import BaseHandler
+from ..permissions import allow, course_member
+
+COURSE = r"api/v1/courses/(?P<course>[^/]+)"
+
+
+class DiscussionHandler(BaseHandler):
+    @property
+    def rate_limit(self) -> RateLimit:
+        return self.settings.get("post_rate_limit") or RateLimit()
+
+    async def members(self, course: str) -> threads.Members:
+        hub = self.settings["hub_groups"]
+        found = course_members(course, await hub.users(), await hub.properties())
+        return {
+            name: (role in ("instructor", "mentor"), cohorts)
+            for name, (role, cohorts) in found.items()
+        }
+
+    async def publish(self, outcome: threads.Outcome) -> None:
+        """Tell those who may see the thread that it changed, and each person notified
+        their new unread count. Events carry ids only; clients fetch what they may read."""
+        thread = outcome.thread
+        if thread is None:
+            return
+        bus = self.settings["bus"]
+        members = await self.members(thread.course)
+        audience = [
+            name
+            for name, (is_staff, cohorts) in members.items()
+            if is_staff
+            or (
+                not thread.hidden
+                and thread.deleted_at is None
+                and (
+                    thread.visibility == "course"
+                    or (thread.visibility == "cohort" and thread.cohort in cohorts)
+                )
+            )
+        ]
+        await bus.publish(
+            audience,
+            {
+                "type": "discussion",
+                "action": outcome.action,
+                "course": thread.course,
+                "thread_id": thread.id,
+                "notebook_key": thread.notebook_key,
+                "cell_key": thread.cell_key,
+            },
+        )
+        if outcome.notified:
+            counts = await self.run_db(_unread_by_name, outcome.notified)
+            for name, unread in counts.items():
+                await bus.publish([name], {"type": "notification", "unread": unread})
+
+    def int_arg(self, value: str, what: str) -> int:
+        try:
+            return int(value)
+        except ValueError:
+            raise APIError(400, "invalid_id", f"{what} must be a number.") from None
+
+
+def _unread_by_name(session: Any, user_ids: list[int]) -> dict[str, int]:
+    names = threads.names_for(session, set(user_ids))
+    return {names[u]: notify.unread_count(session, u) for u in user_ids if u in names}
+
+
+class ThreadListHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        notebook_key = self.get_argument("notebook_key", None)
+        scope = self.get_argument("scope", "notebook" if notebook_key else "course")
+        if scope not in ("course", "notebook", "all"):
+            raise APIError(400, "invalid_scope", "scope must be course, notebook or all.")
+        items = await self.run_db(
+            lambda s: threads.list_threads(
+                s,
+                self.caller,
+                notebook_key=notebook_key,
+                cell_key=self.get_argument("cell_key", None),
+                scope=scope,
+                category=self.get_argument("category", None),
+                q=self.get_argument("q", None),
+            )
+        )
+        self.write_json({"threads": items})
+
+    @allow(course_member)
+    async def post(self, course: str) -> None:
+        new = schemas.new_thread(self.json_body())
+        members = await self.members(course)
+        data, outcome = await self.run_db(
+            threads.open_thread, self.caller, new, members, self.rate_limit
+        )
+        await self.publish(outcome)
+        self.write_json(data, status=201)
+
+
+class ThreadHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str, thread_id: str) -> None:
+        tid = self.int_arg(thread_id, "thread id")
+        data = await self.run_db(
+            lambda s: threads.thread_detail(
+                s, self.caller, threads.load_visible(s, self.caller, tid)
+            )
+        )
+        self.write_json(data)
+
+    @allow(course_member)
+    async def patch(self, course: str, thread_id: str) -> None:
+        tid = self.int_arg(thread_id, "thread id")
+        change = schemas.thread_change(self.json_body())
+        data, outcome = await self.run_db(threads.change_thread, self.caller, tid, change)
+        await self.publish(outcome)
+        self.write_json(data)
+
+    @allow(course_member)
+    async def delete(self, course: str, thread_id: str) -> None:
+        tid = self.int_arg(thread_id, "thread id")
+        outcome = await self.run_db(
+            lambda s: threads.delete_thread(
+                s, self.caller, threads.load_visible(s, self.caller, tid)
+            )
+        )
+        await self.publish(outcome)
+        self.set_status(204)
+        self.finish()
+
+
+class ReplyHandler(DiscussionHandler):
+    @allow(course_member)
+    async def post(self, course: str, thread_id: str) -> None:
+        tid = self.int_arg(thread_id, "thread id")
+        new = schemas.new_post(self.json_body())
+        members = await self.members(course)
+        data, outcome = await self.run_db(
+            posts.reply, self.caller, tid, new, members, self.rate_limit
+        )
+        await self.publish(outcome)
+        self.write_json(data, status=201)
+
+
+class FollowHandler(DiscussionHandler):
+    async def _set(self, thread_id: str, on: bool) -> None:
+        tid = self.int_arg(thread_id, "thread id")
+
+        def work(s: Any) -> dict[str, Any]:
+            thread = threads.load_visible(s, self.caller, tid)
+            (notify.follow if on else notify.unfollow)(s, thread.id, self.caller.user_id)
+            return {"thread_id": thread.id, "following": on}
+
+        self.write_json(await self.run_db(work))
+
+    @allow(course_member)
+    async def put(self, course: str, thread_id: str) -> None:
+        await self._set(thread_id, True)
+
+    @allow(course_member)
+    async def delete(self, course: str, thread_id: str) -> None:
+        await self._set(thread_id, False)
+
+
+class ThreadCountsHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        notebook_key = self.get_argument("notebook_key", None)
+        if not notebook_key:
+            raise APIError(400, "missing_field", "thread-counts needs ?notebook_key=.")
+        counts = await self.run_db(threads.thread_counts, self.caller, notebook_key)
+        self.write_json({"notebook_key": notebook_key, "counts": counts})
+
+
+class PostHandler(DiscussionHandler):
+    @allow(course_member)
+    async def patch(self, course: str, post_id: str) -> None:
+        pid = self.int_arg(post_id, "post id")
+        data = self.json_body()
+        if set(data) == {"hidden"} and isinstance(data["hidden"], bool):
+            result, outcome = await self.run_db(posts.hide, self.caller, pid, data["hidden"])
+        elif set(data) == {"body"}:
+            body = schemas.body_text(data)
+            result, outcome = await self.run_db(posts.edit, self.caller, pid, body)
+        else:
+            raise APIError(
+                400,
+                "invalid_change",
+                "Send either {'body': ...} to edit or {'hidden': true|false} to moderate.",
+            )
+        await self.publish(outcome)
+        self.write_json(result)
+
+    @allow(course_member)
+    async def delete(self, course: str, post_id: str) -> None:
+        pid = self.int_arg(post_id, "post id")
+        result, outcome = await self.run_db(posts.remove, self.caller, pid)
+        await self.publish(outcome)
+        self.write_json(result)
+
+
+class RevisionsHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str, post_id: str) -> None:
+        pid = self.int_arg(post_id, "post id")
+        self.write_json({"revisions": await self.run_db(posts.revisions, self.caller, pid)})
+
+
+class VoteHandler(DiscussionHandler):
+    async def _vote(self, post_id: str, up: bool) -> None:
+        pid = self.int_arg(post_id, "post id")
+        result, outcome = await self.run_db(posts.vote, self.caller, pid, up)
+        await self.publish(outcome)
+        self.write_json(result)
+
+    @allow(course_member)
+    async def put(self, course: str, post_id: str) -> None:
+        await self._vote(post_id, True)
+
+    @allow(course_member)
+    async def delete(self, course: str, post_id: str) -> None:
+        await self._vote(post_id, False)
+
+
+class EndorsementHandler(DiscussionHandler):
+    async def _endorse(self, post_id: str, on: bool) -> None:
+        pid = self.int_arg(post_id, "post id")
+        result, outcome = await self.run_db(posts.endorse, self.caller, pid, on)
+        await self.publish(outcome)
+        self.write_json(result)
+
+    @allow(course_member)
+    async def put(self, course: str, post_id: str) -> None:
+        await self._endorse(post_id, True)
+
+    @allow(course_member)
+    async def delete(self, course: str, post_id: str) -> None:
+        await self._endorse(post_id, False)
+
+
+class FlagHandler(DiscussionHandler):
+    @allow(course_member)
+    async def post(self, course: str, post_id: str) -> None:
+        pid = self.int_arg(post_id, "post id")
+        reason = schemas.flag_reason(self.json_body() if self.request.body else {})
+        self.write_json(await self.run_db(posts.flag, self.caller, pid, reason), status=201)
+
+
+class FlagListHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        flags = await self.run_db(posts.open_flags, self.caller)
+        self.write_json({"flags": flags, "count": len(flags)})
+
+
+class ModerationLogHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        self.write_json({"actions": await self.run_db(threads.moderation_log, self.caller)})
+
+
+class MemberListHandler(DiscussionHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        prefix = (self.get_argument("q", "") or "").lower()
+        hub = self.settings["hub_groups"]
+        found = course_members(course, await hub.users(), await hub.properties())
+        items = [
+            {"name": name, "role": role}
+            for name, (role, _cohorts) in sorted(found.items())
+            if name.lower().startswith(prefix)
+        ]
+        self.write_json({"members": items[:50]})
+
+
+default_handlers = [
+    (rf"{COURSE}/threads", ThreadListHandler),
+    (rf"{COURSE}/threads/(?P<thread_id>[^/]+)", ThreadHandler),
+    (rf"{COURSE}/threads/(?P<thread_id>[^/]+)/posts", ReplyHandler),
+    (rf"{COURSE}/threads/(?P<thread_id>[^/]+)/follow", FollowHandler),
+    (rf"{COURSE}/thread-counts", ThreadCountsHandler),
+    (rf"{COURSE}/posts/(?P<post_id>[^/]+)", PostHandler),
+    (rf"{COURSE}/posts/(?P<post_id>[^/]+)/revisions", RevisionsHandler),
+    (rf"{COURSE}/posts/(?P<post_id>[^/]+)/vote", VoteHandler),
+    (rf"{COURSE}/posts/(?P<post_id>[^/]+)/endorsement", EndorsementHandler),
+    (rf"{COURSE}/posts/(?P<post_id>[^/]+)/flags", FlagHandler),
+    (rf"{COURSE}/flags", FlagListHandler),
+    (rf"{COURSE}/moderation-log", ModerationLogHandler),
+    (rf"{COURSE}/members", MemberListHandler),
+]
