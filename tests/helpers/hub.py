@@ -101,7 +101,7 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
         "COHORTLAB_SERVICE_PORT": str(service),
         "COHORTLAB_TEST_ADMIN_TOKEN": admin_token,
         "COHORTLAB_TEST_SERVICE_ARGS": (
-            "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=0"
+            "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=1"
             " --ServiceApp.post_rate_limit=100/60"
         ),
         **(extra_env or {}),

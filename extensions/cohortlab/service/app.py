@@ -46,8 +46,9 @@ class ServiceApp(CohortLabApp):
     ).tag(config=True)
     auth_cache_max_age = Integer(
         60,
-        help="Seconds a token's hub identity (and groups) is cached. Group changes reach the "
-        "service at most this late; shorter means more calls to the hub.",
+        min=1,
+        help="Seconds (at least 1) a token's hub identity (and groups) is cached. Group "
+        "changes reach the service at most this late; shorter means more calls to the hub.",
     ).tag(config=True)
     groups_cache_seconds = Float(
         30.0, help="Seconds the hub's group list (with cohort properties) is cached."
