@@ -25,6 +25,8 @@ def _login_and_open_lab(browser: Any, hub: Hub, user: str) -> Any:
     page.fill("input[name=password]", PASSWORD)
     page.click("#login_submit")
     page.wait_for_url(f"**/user/{user}/lab**", timeout=LAB_TIMEOUT_MS)
+    # A fresh workspace, so every test starts from the launcher whatever the last one left.
+    page.goto(f"{hub.url}/user/{user}/lab?reset")
     page.wait_for_selector(".jp-Launcher", timeout=LAB_TIMEOUT_MS)
     page.cl_errors = errors  # type: ignore[attr-defined]
     return page

@@ -1,7 +1,9 @@
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { CohortLabClient } from './client';
-import { CohortLabPanel } from './panel';
+import { DiscussionPanel } from './discussions/panel';
+import { CohortLabPanel, cohortLabIcon } from './panel';
 import { ICohortLabClient } from './tokens';
 
 export { CohortLabError } from './errors';
@@ -27,4 +29,22 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, panelPlugin];
+/** The right-side discussion panel and the thread badges on cells. */
+const discussionPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'cohortlab:discussions',
+  description: 'Threaded discussion on notebook cells and the course Q&A.',
+  autoStart: true,
+  requires: [ICohortLabClient, IRenderMimeRegistry, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    client: ICohortLabClient,
+    rendermime: IRenderMimeRegistry,
+    shell: ILabShell
+  ) => {
+    const panel = new DiscussionPanel(client, rendermime, shell);
+    panel.title.icon = cohortLabIcon;
+    app.shell.add(panel, 'right', { rank: 600 });
+  }
+};
+
+export default [clientPlugin, panelPlugin, discussionPlugin];

@@ -1,0 +1,79 @@
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+
+import { button, el, renderMarkdown } from './render';
+
+export interface IComposed {
+  body: string;
+  kind: string;
+  anonymous: boolean;
+}
+
+/**
+ * A Markdown box with a preview (rendered by JupyterLab's sanitizing renderer), and
+ * Ctrl/Cmd+Enter to send. Used for new threads (with kind and anonymity) and replies.
+ */
+export function composeBox(
+  rendermime: IRenderMimeRegistry,
+  options: { label: string; testid: string; withKind: boolean; onSubmit: (c: IComposed) => Promise<void> }
+): HTMLElement {
+  const form = el('form', { class: 'cl-Compose', 'aria-label': options.label });
+  const text = el('textarea', {
+    class: 'cl-Compose-body',
+    rows: '3',
+    'aria-label': options.label,
+    placeholder: 'Markdown and $math$ welcome; @name to mention'
+  });
+  text.dataset.testid = `${options.testid}-body`;
+  const preview = el('div', { class: 'cl-Compose-preview', 'aria-live': 'polite' });
+  preview.hidden = true;
+  const kind = el('select', { 'aria-label': 'Kind of thread' });
+  for (const k of ['comment', 'question', 'note']) {
+    kind.append(el('option', { value: k }, k));
+  }
+  const anonymous = el('input', { type: 'checkbox', 'aria-label': 'Post anonymously to peers' });
+  const anonLabel = el('label', { class: 'cl-Compose-anon' });
+  anonLabel.append(anonymous, document.createTextNode(' anonymous to peers'));
+  const error = el('p', { class: 'cl-Compose-error', role: 'alert' });
+
+  const submit = async () => {
+    error.textContent = '';
+    if (!text.value.trim()) {
+      error.textContent = 'Write something before posting.';
+      return;
+    }
+    send.disabled = true;
+    try {
+      await options.onSubmit({ body: text.value, kind: kind.value, anonymous: anonymous.checked });
+      text.value = '';
+      preview.hidden = true;
+    } catch (reason) {
+      error.textContent = reason instanceof Error ? reason.message : String(reason);
+    } finally {
+      send.disabled = false;
+    }
+  };
+  const togglePreview = button('Preview', `${options.testid}-preview`, () => {
+    preview.hidden = !preview.hidden;
+    if (!preview.hidden) {
+      renderMarkdown(rendermime, text.value, preview);
+    }
+  });
+  const send = button('Post', `${options.testid}-submit`, () => void submit());
+  text.addEventListener('keydown', event => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void submit();
+    }
+  });
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    void submit();
+  });
+  const row = el('div', { class: 'cl-Compose-actions' });
+  if (options.withKind) {
+    row.append(kind, anonLabel);
+  }
+  row.append(togglePreview, send);
+  form.append(text, preview, row, error);
+  return form;
+}

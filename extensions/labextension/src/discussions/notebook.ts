@@ -1,0 +1,94 @@
+/**
+ * Reading course and cell keys from an open notebook, without a build-time dependency
+ * on @jupyterlab/notebook: the panel only needs a few members of a NotebookPanel.
+ *
+ * Keys follow `cohortlab.discussions.anchoring` in the service: nbgrader's grade_id,
+ * then the `metadata.cohortlab.cell_key` stamp, then the cell id.
+ */
+import { ISignal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+export interface ICellLike extends Widget {
+  model: {
+    id: string;
+    sharedModel: { getSource(): string };
+    getMetadata(key: string): any;
+  };
+}
+
+export interface INotebookLike extends Widget {
+  activeCell: ICellLike | null;
+  widgets: ReadonlyArray<ICellLike>;
+  activeCellChanged: ISignal<any, ICellLike | null>;
+  model: { getMetadata(key: string): any; setMetadata(key: string, value: any): void } | null;
+}
+
+export interface INotebookPanelLike extends Widget {
+  content: INotebookLike;
+  context: { path: string; ready: Promise<void> };
+}
+
+export function asNotebookPanel(widget: Widget | null): INotebookPanelLike | null {
+  const panel = widget as any;
+  if (
+    panel?.content &&
+    panel.content.activeCellChanged &&
+    typeof panel?.context?.path === 'string' &&
+    panel.context.path.endsWith('.ipynb')
+  ) {
+    return panel as INotebookPanelLike;
+  }
+  return null;
+}
+
+export function cellKey(cell: ICellLike): string {
+  const nbgrader = cell.model.getMetadata('nbgrader');
+  if (nbgrader?.grade_id) {
+    return String(nbgrader.grade_id);
+  }
+  const stamp = cell.model.getMetadata('cohortlab');
+  if (stamp?.cell_key) {
+    return String(stamp.cell_key);
+  }
+  return cell.model.id;
+}
+
+export function cellQuote(cell: ICellLike, length = 200): string {
+  return cell.model.sharedModel.getSource().split(/\s+/).join(' ').trim().slice(0, length);
+}
+
+/**
+ * The course and notebook key of an open notebook, or null when it belongs to none of
+ * my courses. A notebook fetched with nbgrader lives at `<course>/<assignment>/<file>`
+ * and is keyed `<assignment>/<file>`, so every learner's copy shares its threads.
+ */
+export function notebookScope(
+  panel: INotebookPanelLike,
+  myCourses: string[]
+): { course: string; notebookKey: string | null } | null {
+  const meta = panel.content.model?.getMetadata('cohortlab') ?? {};
+  const parts = panel.context.path.split('/');
+  if (meta.course && myCourses.includes(meta.course)) {
+    return { course: meta.course, notebookKey: meta.notebook_key ?? null };
+  }
+  const at = parts.findIndex(p => myCourses.includes(p));
+  if (at >= 0 && parts.length - at === 3) {
+    return { course: parts[at], notebookKey: `${parts[at + 1]}/${parts[at + 2]}` };
+  }
+  if (myCourses.length === 1) {
+    return { course: myCourses[0], notebookKey: meta.notebook_key ?? null };
+  }
+  return null;
+}
+
+/** Give a notebook outside nbgrader its own key, stored in its metadata (saved with it). */
+export function stampNotebookKey(panel: INotebookPanelLike, course: string): string {
+  const model = panel.content.model;
+  const meta = { ...(model?.getMetadata('cohortlab') ?? {}) };
+  if (!meta.notebook_key) {
+    meta.notebook_key = crypto.randomUUID().replace(/-/g, '');
+    meta.course = meta.course ?? course;
+    model?.setMetadata('cohortlab', meta);
+  }
+  return meta.notebook_key;
+}

@@ -1,0 +1,259 @@
+import { ILabShell } from '@jupyterlab/application';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { Widget } from '@lumino/widgets';
+
+import { IMe, ICohortLabClient, ICohortLabEvent } from '../tokens';
+import { CellBadges } from './badges';
+import { composeBox, IComposed } from './compose';
+import {
+  asNotebookPanel,
+  cellKey,
+  cellQuote,
+  INotebookPanelLike,
+  notebookScope,
+  stampNotebookKey
+} from './notebook';
+import { el } from './render';
+import { ThreadView } from './threadView';
+import { IScope, IThread } from './types';
+
+const REFRESH_DELAY_MS = 150;
+
+/**
+ * The right-side discussion panel: the active cell's threads, then the notebook's, then
+ * the course Q&A. It follows the current notebook and active cell, and refreshes when
+ * the service's event stream says a thread it shows (or could show) changed.
+ */
+export class DiscussionPanel extends Widget {
+  constructor(
+    private readonly client: ICohortLabClient,
+    private readonly rendermime: IRenderMimeRegistry,
+    private readonly shell: ILabShell
+  ) {
+    super();
+    this.id = 'cohortlab-discussion';
+    this.addClass('cl-Discussion');
+    this.title.caption = 'Discussion';
+    this.title.label = 'Discussion';
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'Discussion');
+    this.node.dataset.testid = 'cl-discussion-panel';
+    this.badges = new CellBadges(client, cell => this.focusCell(cell));
+    shell.currentChanged.connect(() => this.followNotebook(), this);
+    client.events.connect(this.onEvent, this);
+    void this.start();
+  }
+
+  private async start(): Promise<void> {
+    try {
+      this.me = await this.client.requestAPI<IMe>('me');
+    } catch (reason) {
+      this.showError(reason);
+      return;
+    }
+    this.followNotebook();
+  }
+
+  private followNotebook(): void {
+    const panel = asNotebookPanel(this.shell.currentWidget);
+    if (panel === this.notebook && panel !== null) {
+      return;
+    }
+    if (this.notebook === null && panel === null && this.rendered) {
+      return;
+    }
+    this.notebook?.content.activeCellChanged.disconnect(this.scheduleRefresh, this);
+    this.notebook = panel;
+    panel?.content.activeCellChanged.connect(this.scheduleRefresh, this);
+    if (panel) {
+      void panel.context.ready.then(() => this.scheduleRefresh());
+    } else {
+      this.scheduleRefresh();
+    }
+  }
+
+  private focusCell(index: number): void {
+    const content = this.notebook?.content as any;
+    if (content) {
+      content.activeCellIndex = index;
+    }
+    this.shell.activateById(this.id);
+  }
+
+  private onEvent(_: ICohortLabClient, event: ICohortLabEvent): void {
+    if (event.type === 'discussion' && this.scope && event.course === this.scope.course) {
+      this.scheduleRefresh();
+    }
+  }
+
+  private scheduleRefresh(): void {
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.refresh(), REFRESH_DELAY_MS);
+  }
+
+  private currentScope(): IScope | null {
+    const courses = (this.me?.courses ?? []).map(c => c.id);
+    if (courses.length === 0) {
+      return null;
+    }
+    const panel = this.notebook;
+    if (!panel) {
+      return { course: courses[0], notebookKey: null, cellKey: null, cellQuote: null };
+    }
+    const scope = notebookScope(panel, courses);
+    if (!scope) {
+      return null;
+    }
+    const cell = panel.content.activeCell;
+    return {
+      course: scope.course,
+      notebookKey: scope.notebookKey,
+      cellKey: cell ? cellKey(cell) : null,
+      cellQuote: cell ? cellQuote(cell) : null
+    };
+  }
+
+  async refresh(): Promise<void> {
+    this.rendered = true;
+    const scope = (this.scope = this.currentScope());
+    if (!this.me) {
+      return;
+    }
+    if (!scope) {
+      this.node.replaceChildren(
+        el('h2', {}, 'Discussion'),
+        el('p', { class: 'cl-Discussion-empty' },
+          this.me.courses.length
+            ? 'This notebook is not part of a course you are in.'
+            : 'You are not enrolled in any course yet.')
+      );
+      this.badges.detach();
+      return;
+    }
+    const base = `courses/${encodeURIComponent(scope.course)}/threads`;
+    try {
+      const [cell, notebook, qa] = await Promise.all([
+        scope.notebookKey && scope.cellKey
+          ? this.list(`${base}?notebook_key=${q(scope.notebookKey)}&cell_key=${q(scope.cellKey)}`)
+          : Promise.resolve([]),
+        scope.notebookKey
+          ? this.list(`${base}?notebook_key=${q(scope.notebookKey)}`)
+          : Promise.resolve([]),
+        this.list(`${base}?scope=course`)
+      ]);
+      const cellIds = new Set(cell.map(t => t.id));
+      this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa);
+      if (this.notebook && scope.notebookKey) {
+        await this.badges.update(this.notebook, scope.course, scope.notebookKey);
+      }
+    } catch (reason) {
+      this.showError(reason);
+    }
+  }
+
+  private async list(path: string): Promise<IThread[]> {
+    return (await this.client.requestAPI<{ threads: IThread[] }>(path)).threads;
+  }
+
+  private render(scope: IScope, cell: IThread[], notebook: IThread[], qa: IThread[]): void {
+    const open = new Set(this.views.filter(v => v.node.querySelector('.cl-Thread-posts')).map(v => v.id));
+    this.views = [];
+    const sections: HTMLElement[] = [el('h2', {}, 'Discussion')];
+    if (this.notebook && scope.notebookKey !== undefined) {
+      sections.push(
+        this.section('This cell', 'cl-cell-threads', cell, open,
+          scope.cellKey ? 'No threads on this cell yet. Start one below.' : 'Select a cell.'),
+      );
+      if (scope.cellKey) {
+        sections.push(composeBox(this.rendermime, {
+          label: 'Start a thread on this cell',
+          testid: 'cl-compose',
+          withKind: true,
+          onSubmit: c => this.openThread(scope, c, true)
+        }));
+      }
+      sections.push(this.section('This notebook', 'cl-notebook-threads', notebook, open,
+        'No other threads in this notebook.'));
+    }
+    sections.push(this.section('Course Q&A', 'cl-course-threads', qa, open,
+      'No questions yet. Ask the first one.'));
+    if (!this.notebook) {
+      sections.push(composeBox(this.rendermime, {
+        label: 'Ask the course',
+        testid: 'cl-compose',
+        withKind: true,
+        onSubmit: c => this.openThread(scope, c, false)
+      }));
+    }
+    this.node.replaceChildren(...sections);
+  }
+
+  private section(
+    title: string, testid: string, threads: IThread[], open: Set<number>, empty: string
+  ): HTMLElement {
+    const section = el('section', { 'aria-label': title });
+    section.dataset.testid = testid;
+    section.append(el('h3', {}, title));
+    if (threads.length === 0) {
+      section.append(el('p', { class: 'cl-Discussion-empty' }, empty));
+      return section;
+    }
+    const list = el('ul', { class: 'cl-Discussion-list' });
+    for (const thread of threads) {
+      const view = new ThreadView(this.client, this.rendermime, thread,
+        () => this.scheduleRefresh());
+      this.views.push(view);
+      list.append(view.node);
+      if (open.has(thread.id)) {
+        void view.toggle(true);
+      }
+    }
+    section.append(list);
+    return section;
+  }
+
+  private async openThread(scope: IScope, c: IComposed, onCell: boolean): Promise<void> {
+    let notebookKey = scope.notebookKey;
+    if (onCell && !notebookKey && this.notebook) {
+      notebookKey = stampNotebookKey(this.notebook, scope.course);
+      await (this.notebook.context as any).save?.();
+    }
+    const thread = await this.client.requestAPI<IThread>(
+      `courses/${encodeURIComponent(scope.course)}/threads`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          body: c.body,
+          kind: c.kind,
+          anonymous: c.anonymous,
+          ...(onCell
+            ? { notebook_key: notebookKey, cell_key: scope.cellKey,
+                anchor: { cell_key: scope.cellKey, quote: scope.cellQuote } }
+            : {})
+        })
+      }
+    );
+    await this.refresh();
+    const view = this.views.find(v => v.id === thread.id);
+    await view?.toggle(true);
+  }
+
+  private showError(reason: unknown): void {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    const alert = el('div', { class: 'cl-Panel-error', role: 'alert' }, message);
+    alert.dataset.testid = 'cl-discussion-error';
+    this.node.replaceChildren(el('h2', {}, 'Discussion'), alert);
+  }
+
+  private me: IMe | null = null;
+  private notebook: INotebookPanelLike | null = null;
+  private scope: IScope | null = null;
+  private views: ThreadView[] = [];
+  private timer = 0;
+  private rendered = false;
+  private badges: CellBadges;
+}
+
+function q(value: string): string {
+  return encodeURIComponent(value);
+}

@@ -1,0 +1,143 @@
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+
+import { ICohortLabClient } from '../tokens';
+import { composeBox } from './compose';
+import { button, el, renderMarkdown } from './render';
+import { IPost, IThread } from './types';
+
+/** One thread: a summary line that expands into its posts, actions and a reply box. */
+export class ThreadView {
+  readonly node: HTMLElement;
+
+  constructor(
+    private readonly client: ICohortLabClient,
+    private readonly rendermime: IRenderMimeRegistry,
+    private thread: IThread,
+    private readonly onChanged: () => void,
+    private expanded = false
+  ) {
+    this.node = el('li', { class: 'cl-Thread' });
+    this.node.dataset.testid = 'cl-thread';
+    this.node.dataset.threadId = String(thread.id);
+    this.render();
+  }
+
+  get id(): number {
+    return this.thread.id;
+  }
+
+  async toggle(open = !this.expanded): Promise<void> {
+    this.expanded = open;
+    if (open) {
+      await this.reload();
+    } else {
+      this.render();
+    }
+  }
+
+  async reload(): Promise<void> {
+    this.thread = await this.client.requestAPI<IThread>(this.path());
+    this.render();
+  }
+
+  private path(suffix = ''): string {
+    return `courses/${encodeURIComponent(this.thread.course)}/threads/${this.thread.id}${suffix}`;
+  }
+
+  private async act(path: string, method: string, body?: unknown): Promise<void> {
+    this.thread = await this.client.requestAPI<IThread>(path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+    this.render();
+    this.onChanged();
+  }
+
+  private render(): void {
+    const t = this.thread;
+    const head = el('button', {
+      type: 'button',
+      class: 'cl-Thread-head',
+      'aria-expanded': String(this.expanded)
+    });
+    head.dataset.testid = 'cl-thread-title';
+    const marks = [
+      t.kind !== 'comment' ? t.kind : '',
+      t.resolved ? 'resolved' : '',
+      t.pinned ? 'pinned' : '',
+      t.locked ? 'locked' : '',
+      t.visibility !== 'course' ? `${t.visibility}${t.cohort ? ' ' + t.cohort : ''} only` : ''
+    ].filter(Boolean);
+    head.append(
+      el('span', { class: 'cl-Thread-title' }, t.title),
+      el('span', { class: 'cl-Thread-meta' },
+        `${t.author ?? 'Anonymous'} · ${t.reply_count} ${t.reply_count === 1 ? 'reply' : 'replies'}` +
+          (marks.length ? ` · ${marks.join(', ')}` : ''))
+    );
+    head.addEventListener('click', () => void this.toggle());
+    this.node.dataset.resolved = String(t.resolved);
+    this.node.replaceChildren(head);
+    if (!this.expanded || !t.posts) {
+      return;
+    }
+    const posts = el('ol', { class: 'cl-Thread-posts', 'aria-label': `Posts in ${t.title}` });
+    for (const post of t.posts) {
+      posts.append(this.renderPost(post));
+    }
+    const actions = el('div', { class: 'cl-Thread-actions' });
+    actions.append(
+      button(t.resolved ? 'Reopen' : 'Resolve', 'cl-resolve', () =>
+        void this.act(this.path(), 'PATCH', { resolved: !t.resolved })
+      ),
+      button(t.following ? 'Unfollow' : 'Follow', 'cl-follow', () =>
+        void this.client
+          .requestAPI(this.path('/follow'), { method: t.following ? 'DELETE' : 'PUT' })
+          .then(() => this.reload())
+      )
+    );
+    this.node.append(posts, actions);
+    if (!t.locked) {
+      this.node.append(
+        composeBox(this.rendermime, {
+          label: `Reply to ${t.title}`,
+          testid: 'cl-reply',
+          withKind: false,
+          onSubmit: async ({ body }) => this.act(this.path('/posts'), 'POST', { body })
+        })
+      );
+    } else {
+      this.node.append(el('p', { class: 'cl-Thread-locked' }, 'Staff locked this thread.'));
+    }
+  }
+
+  private renderPost(post: IPost): HTMLElement {
+    const item = el('li', { class: 'cl-Post' });
+    item.dataset.testid = 'cl-post';
+    const who = post.author ?? 'Anonymous';
+    const meta = el('div', { class: 'cl-Post-meta' },
+      `${who}${post.endorsed ? ` · endorsed by ${post.endorsed_by}` : ''}` +
+        `${post.accepted ? ' · accepted answer' : ''}${post.edited_at ? ' · edited' : ''}`);
+    const body = el('div', { class: 'cl-Post-body' });
+    body.dataset.testid = 'cl-post-body';
+    if (post.deleted) {
+      body.textContent = 'deleted';
+      body.classList.add('cl-Post-removed');
+    } else if (post.body === null) {
+      body.textContent = 'hidden by a moderator';
+      body.classList.add('cl-Post-removed');
+    } else {
+      renderMarkdown(this.rendermime, post.body, body);
+    }
+    const vote = button(`▲ ${post.votes}`, 'cl-upvote', () =>
+      void this.act(
+        `courses/${encodeURIComponent(this.thread.course)}/posts/${post.id}/vote`,
+        post.voted ? 'DELETE' : 'PUT'
+      )
+    );
+    vote.setAttribute('aria-pressed', String(post.voted));
+    vote.setAttribute('aria-label', `Upvote (${post.votes} so far)`);
+    vote.disabled = post.mine;
+    item.append(meta, body, vote);
+    return item;
+  }
+}
