@@ -90,7 +90,7 @@ class ThreadListHandler(DiscussionHandler):
         scope = self.get_argument("scope", "notebook" if notebook_key else "course")
         if scope not in ("course", "notebook", "all"):
             raise APIError(400, "invalid_scope", "scope must be course, notebook or all.")
-        items = await self.run_db(
+        items = self.read_db(
             lambda s: threads.list_threads(
                 s,
                 self.caller,
@@ -185,7 +185,7 @@ class ThreadCountsHandler(DiscussionHandler):
         notebook_key = self.get_argument("notebook_key", None)
         if not notebook_key:
             raise APIError(400, "missing_field", "thread-counts needs ?notebook_key=.")
-        counts = await self.run_db(threads.thread_counts, self.caller, notebook_key)
+        counts = self.read_db(threads.thread_counts, self.caller, notebook_key)
         self.write_json({"notebook_key": notebook_key, "counts": counts})
 
 
