@@ -99,3 +99,78 @@ def test_hostile_markdown_is_shown_as_text_and_never_runs(cl_two_learners: tuple
         assert not (links.nth(i).get_attribute("href") or "").startswith("javascript:")
         links.nth(i).click()
     assert ben.evaluate("window.__clPwned") is None
+
+
+def test_staff_endorse_and_hide_a_flagged_post_live_in_both_learners_browsers(
+    cl_browser: Any, cl_hub: Hub, cl_two_learners: tuple[Any, Any]
+) -> None:
+    ada, ben = cl_two_learners
+    tag = uuid.uuid4().hex[:6]
+    ada.get_by_test_id("cl-compose-body").fill(f"Question {tag}: what does this print?")
+    ada.locator('select[aria-label="Kind of thread"]').first.select_option("question")
+    ada.get_by_test_id("cl-compose-submit").click()
+    thread = ben.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}").first
+    thread.wait_for(timeout=LIVE_MS + 1_000)
+    thread.get_by_test_id("cl-thread-title").click()
+    thread.get_by_test_id("cl-reply-body").fill(f"It prints hello {tag}")
+    thread.get_by_test_id("cl-reply-submit").click()
+    ada_thread = ada.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}").first
+    reply = ada_thread.get_by_test_id("cl-post").filter(has_text=f"hello {tag}")
+    reply.wait_for(timeout=LIVE_MS + 1_000)
+
+    # A mentor endorses ben's answer in their own browser; both learners see it live.
+    unread_before = int(ben.get_by_test_id("cl-notifications").get_attribute("data-unread") or 0)
+    mentor = _login_and_open_lab(cl_browser, cl_hub, "mentor")
+    try:
+        mentor.click('.jp-SideBar [title="Discussion"]')
+        mentor_thread = mentor.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}")
+        mentor.get_by_test_id("cl-search").fill(f"Question {tag}")
+        mentor.get_by_test_id("cl-search").press("Enter")
+        mentor_thread.first.get_by_test_id("cl-thread-title").click()
+        mentor_reply = mentor_thread.first.get_by_test_id("cl-post").filter(has_text=f"hello {tag}")
+        mentor_reply.get_by_test_id("cl-endorse").click()
+        for page in (ada, ben):
+            page.get_by_test_id("cl-post").filter(has_text="endorsed by mentor").first.wait_for(
+                timeout=LIVE_MS + 1_000
+            )
+        ben.wait_for_function(
+            "n => Number(document.querySelector('[data-testid=cl-notifications]')"
+            ".dataset.unread) > n",
+            arg=unread_before,
+            timeout=LIVE_MS + 1_000,
+        )
+    finally:
+        mentor.context.close()
+
+    # cy posts something rude; ben flags it; the instructor hides it: gone for both, live.
+    rude = cl_hub.api(
+        "POST",
+        f"/services/cohortlab/api/v1/courses/demo101/threads/{ada_thread_id(ada, tag)}/posts",
+        cl_hub.token_for("cy"),
+        json={"body": f"rude words {tag}"},
+    ).json()["posts"][-1]
+    ben_rude = ben.get_by_test_id("cl-post").filter(has_text=f"rude words {tag}")
+    ben_rude.wait_for(timeout=LIVE_MS + 1_000)
+    ben.once("dialog", lambda dialog: dialog.accept("This is rude"))
+    ben_rude.get_by_test_id("cl-flag").click()
+    ben_rude.get_by_text("Flagged for staff").wait_for(timeout=5_000)
+    flags = cl_hub.api(
+        "GET", "/services/cohortlab/api/v1/courses/demo101/flags", cl_hub.token_for("instructor")
+    ).json()["flags"]
+    assert any(f["post_id"] == rude["id"] and f["count"] == 1 for f in flags)
+    cl_hub.api(
+        "PATCH",
+        f"/services/cohortlab/api/v1/courses/demo101/posts/{rude['id']}",
+        cl_hub.token_for("instructor"),
+        json={"hidden": True},
+    ).raise_for_status()
+    for page in (ada, ben):
+        page.get_by_test_id("cl-post-body").filter(has_text="hidden by a moderator").first.wait_for(
+            timeout=LIVE_MS + 1_000
+        )
+        assert page.get_by_text(f"rude words {tag}").count() == 0
+
+
+def ada_thread_id(page: Any, tag: str) -> str:
+    node = page.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}").first
+    return node.get_attribute("data-thread-id")

@@ -13,6 +13,7 @@ import {
   notebookScope,
   stampNotebookKey
 } from './notebook';
+import { Inbox } from './inbox';
 import { el } from './render';
 import { ThreadView } from './threadView';
 import { IScope, IThread } from './types';
@@ -39,6 +40,20 @@ export class DiscussionPanel extends Widget {
     this.node.setAttribute('aria-label', 'Discussion');
     this.node.dataset.testid = 'cl-discussion-panel';
     this.badges = new CellBadges(client, cell => this.focusCell(cell));
+    this.inbox = new Inbox(client, (course, id) => void this.openById(course, id));
+    this.search = el('input', {
+      type: 'search',
+      class: 'cl-Discussion-search',
+      placeholder: 'Search the course’s threads',
+      'aria-label': 'Search the course’s threads'
+    });
+    this.search.dataset.testid = 'cl-search';
+    this.search.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        this.query = this.search.value.trim();
+        void this.refresh();
+      }
+    });
     shell.currentChanged.connect(() => this.followNotebook(), this);
     client.events.connect(this.onEvent, this);
     void this.start();
@@ -115,13 +130,16 @@ export class DiscussionPanel extends Widget {
 
   async refresh(): Promise<void> {
     this.rendered = true;
+    // Refreshes overlap when events arrive close together; only the newest may render,
+    // or an older, slower answer would overwrite newer threads.
+    const generation = ++this.generation;
     const scope = (this.scope = this.currentScope());
     if (!this.me) {
       return;
     }
     if (!scope) {
       this.node.replaceChildren(
-        el('h2', {}, 'Discussion'),
+        this.header(),
         el('p', { class: 'cl-Discussion-empty' },
           this.me.courses.length
             ? 'This notebook is not part of a course you are in.'
@@ -141,8 +159,14 @@ export class DiscussionPanel extends Widget {
           : Promise.resolve([]),
         this.list(`${base}?scope=course`)
       ]);
+      const found = this.query
+        ? await this.list(`${base}?scope=all&q=${q(this.query)}`)
+        : null;
+      if (generation !== this.generation) {
+        return;
+      }
       const cellIds = new Set(cell.map(t => t.id));
-      this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa);
+      this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found);
       if (this.notebook && scope.notebookKey) {
         await this.badges.update(this.notebook, scope.course, scope.notebookKey);
       }
@@ -151,14 +175,53 @@ export class DiscussionPanel extends Widget {
     }
   }
 
+  private isStaff(course: string): boolean {
+    const role = this.me?.courses.find(c => c.id === course)?.role;
+    return role === 'instructor' || role === 'mentor';
+  }
+
   private async list(path: string): Promise<IThread[]> {
     return (await this.client.requestAPI<{ threads: IThread[] }>(path)).threads;
   }
 
-  private render(scope: IScope, cell: IThread[], notebook: IThread[], qa: IThread[]): void {
-    const open = new Set(this.views.filter(v => v.node.querySelector('.cl-Thread-posts')).map(v => v.id));
+  private header(): HTMLElement {
+    const head = el('div', { class: 'cl-Discussion-head' });
+    head.append(el('h2', {}, 'Discussion'), this.inbox.node);
+    return head;
+  }
+
+  /** Open a thread named by a notification: select its cell if it is in this notebook. */
+  private async openById(course: string, threadId: number): Promise<void> {
+    this.shell.activateById(this.id);
+    const thread = await this.client.requestAPI<IThread>(
+      `courses/${encodeURIComponent(course)}/threads/${threadId}`
+    );
+    const panel = this.notebook;
+    if (panel && thread.cell_key && this.scope?.notebookKey === thread.notebook_key) {
+      const index = panel.content.widgets.findIndex(c => cellKey(c) === thread.cell_key);
+      if (index >= 0) {
+        this.focusCell(index);
+      }
+    }
+    this.pendingOpen = threadId;
+    await this.refresh();
+  }
+
+  private render(scope: IScope, cell: IThread[], notebook: IThread[], qa: IThread[],
+                 found: IThread[] | null): void {
+    // Which threads are open is the panel's state, not the DOM's: a view that is still
+    // loading its posts when the next refresh comes must stay open.
+    const open = this.expanded;
+    if (this.pendingOpen !== null) {
+      open.add(this.pendingOpen);
+      this.pendingOpen = null;
+    }
     this.views = [];
-    const sections: HTMLElement[] = [el('h2', {}, 'Discussion')];
+    const sections: HTMLElement[] = [this.header(), this.search];
+    if (found !== null) {
+      sections.push(this.section(`Search: ${this.query}`, 'cl-search-results', found, open,
+        'No thread matches.'));
+    }
     if (this.notebook && scope.notebookKey !== undefined) {
       sections.push(
         this.section('This cell', 'cl-cell-threads', cell, open,
@@ -201,7 +264,8 @@ export class DiscussionPanel extends Widget {
     const list = el('ul', { class: 'cl-Discussion-list' });
     for (const thread of threads) {
       const view = new ThreadView(this.client, this.rendermime, thread,
-        () => this.scheduleRefresh());
+        () => this.scheduleRefresh(), this.isStaff(thread.course), false,
+        (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)));
       this.views.push(view);
       list.append(view.node);
       if (open.has(thread.id)) {
@@ -242,7 +306,7 @@ export class DiscussionPanel extends Widget {
     const message = reason instanceof Error ? reason.message : String(reason);
     const alert = el('div', { class: 'cl-Panel-error', role: 'alert' }, message);
     alert.dataset.testid = 'cl-discussion-error';
-    this.node.replaceChildren(el('h2', {}, 'Discussion'), alert);
+    this.node.replaceChildren(this.header(), alert);
   }
 
   private me: IMe | null = null;
@@ -252,6 +316,12 @@ export class DiscussionPanel extends Widget {
   private timer = 0;
   private rendered = false;
   private badges: CellBadges;
+  private inbox: Inbox;
+  private search: HTMLInputElement;
+  private query = '';
+  private pendingOpen: number | null = null;
+  private generation = 0;
+  private expanded = new Set<number>();
 }
 
 function q(value: string): string {

@@ -14,7 +14,9 @@ export class ThreadView {
     private readonly rendermime: IRenderMimeRegistry,
     private thread: IThread,
     private readonly onChanged: () => void,
-    private expanded = false
+    private readonly isStaff = false,
+    private expanded = false,
+    private readonly onToggle: (id: number, open: boolean) => void = () => undefined
   ) {
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';
@@ -28,6 +30,7 @@ export class ThreadView {
 
   async toggle(open = !this.expanded): Promise<void> {
     this.expanded = open;
+    this.onToggle(this.thread.id, open);
     if (open) {
       await this.reload();
     } else {
@@ -36,15 +39,22 @@ export class ThreadView {
   }
 
   async reload(): Promise<void> {
-    this.thread = await this.client.requestAPI<IThread>(this.path());
-    this.render();
+    const generation = ++this.generation;
+    const thread = await this.client.requestAPI<IThread>(this.path());
+    if (generation === this.generation) {
+      this.thread = thread;
+      this.render();
+    }
   }
 
   private path(suffix = ''): string {
     return `courses/${encodeURIComponent(this.thread.course)}/threads/${this.thread.id}${suffix}`;
   }
 
+  private generation = 0;
+
   private async act(path: string, method: string, body?: unknown): Promise<void> {
+    ++this.generation;
     this.thread = await this.client.requestAPI<IThread>(path, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body)
@@ -84,11 +94,26 @@ export class ThreadView {
     for (const post of t.posts) {
       posts.append(this.renderPost(post));
     }
-    const actions = el('div', { class: 'cl-Thread-actions' });
+    const actions = el('div', { class: 'cl-Thread-actions', role: 'toolbar',
+      'aria-label': 'Thread actions' });
+    if (t.mine || this.isStaff) {
+      actions.append(
+        button(t.resolved ? 'Reopen' : 'Resolve', 'cl-resolve', () =>
+          void this.act(this.path(), 'PATCH', { resolved: !t.resolved })
+        )
+      );
+    }
+    if (this.isStaff) {
+      actions.append(
+        button(t.pinned ? 'Unpin' : 'Pin', 'cl-pin', () =>
+          void this.act(this.path(), 'PATCH', { pinned: !t.pinned })),
+        button(t.locked ? 'Unlock' : 'Lock', 'cl-lock', () =>
+          void this.act(this.path(), 'PATCH', { locked: !t.locked })),
+        button(t.hidden ? 'Unhide thread' : 'Hide thread', 'cl-hide-thread', () =>
+          void this.act(this.path(), 'PATCH', { hidden: !t.hidden }))
+      );
+    }
     actions.append(
-      button(t.resolved ? 'Reopen' : 'Resolve', 'cl-resolve', () =>
-        void this.act(this.path(), 'PATCH', { resolved: !t.resolved })
-      ),
       button(t.following ? 'Unfollow' : 'Follow', 'cl-follow', () =>
         void this.client
           .requestAPI(this.path('/follow'), { method: t.following ? 'DELETE' : 'PUT' })
@@ -137,7 +162,42 @@ export class ThreadView {
     vote.setAttribute('aria-pressed', String(post.voted));
     vote.setAttribute('aria-label', `Upvote (${post.votes} so far)`);
     vote.disabled = post.mine;
-    item.append(meta, body, vote);
+    const tools = el('div', { class: 'cl-Post-actions', role: 'toolbar',
+      'aria-label': `Actions on ${who}'s post` });
+    tools.append(vote);
+    const postPath = `courses/${encodeURIComponent(this.thread.course)}/posts/${post.id}`;
+    const isFirst = this.thread.posts?.[0]?.id === post.id;
+    if (this.thread.kind === 'question' && !isFirst && (this.thread.mine || this.isStaff)
+        && !post.deleted) {
+      tools.append(button(post.accepted ? 'Unaccept' : 'Accept answer', 'cl-accept', () =>
+        void this.act(this.path(), 'PATCH',
+          { accepted_post_id: post.accepted ? null : post.id })));
+    }
+    if (this.isStaff) {
+      tools.append(
+        button(post.endorsed ? 'Withdraw endorsement' : 'Endorse', 'cl-endorse', () =>
+          void this.act(`${postPath}/endorsement`, post.endorsed ? 'DELETE' : 'PUT')),
+        button(post.hidden ? 'Unhide' : 'Hide', 'cl-hide-post', () =>
+          void this.act(postPath, 'PATCH', { hidden: !post.hidden }))
+      );
+    } else if (!post.mine && !post.deleted) {
+      tools.append(button('Flag', 'cl-flag', () => {
+        const reason = window.prompt('Why should staff look at this post?') ?? '';
+        void this.client
+          .requestAPI(`${postPath}/flags`, { method: 'POST', body: JSON.stringify({ reason }) })
+          .then(() => { flagged.textContent = 'Flagged for staff. Thank you.'; })
+          .catch(e => { flagged.textContent = e.message; });
+      }));
+    }
+    if (post.mine && !post.deleted) {
+      tools.append(button('Delete', 'cl-delete-post', () => {
+        if (window.confirm('Delete this post? It will show as "deleted".')) {
+          void this.act(postPath, 'DELETE');
+        }
+      }));
+    }
+    const flagged = el('span', { class: 'cl-Post-note', role: 'status' });
+    item.append(meta, body, tools, flagged);
     return item;
   }
 }
