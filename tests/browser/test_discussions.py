@@ -49,7 +49,9 @@ def cl_two_learners(cl_browser: Any, cl_hub: Hub) -> tuple[Any, Any]:
     ben.context.close()
 
 
-def test_compose_reply_resolve_across_two_learners_live(cl_two_learners: tuple[Any, Any]) -> None:
+def test_compose_reply_resolve_across_two_learners_live(
+    cl_hub: Hub, cl_two_learners: tuple[Any, Any]
+) -> None:
     ada, ben = cl_two_learners
     title = f"Why print here {uuid.uuid4().hex[:4]}?"
     ada.get_by_test_id("cl-compose-body").fill(f"{title} @ben any idea?")
@@ -58,6 +60,7 @@ def test_compose_reply_resolve_across_two_learners_live(cl_two_learners: tuple[A
     thread = cell_threads.get_by_test_id("cl-thread").filter(has_text=title[:20])
     thread.wait_for(timeout=LIVE_MS + 1_000)  # arrives without reloading
     ben.get_by_test_id("cl-cell-badge").first.wait_for(timeout=LIVE_MS)
+    _assert_anchor_matches_the_service(cl_hub, thread.get_attribute("data-thread-id"))
     thread.get_by_test_id("cl-thread-title").click()
     thread.get_by_test_id("cl-reply-body").fill("It shows the **user** name.")
     thread.get_by_test_id("cl-reply-submit").click()
@@ -73,6 +76,20 @@ def test_compose_reply_resolve_across_two_learners_live(cl_two_learners: tuple[A
     ben.locator(
         f'[data-testid="cl-thread"][data-resolved="true"]:has-text("{title[:20]}")'
     ).wait_for(timeout=LIVE_MS + 1_000)
+
+
+def _assert_anchor_matches_the_service(hub: Hub, thread_id: str | None) -> None:
+    """The lab computes the anchor in TypeScript; it must equal the service's Python rules."""
+    import nbformat
+    from cohortlab.discussions.anchoring import fingerprint
+
+    hub_thread = hub.api(
+        "GET",
+        f"/services/cohortlab/api/v1/courses/demo101/threads/{thread_id}",
+        hub.token_for("ada"),
+    ).json()
+    cells = nbformat.read(COURSE_NOTEBOOK, as_version=4).cells
+    assert hub_thread["anchor"] == fingerprint(cells, 1).to_json()
 
 
 def test_hostile_markdown_is_shown_as_text_and_never_runs(cl_two_learners: tuple[Any, Any]) -> None:

@@ -67,7 +67,9 @@ def nb() -> str:
 def test_learners_share_a_cells_threads_and_counts(cl_people: dict[str, Person]) -> None:
     ada, ben = cl_people["ada"], cl_people["ben"]
     key = nb()
-    thread = ada.open(notebook_key=key, cell_key="q1", anchor={"quote": "x = 1"})
+    anchor = {"cell_key": "q1", "quote": "x = 1", "source_hash": "ab" * 32}
+    thread = ada.open(notebook_key=key, cell_key="q1", anchor=anchor)
+    assert thread["anchor"]["quote"] == "x = 1"
     listed = ben.ok("GET", f"courses/{COURSE}/threads", notebook_key=key, cell_key="q1")
     assert [t["id"] for t in listed["threads"]] == [thread["id"]]
     assert listed["threads"][0]["author"] == "ada"
@@ -287,6 +289,8 @@ def test_staff_move_threads_and_learners_cannot(cl_people: dict[str, Person]) ->
         ({"body": "x", "cell_key": "c1"}, "invalid_anchor"),
         ({"body": "x", "kind": "rant"}, "invalid_kind"),
         ({"body": "x", "visibility": "cohort"}, "missing_field"),
+        ({"body": "x", "notebook_key": "n", "anchor": {"quote": 3}}, "invalid_anchor"),
+        ({"body": "x", "anchor": {"quote": "q", "source_hash": "h"}}, "invalid_anchor"),
         ({"body": 42}, "invalid_field"),
         ("{not json", "invalid_json"),
         ([1, 2], "invalid_json"),

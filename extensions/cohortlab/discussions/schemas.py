@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import APIError
 from ..store.discussions import KINDS, VISIBILITIES
+from .anchoring import Anchor
 
 MAX_BODY = 20_000
 MAX_TITLE = 300
@@ -101,10 +102,15 @@ def new_thread(data: dict[str, Any]) -> NewThread:
     if cell_key and not notebook_key:
         raise APIError(400, "invalid_anchor", "A cell_key needs the notebook_key it belongs to.")
     anchor = data.get("anchor")
-    if anchor is not None and not isinstance(anchor, dict):
-        raise APIError(400, "invalid_anchor", "anchor must be an object.")
-    if anchor is not None and len(str(anchor)) > 4000:
-        raise APIError(400, "invalid_anchor", "anchor is too large (keep the quote short).")
+    if anchor is not None:
+        if len(str(anchor)) > 4000:
+            raise APIError(400, "invalid_anchor", "anchor is too large (keep the quote short).")
+        try:
+            anchor = Anchor.from_json(anchor).to_json()
+        except ValueError as e:
+            raise APIError(400, "invalid_anchor", str(e)) from None
+        if not notebook_key:
+            raise APIError(400, "invalid_anchor", "An anchor needs the notebook_key it is in.")
     category = _str(data, "category", required=False, limit=MAX_CATEGORY)
     if category and notebook_key:
         raise APIError(400, "invalid_category", "Categories are for course Q&A threads only.")

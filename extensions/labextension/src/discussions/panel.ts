@@ -13,6 +13,7 @@ import {
   notebookScope,
   stampNotebookKey
 } from './notebook';
+import { fingerprint } from './anchor';
 import { Inbox } from './inbox';
 import { el } from './render';
 import { ThreadView } from './threadView';
@@ -282,6 +283,11 @@ export class DiscussionPanel extends Widget {
       notebookKey = stampNotebookKey(this.notebook, scope.course);
       await (this.notebook.context as any).save?.();
     }
+    const content = this.notebook?.content;
+    const index = content && content.activeCell ? content.widgets.indexOf(content.activeCell) : -1;
+    const anchor = onCell && content && index >= 0
+      ? await fingerprint(content.widgets, index)
+      : undefined;
     const thread = await this.client.requestAPI<IThread>(
       `courses/${encodeURIComponent(scope.course)}/threads`,
       {
@@ -290,10 +296,7 @@ export class DiscussionPanel extends Widget {
           body: c.body,
           kind: c.kind,
           anonymous: c.anonymous,
-          ...(onCell
-            ? { notebook_key: notebookKey, cell_key: scope.cellKey,
-                anchor: { cell_key: scope.cellKey, quote: scope.cellQuote } }
-            : {})
+          ...(onCell ? { notebook_key: notebookKey, cell_key: scope.cellKey, anchor } : {})
         })
       }
     );
