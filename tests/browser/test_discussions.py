@@ -54,7 +54,13 @@ def test_compose_reply_resolve_across_two_learners_live(
 ) -> None:
     ada, ben = cl_two_learners
     title = f"Why print here {uuid.uuid4().hex[:4]}?"
-    ada.get_by_test_id("cl-compose-body").fill(f"{title} @ben any idea?")
+    compose = ada.get_by_test_id("cl-compose-body")
+    compose.fill(f"{title} ")
+    compose.press_sequentially("@be")
+    ada.get_by_test_id("cl-mention-option").filter(has_text="@ben").wait_for(timeout=5_000)
+    compose.press("Enter")  # completes the mention, does not send
+    compose.press_sequentially("any idea?")
+    assert compose.input_value() == f"{title} @ben any idea?"
     ada.get_by_test_id("cl-compose-submit").click()
     cell_threads = ben.get_by_test_id("cl-cell-threads")
     thread = cell_threads.get_by_test_id("cl-thread").filter(has_text=title[:20])

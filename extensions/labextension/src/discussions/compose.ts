@@ -1,5 +1,6 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
+import { attachMentions, MemberLookup } from './mentions';
 import { button, el, renderMarkdown } from './render';
 
 export interface IComposed {
@@ -14,7 +15,13 @@ export interface IComposed {
  */
 export function composeBox(
   rendermime: IRenderMimeRegistry,
-  options: { label: string; testid: string; withKind: boolean; onSubmit: (c: IComposed) => Promise<void> }
+  options: {
+    label: string;
+    testid: string;
+    withKind: boolean;
+    onSubmit: (c: IComposed) => Promise<void>;
+    members?: MemberLookup;
+  }
 ): HTMLElement {
   const form = el('form', { class: 'cl-Compose', 'aria-label': options.label });
   const text = el('textarea', {
@@ -24,6 +31,7 @@ export function composeBox(
     placeholder: 'Markdown and $math$ welcome; @name to mention'
   });
   text.dataset.testid = `${options.testid}-body`;
+  const mentions = options.members ? attachMentions(text, options.members) : null;
   const preview = el('div', { class: 'cl-Compose-preview', 'aria-live': 'polite' });
   preview.hidden = true;
   const kind = el('select', { 'aria-label': 'Kind of thread' });
@@ -74,6 +82,6 @@ export function composeBox(
     row.append(kind, anonLabel);
   }
   row.append(togglePreview, send);
-  form.append(text, preview, row, error);
+  form.append(text, ...(mentions ? [mentions] : []), preview, row, error);
   return form;
 }

@@ -176,6 +176,13 @@ export class DiscussionPanel extends Widget {
     }
   }
 
+  private async members(course: string, prefix: string): Promise<{ name: string; role: string }[]> {
+    const found = await this.client.requestAPI<{ members: { name: string; role: string }[] }>(
+      `courses/${encodeURIComponent(course)}/members?q=${encodeURIComponent(prefix)}`
+    );
+    return found.members;
+  }
+
   private isStaff(course: string): boolean {
     const role = this.me?.courses.find(c => c.id === course)?.role;
     return role === 'instructor' || role === 'mentor';
@@ -233,6 +240,7 @@ export class DiscussionPanel extends Widget {
           label: 'Start a thread on this cell',
           testid: 'cl-compose',
           withKind: true,
+          members: prefix => this.members(scope.course, prefix),
           onSubmit: c => this.openThread(scope, c, true)
         }));
       }
@@ -246,6 +254,7 @@ export class DiscussionPanel extends Widget {
         label: 'Ask the course',
         testid: 'cl-compose',
         withKind: true,
+        members: prefix => this.members(scope.course, prefix),
         onSubmit: c => this.openThread(scope, c, false)
       }));
     }

@@ -127,12 +127,21 @@ export class ThreadView {
           label: `Reply to ${t.title}`,
           testid: 'cl-reply',
           withKind: false,
+          members: prefix => this.members(prefix),
           onSubmit: async ({ body }) => this.act(this.path('/posts'), 'POST', { body })
         })
       );
     } else {
       this.node.append(el('p', { class: 'cl-Thread-locked' }, 'Staff locked this thread.'));
     }
+  }
+
+  private async members(prefix: string): Promise<{ name: string; role: string }[]> {
+    const course = encodeURIComponent(this.thread.course);
+    const found = await this.client.requestAPI<{ members: { name: string; role: string }[] }>(
+      `courses/${course}/members?q=${encodeURIComponent(prefix)}`
+    );
+    return found.members;
   }
 
   private renderPost(post: IPost): HTMLElement {
