@@ -26,12 +26,24 @@ def _give_copy(user: str, name: str) -> None:
     os.chown(dest, entry.pw_uid, entry.pw_gid)
 
 
-def _open_notebook_cell(page: Any, hub: Hub, user: str, name: str) -> None:
+def _cell_key(index: int) -> str:
+    import nbformat
+    from cohortlab.discussions.anchoring import stable_cell_key
+
+    key = stable_cell_key(nbformat.read(COURSE_NOTEBOOK, as_version=4).cells[index])
+    assert key
+    return key
+
+
+def _open_notebook_cell(page: Any, hub: Hub, user: str, name: str, index: int = 1) -> None:
+    """Open the notebook, select a cell, and wait until the panel shows that cell."""
     page.goto(f"{hub.url}/user/{user}/lab/tree/{name}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
-    page.locator(".jp-NotebookPanel .jp-Cell").nth(1).click()
+    page.locator(".jp-NotebookPanel .jp-Cell").nth(index).click()
     page.click('.jp-SideBar [title="Discussion"]')
-    page.get_by_test_id("cl-discussion-panel").wait_for(timeout=30_000)
+    page.locator(f'[data-testid="cl-cell-threads"][data-cell-key="{_cell_key(index)}"]').wait_for(
+        timeout=30_000
+    )
     page.get_by_test_id("cl-compose-body").wait_for(timeout=30_000)
 
 
@@ -197,3 +209,37 @@ def test_staff_endorse_and_hide_a_flagged_post_live_in_both_learners_browsers(
 def ada_thread_id(page: Any, tag: str) -> str:
     node = page.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}").first
     return node.get_attribute("data-thread-id")
+
+
+def test_a_thread_whose_cell_is_gone_shows_at_notebook_level_marked(
+    cl_browser: Any, cl_hub: Hub
+) -> None:
+    import nbformat
+
+    name = f"gone-{uuid.uuid4().hex[:6]}.ipynb"
+    _give_copy("ada", name)
+    nb = nbformat.read(COURSE_NOTEBOOK, as_version=4)
+    del nb.cells[1]  # ben deleted the code cell from his copy
+    entry = pwd.getpwnam("ben")
+    dest = Path(entry.pw_dir) / name
+    nbformat.write(nb, dest)
+    os.chown(dest, entry.pw_uid, entry.pw_gid)
+    ada = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    ben = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    try:
+        _open_notebook_cell(ada, cl_hub, "ada", name)
+        tag = uuid.uuid4().hex[:6]
+        ada.get_by_test_id("cl-compose-body").fill(f"About this code {tag}")
+        ada.get_by_test_id("cl-compose-submit").click()
+        ada.get_by_test_id("cl-cell-threads").get_by_text(f"About this code {tag}").first.wait_for()
+        ben.goto(f"{cl_hub.url}/user/ben/lab/tree/{name}")
+        ben.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
+        ben.locator(".jp-NotebookPanel .jp-Cell").first.click()
+        ben.click('.jp-SideBar [title="Discussion"]')
+        marked = ben.get_by_test_id("cl-notebook-threads").locator(
+            '[data-testid="cl-thread"][data-placement="cell removed"]'
+        )
+        marked.filter(has_text=f"About this code {tag}").wait_for(timeout=30_000)
+    finally:
+        ada.context.close()
+        ben.context.close()

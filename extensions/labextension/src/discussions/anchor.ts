@@ -64,3 +64,61 @@ export async function fingerprint(cells: ReadonlyArray<ICellLike>, index: number
     next_hash: next === null ? null : await sha256(normalise(next))
   };
 }
+
+const KEEP_SIMILARITY = 0.6;
+
+/** Dice similarity of character bigrams: a cheap stand-in for difflib's ratio. */
+function similarity(a: string, b: string): number {
+  if (a === b) {
+    return 1;
+  }
+  const grams = (s: string) => {
+    const out = new Map<string, number>();
+    for (let i = 0; i < s.length - 1; i++) {
+      const g = s.slice(i, i + 2);
+      out.set(g, (out.get(g) ?? 0) + 1);
+    }
+    return out;
+  };
+  const x = grams(a);
+  const y = grams(b);
+  let shared = 0;
+  for (const [g, n] of x) {
+    shared += Math.min(n, y.get(g) ?? 0);
+  }
+  const total = Math.max(a.length - 1, 0) + Math.max(b.length - 1, 0);
+  return total ? (2 * shared) / total : 0;
+}
+
+/**
+ * How each cell thread sits in this copy: nothing when its cell is here and much the
+ * same, "cell removed" when no cell has its key, "cell changed since" when the cell's
+ * text moved far from the quote kept with the thread. Threads are never dropped:
+ * the panel shows the marked ones at notebook level.
+ */
+export async function placeThreads(
+  panel: { content: { widgets: ReadonlyArray<ICellLike> } },
+  threads: { id: number; cell_key: string | null; anchor?: { quote: string } | null }[]
+): Promise<Map<number, string>> {
+  const cells = new Map<string, ICellLike>();
+  for (const cell of panel.content.widgets) {
+    cells.set(cellKey(cell), cell);
+  }
+  const marks = new Map<number, string>();
+  for (const thread of threads) {
+    if (!thread.cell_key) {
+      continue;
+    }
+    const cell = cells.get(thread.cell_key);
+    if (!cell) {
+      marks.set(thread.id, 'cell removed');
+      continue;
+    }
+    const kept = thread.anchor?.quote;
+    const now = quote(source(cell) ?? '');
+    if (kept !== undefined && similarity(kept, now) < KEEP_SIMILARITY) {
+      marks.set(thread.id, 'cell changed since');
+    }
+  }
+  return marks;
+}

@@ -21,6 +21,9 @@ export function composeBox(
     withKind: boolean;
     onSubmit: (c: IComposed) => Promise<void>;
     members?: MemberLookup;
+    /** Text to start with, and a callback as it changes: drafts survive re-rendering. */
+    draft?: string;
+    onDraft?: (text: string) => void;
   }
 ): HTMLElement {
   const form = el('form', { class: 'cl-Compose', 'aria-label': options.label });
@@ -31,6 +34,8 @@ export function composeBox(
     placeholder: 'Markdown and $math$ welcome; @name to mention'
   });
   text.dataset.testid = `${options.testid}-body`;
+  text.value = options.draft ?? '';
+  text.addEventListener('input', () => options.onDraft?.(text.value));
   const mentions = options.members ? attachMentions(text, options.members) : null;
   const preview = el('div', { class: 'cl-Compose-preview', 'aria-live': 'polite' });
   preview.hidden = true;

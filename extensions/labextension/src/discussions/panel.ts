@@ -13,7 +13,7 @@ import {
   notebookScope,
   stampNotebookKey
 } from './notebook';
-import { fingerprint } from './anchor';
+import { fingerprint, placeThreads } from './anchor';
 import { Inbox } from './inbox';
 import { el } from './render';
 import { ThreadView } from './threadView';
@@ -167,6 +167,10 @@ export class DiscussionPanel extends Widget {
         return;
       }
       const cellIds = new Set(cell.map(t => t.id));
+      this.marks = this.notebook ? await placeThreads(this.notebook, notebook) : new Map();
+      if (generation !== this.generation) {
+        return;
+      }
       this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found);
       if (this.notebook && scope.notebookKey) {
         await this.badges.update(this.notebook, scope.course, scope.notebookKey);
@@ -231,15 +235,17 @@ export class DiscussionPanel extends Widget {
         'No thread matches.'));
     }
     if (this.notebook && scope.notebookKey !== undefined) {
-      sections.push(
-        this.section('This cell', 'cl-cell-threads', cell, open,
-          scope.cellKey ? 'No threads on this cell yet. Start one below.' : 'Select a cell.'),
-      );
+      const cellSection = this.section('This cell', 'cl-cell-threads', cell, open,
+        scope.cellKey ? 'No threads on this cell yet. Start one below.' : 'Select a cell.');
+      cellSection.dataset.cellKey = scope.cellKey ?? '';
+      sections.push(cellSection);
       if (scope.cellKey) {
         sections.push(composeBox(this.rendermime, {
           label: 'Start a thread on this cell',
           testid: 'cl-compose',
           withKind: true,
+          draft: this.draft,
+          onDraft: text => (this.draft = text),
           members: prefix => this.members(scope.course, prefix),
           onSubmit: c => this.openThread(scope, c, true)
         }));
@@ -252,7 +258,7 @@ export class DiscussionPanel extends Widget {
     if (!this.notebook) {
       sections.push(composeBox(this.rendermime, {
         label: 'Ask the course',
-        testid: 'cl-compose',
+        testid: 'cl-ask',
         withKind: true,
         members: prefix => this.members(scope.course, prefix),
         onSubmit: c => this.openThread(scope, c, false)
@@ -275,7 +281,8 @@ export class DiscussionPanel extends Widget {
     for (const thread of threads) {
       const view = new ThreadView(this.client, this.rendermime, thread,
         () => this.scheduleRefresh(), this.isStaff(thread.course), false,
-        (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)));
+        (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)),
+        this.marks.get(thread.id) ?? null);
       this.views.push(view);
       list.append(view.node);
       if (open.has(thread.id)) {
@@ -286,7 +293,9 @@ export class DiscussionPanel extends Widget {
     return section;
   }
 
-  private async openThread(scope: IScope, c: IComposed, onCell: boolean): Promise<void> {
+  private async openThread(rendered: IScope, c: IComposed, onCell: boolean): Promise<void> {
+    // The cell active now, not when the form was drawn: key and anchor must agree.
+    const scope = (onCell && this.currentScope()) || rendered;
     let notebookKey = scope.notebookKey;
     if (onCell && !notebookKey && this.notebook) {
       notebookKey = stampNotebookKey(this.notebook, scope.course);
@@ -309,6 +318,7 @@ export class DiscussionPanel extends Widget {
         })
       }
     );
+    this.draft = '';
     await this.refresh();
     const view = this.views.find(v => v.id === thread.id);
     await view?.toggle(true);
@@ -334,6 +344,8 @@ export class DiscussionPanel extends Widget {
   private pendingOpen: number | null = null;
   private generation = 0;
   private expanded = new Set<number>();
+  private marks = new Map<number, string>();
+  private draft = '';
 }
 
 function q(value: string): string {

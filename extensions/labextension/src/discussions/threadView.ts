@@ -16,7 +16,8 @@ export class ThreadView {
     private readonly onChanged: () => void,
     private readonly isStaff = false,
     private expanded = false,
-    private readonly onToggle: (id: number, open: boolean) => void = () => undefined
+    private readonly onToggle: (id: number, open: boolean) => void = () => undefined,
+    private readonly placement: string | null = null
   ) {
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';
@@ -76,8 +77,12 @@ export class ThreadView {
       t.resolved ? 'resolved' : '',
       t.pinned ? 'pinned' : '',
       t.locked ? 'locked' : '',
-      t.visibility !== 'course' ? `${t.visibility}${t.cohort ? ' ' + t.cohort : ''} only` : ''
+      t.visibility !== 'course' ? `${t.visibility}${t.cohort ? ' ' + t.cohort : ''} only` : '',
+      this.placement ?? ''
     ].filter(Boolean);
+    if (this.placement) {
+      this.node.dataset.placement = this.placement;
+    }
     head.append(
       el('span', { class: 'cl-Thread-title' }, t.title),
       el('span', { class: 'cl-Thread-meta' },

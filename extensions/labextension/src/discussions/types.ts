@@ -25,6 +25,7 @@ export interface IThread {
   notebook_key: string | null;
   cell_key: string | null;
   category: string | null;
+  anchor?: { quote: string } | null;
   kind: 'comment' | 'question' | 'note';
   title: string;
   visibility: 'course' | 'cohort' | 'staff';
