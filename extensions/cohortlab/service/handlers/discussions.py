@@ -71,6 +71,12 @@ class DiscussionHandler(BaseHandler):
             for name, unread in counts.items():
                 await bus.publish([name], {"type": "notification", "unread": unread})
 
+    async def change(self, fn: Any, *args: Any, status: int = 200) -> None:
+        """Run a discussion write in one transaction, tell who should know, answer."""
+        result, outcome = await self.run_db(fn, self.caller, *args)
+        await self.publish(outcome)
+        self.write_json(result, status=status)
+
     def int_arg(self, value: str, what: str) -> int:
         try:
             return int(value)
@@ -107,11 +113,7 @@ class ThreadListHandler(DiscussionHandler):
     async def post(self, course: str) -> None:
         new = schemas.new_thread(self.json_body())
         members = await self.members(course)
-        data, outcome = await self.run_db(
-            threads.open_thread, self.caller, new, members, self.rate_limit
-        )
-        await self.publish(outcome)
-        self.write_json(data, status=201)
+        await self.change(threads.open_thread, new, members, self.rate_limit, status=201)
 
 
 class ThreadHandler(DiscussionHandler):
@@ -129,9 +131,7 @@ class ThreadHandler(DiscussionHandler):
     async def patch(self, course: str, thread_id: str) -> None:
         tid = self.int_arg(thread_id, "thread id")
         change = schemas.thread_change(self.json_body())
-        data, outcome = await self.run_db(threads.change_thread, self.caller, tid, change)
-        await self.publish(outcome)
-        self.write_json(data)
+        await self.change(threads.change_thread, tid, change)
 
     @allow(course_member)
     async def delete(self, course: str, thread_id: str) -> None:
@@ -152,11 +152,7 @@ class ReplyHandler(DiscussionHandler):
         tid = self.int_arg(thread_id, "thread id")
         new = schemas.new_post(self.json_body())
         members = await self.members(course)
-        data, outcome = await self.run_db(
-            posts.reply, self.caller, tid, new, members, self.rate_limit
-        )
-        await self.publish(outcome)
-        self.write_json(data, status=201)
+        await self.change(posts.reply, tid, new, members, self.rate_limit, status=201)
 
 
 class FollowHandler(DiscussionHandler):
@@ -195,25 +191,20 @@ class PostHandler(DiscussionHandler):
         pid = self.int_arg(post_id, "post id")
         data = self.json_body()
         if set(data) == {"hidden"} and isinstance(data["hidden"], bool):
-            result, outcome = await self.run_db(posts.hide, self.caller, pid, data["hidden"])
+            await self.change(posts.hide, pid, data["hidden"])
         elif set(data) == {"body"}:
-            body = schemas.body_text(data)
-            result, outcome = await self.run_db(posts.edit, self.caller, pid, body)
+            await self.change(posts.edit, pid, schemas.body_text(data))
         else:
             raise APIError(
                 400,
                 "invalid_change",
                 "Send either {'body': ...} to edit or {'hidden': true|false} to moderate.",
             )
-        await self.publish(outcome)
-        self.write_json(result)
 
     @allow(course_member)
     async def delete(self, course: str, post_id: str) -> None:
         pid = self.int_arg(post_id, "post id")
-        result, outcome = await self.run_db(posts.remove, self.caller, pid)
-        await self.publish(outcome)
-        self.write_json(result)
+        await self.change(posts.remove, pid)
 
 
 class RevisionsHandler(DiscussionHandler):
@@ -226,9 +217,7 @@ class RevisionsHandler(DiscussionHandler):
 class VoteHandler(DiscussionHandler):
     async def _vote(self, post_id: str, up: bool) -> None:
         pid = self.int_arg(post_id, "post id")
-        result, outcome = await self.run_db(posts.vote, self.caller, pid, up)
-        await self.publish(outcome)
-        self.write_json(result)
+        await self.change(posts.vote, pid, up)
 
     @allow(course_member)
     async def put(self, course: str, post_id: str) -> None:
@@ -242,9 +231,7 @@ class VoteHandler(DiscussionHandler):
 class EndorsementHandler(DiscussionHandler):
     async def _endorse(self, post_id: str, on: bool) -> None:
         pid = self.int_arg(post_id, "post id")
-        result, outcome = await self.run_db(posts.endorse, self.caller, pid, on)
-        await self.publish(outcome)
-        self.write_json(result)
+        await self.change(posts.endorse, pid, on)
 
     @allow(course_member)
     async def put(self, course: str, post_id: str) -> None:
