@@ -90,6 +90,13 @@ def test_compose_reply_resolve_across_two_learners_live(
     ada_thread.get_by_test_id("cl-post-body").filter(has_text="user name").wait_for(
         timeout=LIVE_MS + 1_000
     )
+    first = ada_thread.get_by_test_id("cl-post").first
+    first.get_by_test_id("cl-edit-post").click()
+    first.get_by_test_id("cl-edit-body").fill(f"{title} (edited) @ben any idea?")
+    first.get_by_test_id("cl-edit-submit").click()
+    ben.get_by_test_id("cl-post-body").filter(has_text="(edited)").first.wait_for(
+        timeout=LIVE_MS + 1_000
+    )
     ada_thread.get_by_test_id("cl-resolve").click()
     ben.locator(
         f'[data-testid="cl-thread"][data-resolved="true"]:has-text("{title[:20]}")'

@@ -7,6 +7,8 @@ export interface IComposed {
   body: string;
   kind: string;
   anonymous: boolean;
+  /** "course", "staff", or "cohort:<name>". */
+  audience: string;
 }
 
 /**
@@ -21,6 +23,9 @@ export function composeBox(
     withKind: boolean;
     onSubmit: (c: IComposed) => Promise<void>;
     members?: MemberLookup;
+    /** Who may read a new thread: the course, one of my cohorts, or staff only. */
+    cohorts?: string[];
+    submitLabel?: string;
     /** Text to start with, and a callback as it changes: drafts survive re-rendering. */
     draft?: string;
     onDraft?: (text: string) => void;
@@ -43,6 +48,12 @@ export function composeBox(
   for (const k of ['comment', 'question', 'note']) {
     kind.append(el('option', { value: k }, k));
   }
+  const audience = el('select', { 'aria-label': 'Who can read this thread' });
+  audience.append(el('option', { value: 'course' }, 'whole course'));
+  for (const cohort of options.cohorts ?? []) {
+    audience.append(el('option', { value: `cohort:${cohort}` }, `cohort ${cohort} only`));
+  }
+  audience.append(el('option', { value: 'staff' }, 'staff only'));
   const anonymous = el('input', { type: 'checkbox', 'aria-label': 'Post anonymously to peers' });
   const anonLabel = el('label', { class: 'cl-Compose-anon' });
   anonLabel.append(anonymous, document.createTextNode(' anonymous to peers'));
@@ -56,7 +67,12 @@ export function composeBox(
     }
     send.disabled = true;
     try {
-      await options.onSubmit({ body: text.value, kind: kind.value, anonymous: anonymous.checked });
+      await options.onSubmit({
+        body: text.value,
+        kind: kind.value,
+        anonymous: anonymous.checked,
+        audience: audience.value
+      });
       text.value = '';
       preview.hidden = true;
     } catch (reason) {
@@ -71,7 +87,9 @@ export function composeBox(
       renderMarkdown(rendermime, text.value, preview);
     }
   });
-  const send = button('Post', `${options.testid}-submit`, () => void submit());
+  const send = button(options.submitLabel ?? 'Post', `${options.testid}-submit`, () =>
+    void submit()
+  );
   text.addEventListener('keydown', event => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -84,7 +102,7 @@ export function composeBox(
   });
   const row = el('div', { class: 'cl-Compose-actions' });
   if (options.withKind) {
-    row.append(kind, anonLabel);
+    row.append(kind, audience, anonLabel);
   }
   row.append(togglePreview, send);
   form.append(text, ...(mentions ? [mentions] : []), preview, row, error);

@@ -187,6 +187,10 @@ export class DiscussionPanel extends Widget {
     return found.members;
   }
 
+  private myCohorts(course: string): string[] {
+    return (this.me?.cohorts ?? []).filter(c => c.course === course).map(c => c.name);
+  }
+
   private isStaff(course: string): boolean {
     const role = this.me?.courses.find(c => c.id === course)?.role;
     return role === 'instructor' || role === 'mentor';
@@ -244,6 +248,7 @@ export class DiscussionPanel extends Widget {
           label: 'Start a thread on this cell',
           testid: 'cl-compose',
           withKind: true,
+          cohorts: this.myCohorts(scope.course),
           draft: this.draft,
           onDraft: text => (this.draft = text),
           members: prefix => this.members(scope.course, prefix),
@@ -260,6 +265,7 @@ export class DiscussionPanel extends Widget {
         label: 'Ask the course',
         testid: 'cl-ask',
         withKind: true,
+        cohorts: this.myCohorts(scope.course),
         members: prefix => this.members(scope.course, prefix),
         onSubmit: c => this.openThread(scope, c, false)
       }));
@@ -314,6 +320,8 @@ export class DiscussionPanel extends Widget {
           body: c.body,
           kind: c.kind,
           anonymous: c.anonymous,
+          visibility: c.audience.startsWith('cohort:') ? 'cohort' : c.audience,
+          ...(c.audience.startsWith('cohort:') ? { cohort: c.audience.slice(7) } : {}),
           ...(onCell ? { notebook_key: notebookKey, cell_key: scope.cellKey, anchor } : {})
         })
       }

@@ -203,6 +203,20 @@ export class ThreadView {
           .catch(e => { flagged.textContent = e.message; });
       }));
     }
+    if (post.mine && !post.deleted && !this.thread.locked) {
+      tools.append(button('Edit', 'cl-edit-post', () => {
+        body.replaceChildren(
+          composeBox(this.rendermime, {
+            label: 'Edit your post',
+            testid: 'cl-edit',
+            withKind: false,
+            draft: post.body ?? '',
+            submitLabel: 'Save',
+            onSubmit: async ({ body: text }) => this.act(postPath, 'PATCH', { body: text })
+          })
+        );
+      }));
+    }
     if (post.mine && !post.deleted) {
       tools.append(button('Delete', 'cl-delete-post', () => {
         if (window.confirm('Delete this post? It will show as "deleted".')) {
