@@ -26,6 +26,14 @@ def _give_copy(user: str, name: str) -> None:
     os.chown(dest, entry.pw_uid, entry.pw_gid)
 
 
+def _wait_for_event_stream(page: Any) -> None:
+    """The left CohortLab panel shows the stream's state; the right panel stays open."""
+    page.click('.jp-SideBar [title="CohortLab"]')
+    page.wait_for_selector(
+        '[data-testid="cl-events-status"][data-state="connected"]', timeout=30_000
+    )
+
+
 def _cell_key(index: int) -> str:
     import nbformat
     from cohortlab.discussions.anchoring import stable_cell_key
@@ -56,6 +64,8 @@ def cl_two_learners(cl_browser: Any, cl_hub: Hub) -> tuple[Any, Any]:
     ben = _login_and_open_lab(cl_browser, cl_hub, "ben")
     _open_notebook_cell(ada, cl_hub, "ada", name)
     _open_notebook_cell(ben, cl_hub, "ben", name.replace("discuss", "mine"))
+    for page in (ada, ben):  # live updates are what these tests are about
+        _wait_for_event_stream(page)
     yield ada, ben
     ada.context.close()
     ben.context.close()
@@ -69,7 +79,11 @@ def test_compose_reply_resolve_across_two_learners_live(
     compose = ada.get_by_test_id("cl-compose-body")
     compose.fill(f"{title} ")
     compose.press_sequentially("@be")
-    ada.get_by_test_id("cl-mention-option").filter(has_text="@ben").wait_for(timeout=5_000)
+    ada.wait_for_function(  # the list for "@be", not an earlier one for "@" or "@b"
+        "() => [...document.querySelectorAll('[data-testid=cl-mention-option]')]"
+        ".map(e => e.textContent).join() === '@ben'",
+        timeout=5_000,
+    )
     compose.press("Enter")  # completes the mention, does not send
     compose.press_sequentially("any idea?")
     assert compose.input_value() == f"{title} @ben any idea?"

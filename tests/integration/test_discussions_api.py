@@ -165,6 +165,23 @@ def test_deleted_posts_stay_in_place_marked_deleted(cl_people: dict[str, Person]
     assert posts[-1]["deleted"] is True and posts[-1]["body"] is None
 
 
+def test_threads_are_deleted_softly_by_their_author_or_staff(
+    cl_people: dict[str, Person],
+) -> None:
+    ada, ben, mentor = cl_people["ada"], cl_people["ben"], cl_people["mentor"]
+    thread = ada.open(body="delete me later")
+    path = f"courses/{COURSE}/threads/{thread['id']}"
+    assert ben.refused(403, "DELETE", path) == "not_allowed"
+    assert ben.ok("GET", path)["deleted"] is False
+    ada.ok("DELETE", path)
+    assert ben.refused(404, "GET", path) == "thread_not_found"
+    assert mentor.ok("GET", path)["deleted"] is True  # kept, shown to staff as deleted
+    other = ben.open(body="rude thread")
+    mentor.ok("DELETE", f"courses/{COURSE}/threads/{other['id']}")
+    log = mentor.ok("GET", f"courses/{COURSE}/moderation-log")["actions"]
+    assert any(a["action"] == "delete_thread" and a["thread_id"] == other["id"] for a in log)
+
+
 def test_resolve_and_accept_belong_to_the_asker_or_staff(cl_people: dict[str, Person]) -> None:
     ada, ben, cy = cl_people["ada"], cl_people["ben"], cl_people["cy"]
     thread = ada.open(kind="question", body="How do I merge frames?")

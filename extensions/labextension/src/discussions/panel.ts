@@ -57,6 +57,12 @@ export class DiscussionPanel extends Widget {
     });
     shell.currentChanged.connect(() => this.followNotebook(), this);
     client.events.connect(this.onEvent, this);
+    // Events sent while the stream was down are not replayed: catch up on reconnecting.
+    client.connectionChanged.connect((_, state) => {
+      if (state === 'connected' && this.rendered) {
+        this.scheduleRefresh();
+      }
+    }, this);
     void this.start();
   }
 
@@ -147,6 +153,7 @@ export class DiscussionPanel extends Widget {
             : 'You are not enrolled in any course yet.')
       );
       this.badges.detach();
+      this.signature = '';
       return;
     }
     const base = `courses/${encodeURIComponent(scope.course)}/threads`;
@@ -171,7 +178,18 @@ export class DiscussionPanel extends Widget {
       if (generation !== this.generation) {
         return;
       }
-      this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found);
+      // Nothing changed (an event about another cell, say): keep the DOM, focus and all.
+      const signature = JSON.stringify([scope, cell, notebook, qa, found, [...this.marks]]);
+      if (signature !== this.signature) {
+        this.signature = signature;
+        this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found);
+      } else {
+        for (const view of this.views) {
+          if (this.expanded.has(view.id)) {
+            void view.reload();
+          }
+        }
+      }
       if (this.notebook && scope.notebookKey) {
         await this.badges.update(this.notebook, scope.course, scope.notebookKey);
       }
@@ -288,7 +306,7 @@ export class DiscussionPanel extends Widget {
       const view = new ThreadView(this.client, this.rendermime, thread,
         () => this.scheduleRefresh(), this.isStaff(thread.course), false,
         (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)),
-        this.marks.get(thread.id) ?? null);
+        this.marks.get(thread.id) ?? null, this.replyDrafts);
       this.views.push(view);
       list.append(view.node);
       if (open.has(thread.id)) {
@@ -334,6 +352,7 @@ export class DiscussionPanel extends Widget {
 
   private showError(reason: unknown): void {
     const message = reason instanceof Error ? reason.message : String(reason);
+    this.signature = '';
     const alert = el('div', { class: 'cl-Panel-error', role: 'alert' }, message);
     alert.dataset.testid = 'cl-discussion-error';
     this.node.replaceChildren(this.header(), alert);
@@ -354,6 +373,8 @@ export class DiscussionPanel extends Widget {
   private expanded = new Set<number>();
   private marks = new Map<number, string>();
   private draft = '';
+  private replyDrafts = new Map<number, string>();
+  private signature = '';
 }
 
 function q(value: string): string {

@@ -17,7 +17,8 @@ export class ThreadView {
     private readonly isStaff = false,
     private expanded = false,
     private readonly onToggle: (id: number, open: boolean) => void = () => undefined,
-    private readonly placement: string | null = null
+    private readonly placement: string | null = null,
+    private readonly drafts: Map<number, string> = new Map()
   ) {
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';
@@ -133,7 +134,13 @@ export class ThreadView {
           testid: 'cl-reply',
           withKind: false,
           members: prefix => this.members(prefix),
-          onSubmit: async ({ body }) => this.act(this.path('/posts'), 'POST', { body })
+          // The panel redraws on every change nearby; a half-written reply must survive.
+          draft: this.drafts.get(t.id) ?? '',
+          onDraft: text => this.drafts.set(t.id, text),
+          onSubmit: async ({ body }) => {
+            await this.act(this.path('/posts'), 'POST', { body });
+            this.drafts.delete(t.id);
+          }
         })
       );
     } else {
