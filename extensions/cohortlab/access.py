@@ -27,10 +27,6 @@ class Caller:
         """Instructors and mentors moderate and see anonymous authors; learners do not."""
         return self.role in STAFF_ROLES
 
-    @property
-    def is_instructor(self) -> bool:
-        return self.role == "instructor"
-
     @classmethod
     def in_course(cls, name: str, user_id: int, course: str, member: Membership) -> Caller:
         """The caller in ``course``, or a 403 that says they are not in it."""

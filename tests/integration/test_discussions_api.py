@@ -83,6 +83,47 @@ def test_a_course_the_caller_is_not_in_is_refused(cl_people: dict[str, Person]) 
     assert ada.refused(403, "POST", "courses/other101/threads", {"body": "hi"}) == "not_in_course"
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "threads"),
+        ("POST", "threads"),
+        ("GET", "threads/1"),
+        ("PATCH", "threads/1"),
+        ("DELETE", "threads/1"),
+        ("POST", "threads/1/posts"),
+        ("PUT", "threads/1/follow"),
+        ("DELETE", "threads/1/follow"),
+        ("GET", "thread-counts?notebook_key=x"),
+        ("PATCH", "posts/1"),
+        ("DELETE", "posts/1"),
+        ("GET", "posts/1/revisions"),
+        ("PUT", "posts/1/vote"),
+        ("DELETE", "posts/1/vote"),
+        ("PUT", "posts/1/endorsement"),
+        ("DELETE", "posts/1/endorsement"),
+        ("POST", "posts/1/flags"),
+        ("GET", "flags"),
+        ("GET", "moderation-log"),
+        ("GET", "members"),
+    ],
+)
+def test_every_course_route_refuses_someone_outside_the_course(
+    cl_people: dict[str, Person], method: str, path: str
+) -> None:
+    body = {"body": "x"} if method in ("POST", "PATCH") else None
+    assert cl_people["ada"].refused(403, method, f"courses/other101/{path}", body) == (
+        "not_in_course"
+    )
+
+
+def test_following_a_thread_one_cannot_see_is_refused(cl_people: dict[str, Person]) -> None:
+    ada, dee = cl_people["ada"], cl_people["dee"]
+    thread = ada.open(visibility="cohort", cohort="red", body="red business")
+    path = f"courses/{COURSE}/threads/{thread['id']}/follow"
+    assert dee.refused(404, "PUT", path) == "thread_not_found"
+
+
 def test_cohort_threads_are_seen_by_the_cohort_and_staff_only(cl_people: dict[str, Person]) -> None:
     ada, ben, dee, mentor = (cl_people[n] for n in ["ada", "ben", "dee", "mentor"])
     key = nb()

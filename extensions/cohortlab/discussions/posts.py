@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import Caller, require_staff
@@ -210,15 +210,3 @@ def open_flags(session: Session, caller: Caller) -> list[dict[str, Any]]:
         entry["count"] += 1
         entry["reasons"].append({"by": names.get(flag_row.user_id), "reason": flag_row.reason})
     return sorted(by_post.values(), key=lambda e: -e["count"])
-
-
-def flag_count(session: Session, course: str) -> int:
-    return (
-        session.scalar(
-            select(func.count(func.distinct(Flag.post_id)))
-            .join(Post, Flag.post_id == Post.id)
-            .join(Thread, Post.thread_id == Thread.id)
-            .where(Thread.course == course, Flag.resolved_at.is_(None))
-        )
-        or 0
-    )

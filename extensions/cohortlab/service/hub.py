@@ -26,9 +26,6 @@ class HubGroups:
         self._users: dict[str, list[str]] = {}
         self._fetched_at = 0.0
 
-    def invalidate(self) -> None:
-        self._cache = None
-
     async def properties(self) -> dict[str, dict[str, Any]]:
         """Map group name -> its properties for every group on the hub."""
         if self._cache is not None and time.monotonic() - self._fetched_at < self.max_age:

@@ -26,9 +26,13 @@ class DiscussionHandler(BaseHandler):
     def rate_limit(self) -> RateLimit:
         return self.settings.get("post_rate_limit") or RateLimit()
 
-    async def members(self, course: str) -> threads.Members:
+    async def roster(self, course: str) -> dict[str, tuple[str, frozenset[str]]]:
+        """Everyone in the course with their role and cohorts, from the hub's cached groups."""
         hub = self.settings["hub_groups"]
-        found = course_members(course, await hub.users(), await hub.properties())
+        return course_members(course, await hub.users(), await hub.properties())
+
+    async def members(self, course: str) -> threads.Members:
+        found = await self.roster(course)
         return {
             name: (role in ("instructor", "mentor"), cohorts)
             for name, (role, cohorts) in found.items()
@@ -218,32 +222,27 @@ class RevisionsHandler(DiscussionHandler):
         self.write_json({"revisions": await self.run_db(posts.revisions, self.caller, pid)})
 
 
-class VoteHandler(DiscussionHandler):
-    async def _vote(self, post_id: str, up: bool) -> None:
-        pid = self.int_arg(post_id, "post id")
-        await self.change(posts.vote, pid, up)
+class OnOffHandler(DiscussionHandler):
+    """PUT turns something on for a post, DELETE turns it off (``toggle(session, caller,
+    post_id, on)``)."""
+
+    toggle: Any = None
 
     @allow(course_member)
     async def put(self, course: str, post_id: str) -> None:
-        await self._vote(post_id, True)
+        await self.change(type(self).toggle, self.int_arg(post_id, "post id"), True)
 
     @allow(course_member)
     async def delete(self, course: str, post_id: str) -> None:
-        await self._vote(post_id, False)
+        await self.change(type(self).toggle, self.int_arg(post_id, "post id"), False)
 
 
-class EndorsementHandler(DiscussionHandler):
-    async def _endorse(self, post_id: str, on: bool) -> None:
-        pid = self.int_arg(post_id, "post id")
-        await self.change(posts.endorse, pid, on)
+class VoteHandler(OnOffHandler):
+    toggle = staticmethod(posts.vote)
 
-    @allow(course_member)
-    async def put(self, course: str, post_id: str) -> None:
-        await self._endorse(post_id, True)
 
-    @allow(course_member)
-    async def delete(self, course: str, post_id: str) -> None:
-        await self._endorse(post_id, False)
+class EndorsementHandler(OnOffHandler):
+    toggle = staticmethod(posts.endorse)
 
 
 class FlagHandler(DiscussionHandler):
@@ -271,8 +270,7 @@ class MemberListHandler(DiscussionHandler):
     @allow(course_member)
     async def get(self, course: str) -> None:
         prefix = (self.get_argument("q", "") or "").lower()
-        hub = self.settings["hub_groups"]
-        found = course_members(course, await hub.users(), await hub.properties())
+        found = await self.roster(course)
         items = [
             {"name": name, "role": role}
             for name, (role, _cohorts) in sorted(found.items())

@@ -53,10 +53,6 @@ export function cellKey(cell: ICellLike): string {
   return cell.model.id;
 }
 
-export function cellQuote(cell: ICellLike, length = 200): string {
-  return cell.model.sharedModel.getSource().split(/\s+/).join(' ').trim().slice(0, length);
-}
-
 /**
  * The course and notebook key of an open notebook, or null when it belongs to none of
  * my courses. A notebook fetched with nbgrader lives at `<course>/<assignment>/<file>`

@@ -8,7 +8,6 @@ import { composeBox, IComposed } from './compose';
 import {
   asNotebookPanel,
   cellKey,
-  cellQuote,
   INotebookPanelLike,
   notebookScope,
   stampNotebookKey
@@ -120,7 +119,7 @@ export class DiscussionPanel extends Widget {
     }
     const panel = this.notebook;
     if (!panel) {
-      return { course: courses[0], notebookKey: null, cellKey: null, cellQuote: null };
+      return { course: courses[0], notebookKey: null, cellKey: null };
     }
     const scope = notebookScope(panel, courses);
     if (!scope) {
@@ -130,8 +129,7 @@ export class DiscussionPanel extends Widget {
     return {
       course: scope.course,
       notebookKey: scope.notebookKey,
-      cellKey: cell ? cellKey(cell) : null,
-      cellQuote: cell ? cellQuote(cell) : null
+      cellKey: cell ? cellKey(cell) : null
     };
   }
 

@@ -51,5 +51,4 @@ export interface IScope {
   course: string;
   notebookKey: string | null;
   cellKey: string | null;
-  cellQuote: string | null;
 }
