@@ -235,7 +235,7 @@ export class DiscussionPanel extends Widget {
         this.focusCell(index);
       }
     }
-    this.pendingOpen = threadId;
+    this.expanded.add(threadId);
     await this.refresh();
   }
 
@@ -244,10 +244,6 @@ export class DiscussionPanel extends Widget {
     // Which threads are open is the panel's state, not the DOM's: a view that is still
     // loading its posts when the next refresh comes must stay open.
     const open = this.expanded;
-    if (this.pendingOpen !== null) {
-      open.add(this.pendingOpen);
-      this.pendingOpen = null;
-    }
     this.views = [];
     const sections: HTMLElement[] = [this.header(), this.search];
     if (found !== null) {
@@ -343,9 +339,9 @@ export class DiscussionPanel extends Widget {
       }
     );
     this.draft = '';
+    // Open it in whichever refresh draws next: an overlapping refresh may supersede this one.
+    this.expanded.add(thread.id);
     await this.refresh();
-    const view = this.views.find(v => v.id === thread.id);
-    await view?.toggle(true);
   }
 
   private showError(reason: unknown): void {
@@ -366,7 +362,6 @@ export class DiscussionPanel extends Widget {
   private inbox: Inbox;
   private search: HTMLInputElement;
   private query = '';
-  private pendingOpen: number | null = null;
   private generation = 0;
   private expanded = new Set<number>();
   private marks = new Map<number, string>();
