@@ -31,6 +31,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+        self._watchers: list[Subscriber] = []
 
     async def start(self) -> None:
         """Begin receiving events from other processes (none for the local bus)."""
@@ -50,6 +51,11 @@ class EventBus:
 
         return unsubscribe
 
+    def watch(self, callback: Subscriber) -> None:
+        """Call ``callback`` with every event any replica publishes, whoever it is for
+        (how replicas drop cached reads that a write elsewhere made stale)."""
+        self._watchers.append(callback)
+
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
@@ -57,6 +63,11 @@ class EventBus:
         self.deliver(list(recipients), event)
 
     def deliver(self, recipients: list[str], event: Event) -> None:
+        for watcher in self._watchers:
+            try:
+                watcher(event)
+            except Exception:
+                log.exception("Event watcher failed")
         for user in recipients:
             for callback in list(self._subscribers.get(user, ())):
                 try:
@@ -73,6 +84,8 @@ class PostgresEventBus(EventBus):
         self._conninfo = conninfo
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._sender: Any = None  # one connection for NOTIFY, opened on first use
+        self._send_lock = asyncio.Lock()
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen())
@@ -86,6 +99,10 @@ class PostgresEventBus(EventBus):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
+        if self._sender is not None:
+            with contextlib.suppress(Exception):
+                await self._sender.close()
+            self._sender = None
         await super().stop()
 
     async def publish(self, recipients: Iterable[str], event: Event) -> None:
@@ -94,8 +111,20 @@ class PostgresEventBus(EventBus):
         payload = json.dumps({"to": list(recipients), "event": event}, separators=(",", ":"))
         if len(payload.encode()) > MAX_PAYLOAD:
             raise ValueError("event too large for NOTIFY; publish ids and let clients fetch")
-        async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
-            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        async with self._send_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._sender is None or self._sender.closed:
+                        self._sender = await psycopg.AsyncConnection.connect(
+                            self._conninfo, autocommit=True
+                        )
+                    await self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    return
+                except psycopg.OperationalError:
+                    # the server restarted or the connection dropped: reconnect once
+                    self._sender = None
+                    if attempt == 2:
+                        raise
 
     async def _listen(self) -> None:
         import psycopg

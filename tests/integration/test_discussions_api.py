@@ -491,3 +491,39 @@ async def test_changes_reach_those_who_may_see_them_within_2_seconds(
     finally:
         ben.close()
         dee.close()
+
+
+def test_cached_reads_follow_every_write_at_once(cl_people: dict[str, Person]) -> None:
+    """Reads are shared per visibility class (discussions/cache.py): each write shows at
+    once, per-person fields stay per person, and a class never sees another's threads."""
+    ada, ben, dee, mentor = (cl_people[n] for n in ("ada", "ben", "dee", "mentor"))
+    key = nb()
+    path = f"courses/{COURSE}/threads"
+
+    def listed(who: Person) -> dict[int, dict[str, Any]]:
+        return {t["id"]: t for t in who.ok("GET", path, notebook_key=key, cell_key="q1")["threads"]}
+
+    def counts(who: Person) -> dict[str, int]:
+        return who.ok("GET", f"courses/{COURSE}/thread-counts", notebook_key=key)["counts"]
+
+    for who in (ada, ben, dee, mentor):  # prime every class's cache with empty answers
+        assert listed(who) == {} and counts(who) == {}
+    public = ben.open(notebook_key=key, cell_key="q1", anonymous=True)
+    red = ada.open(notebook_key=key, cell_key="q1", visibility="cohort", cohort="red")
+    assert set(listed(ada)) == {public["id"], red["id"]} and counts(ben) == {"q1": 2}
+    assert set(listed(dee)) == {public["id"]} and counts(dee) == {"q1": 1}
+    assert set(listed(mentor)) == {public["id"], red["id"]}
+    # ada and ben share a class, yet the anonymous author is shown only to ben himself
+    assert listed(ada)[public["id"]]["author"] is None
+    assert listed(ben)[public["id"]]["author"] == "ben" and listed(ben)[public["id"]]["mine"]
+    assert listed(mentor)[public["id"]]["author"] == "ben"
+    # following is per person, and changes show at once
+    assert not listed(ada)[public["id"]]["following"]
+    ada.ok("PUT", f"{path}/{public['id']}/follow")
+    assert listed(ada)[public["id"]]["following"] and listed(ben)[public["id"]]["following"]
+    assert not listed(dee)[public["id"]]["following"]
+    ada.reply(public)
+    assert listed(dee)[public["id"]]["reply_count"] == 1
+    mentor.ok("PATCH", f"{path}/{red['id']}", {"hidden": True})
+    assert set(listed(ada)) == {public["id"]} and counts(ben) == {"q1": 1}
+    assert listed(mentor)[red["id"]]["hidden"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..store.discussions import Notification, Thread, ThreadFollow
@@ -41,10 +41,11 @@ def is_following(session: Session, thread_id: int, user_id: int) -> bool:
     return session.get(ThreadFollow, (thread_id, user_id)) is not None
 
 
+_FOLLOWERS = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == bindparam("thread_id"))
+
+
 def followers(session: Session, thread_id: int) -> list[int]:
-    return list(
-        session.scalars(select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread_id))
-    )
+    return list(session.scalars(_FOLLOWERS, {"thread_id": thread_id}))
 
 
 def notify(
@@ -58,15 +59,20 @@ def notify(
 ) -> list[int]:
     """Create one notification per recipient (actor excluded); returns the recipients."""
     recipients = sorted({u for u in user_ids if u != actor_id})
-    for user_id in recipients:
-        session.add(
-            Notification(
-                user_id=user_id,
-                kind=kind,
-                course=thread.course,
-                thread_id=thread.id,
-                post_id=post_id,
-            )
+    if recipients:
+        # one multi-row INSERT: a thread's followers can be the whole course
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "course": thread.course,
+                    "thread_id": thread.id,
+                    "post_id": post_id,
+                }
+                for user_id in recipients
+            ],
         )
     return recipients
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import APIError
@@ -20,14 +20,16 @@ class RateLimit:
     seconds: int = 60
 
 
+# built once: statement construction costs more than this indexed query
+_RECENT_POSTS = select(func.count(), func.min(Post.created_at)).where(
+    Post.author_id == bindparam("user_id"), Post.created_at > bindparam("since")
+)
+
+
 def check_post_rate(session: Session, user_id: int, limit: RateLimit) -> None:
     """Refuse with 429 and ``Retry-After`` once a person posted ``posts`` times in ``seconds``."""
     since = utcnow() - timedelta(seconds=limit.seconds)
-    count, oldest = session.execute(
-        select(func.count(), func.min(Post.created_at)).where(
-            Post.author_id == user_id, Post.created_at > since
-        )
-    ).one()
+    count, oldest = session.execute(_RECENT_POSTS, {"user_id": user_id, "since": since}).one()
     if count >= limit.posts:
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=since.tzinfo)

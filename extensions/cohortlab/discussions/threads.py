@@ -7,11 +7,12 @@ transaction has committed (the handler publishes it).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..access import Caller, require_staff
 from ..errors import APIError
@@ -20,7 +21,7 @@ from ..store.models import User, utcnow
 from . import notify
 from .ratelimit import RateLimit, check_post_rate
 from .schemas import NewThread, ThreadChange
-from .views import post_json, thread_json
+from .views import for_viewer, post_json, thread_base, thread_json
 from .visibility import can_see, check_can_post_as, not_found, visible_filter
 
 LIST_LIMIT = 200
@@ -36,6 +37,8 @@ class Outcome:
     thread: Thread | None = None
     notified: list[int] = field(default_factory=list)
     action: str = "changed"
+    #: ``notified`` as hub names (the event stream's addresses), filled in by the handler.
+    notified_names: list[str] = field(default_factory=list)
 
 
 def names_for(session: Session, user_ids: set[int]) -> dict[int, str]:
@@ -132,7 +135,16 @@ def _visible_mentions(
     return list(notify.user_ids_by_name(session, allowed).values())
 
 
-def list_threads(
+@dataclass(frozen=True)
+class ThreadRow:
+    """A listed thread as every viewer of one visibility class sees it (cacheable)."""
+
+    base: dict[str, Any]
+    author_id: int
+    author_name: str | None
+
+
+def thread_rows(
     session: Session,
     caller: Caller,
     *,
@@ -141,9 +153,12 @@ def list_threads(
     scope: str,
     category: str | None,
     q: str | None,
-) -> list[dict[str, Any]]:
+) -> list[ThreadRow]:
     """``scope``: "course" (the Q&A: threads without a notebook), "notebook" (one
-    notebook, optionally one cell) or "all" (search across the course)."""
+    notebook, optionally one cell) or "all" (search across the course).
+
+    Depends on the caller only through ``visible_filter`` (staff, cohorts), so the
+    result may be shared by every caller of the same visibility class."""
     query = select(Thread).where(visible_filter(caller))
     if scope == "course":
         query = query.where(Thread.notebook_key.is_(None))
@@ -165,27 +180,51 @@ def list_threads(
     threads = list(session.scalars(query))
     if not threads:
         return []
-    ids = [t.id for t in threads]
     replies = dict(
         session.execute(
             select(Post.thread_id, func.count() - 1)
-            .where(Post.thread_id.in_(ids))
+            .where(Post.thread_id.in_([t.id for t in threads]))
             .group_by(Post.thread_id)
         ).all()
     )
-    followed = set(
-        session.scalars(
-            select(notify.ThreadFollow.thread_id).where(
-                notify.ThreadFollow.user_id == caller.user_id,
-                notify.ThreadFollow.thread_id.in_(ids),
-            )
-        )
-    )
     names = names_for(session, {t.author_id for t in threads})
     return [
-        thread_json(t, caller, names, reply_count=replies.get(t.id, 0), following=t.id in followed)
+        ThreadRow(
+            thread_base(t, reply_count=replies.get(t.id, 0)), t.author_id, names.get(t.author_id)
+        )
         for t in threads
     ]
+
+
+def followed_ids(session: Session, caller: Caller) -> frozenset[int]:
+    """The threads of the caller's course that the caller follows."""
+    return frozenset(
+        session.scalars(
+            select(notify.ThreadFollow.thread_id)
+            .join(Thread, Thread.id == notify.ThreadFollow.thread_id)
+            .where(notify.ThreadFollow.user_id == caller.user_id, Thread.course == caller.course)
+        )
+    )
+
+
+def render_rows(
+    rows: list[ThreadRow], caller: Caller, followed: frozenset[int]
+) -> list[dict[str, Any]]:
+    return [
+        for_viewer(
+            row.base,
+            row.author_id,
+            caller,
+            {row.author_id: row.author_name} if row.author_name else {},
+            following=row.base["id"] in followed,
+        )
+        for row in rows
+    ]
+
+
+def list_threads(session: Session, caller: Caller, **query: Any) -> list[dict[str, Any]]:
+    """Uncached listing (``thread_rows`` for this caller, rendered for them)."""
+    return render_rows(thread_rows(session, caller, **query), caller, followed_ids(session, caller))
 
 
 def thread_counts(session: Session, caller: Caller, notebook_key: str) -> dict[str, int]:
@@ -199,33 +238,51 @@ def thread_counts(session: Session, caller: Caller, notebook_key: str) -> dict[s
     return {cell or "": count for cell, count in rows}
 
 
+@functools.cache
+def _thread_posts_query() -> Select[Any]:
+    """A thread's posts with author and endorser names and vote counts, built once:
+    SQLAlchemy spends more time building a statement like this than running it."""
+    thread_id, viewer_id = bindparam("thread_id"), bindparam("viewer_id")
+    in_thread = select(Post.id).where(Post.thread_id == thread_id).scalar_subquery()
+    votes_q = (
+        select(
+            PostVote.post_id.label("post_id"),
+            func.count().label("votes"),
+            func.sum(case((PostVote.user_id == viewer_id, 1), else_=0)).label("mine"),
+        )
+        .where(PostVote.post_id.in_(in_thread))
+        .group_by(PostVote.post_id)
+        .subquery()
+    )
+    author, endorser = aliased(User), aliased(User)
+    return (
+        select(
+            *Post.__table__.columns,
+            author.name.label("author_name"),
+            endorser.name.label("endorser_name"),
+            votes_q.c.votes,
+            votes_q.c.mine,
+        )
+        .join(author, author.id == Post.author_id)
+        .outerjoin(endorser, endorser.id == Post.endorsed_by_id)
+        .outerjoin(votes_q, votes_q.c.post_id == Post.id)
+        .where(Post.thread_id == thread_id)
+        .order_by(Post.id)
+    )
+
+
 def thread_detail(session: Session, caller: Caller, thread: Thread) -> dict[str, Any]:
-    posts = list(session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.id)))
-    ids = [p.id for p in posts]
-    votes = (
-        dict(
-            session.execute(
-                select(PostVote.post_id, func.count())
-                .where(PostVote.post_id.in_(ids))
-                .group_by(PostVote.post_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
-    mine = (
-        set(
-            session.scalars(
-                select(PostVote.post_id).where(
-                    PostVote.post_id.in_(ids), PostVote.user_id == caller.user_id
-                )
-            )
-        )
-        if ids
-        else set()
-    )
-    people = {p.author_id for p in posts} | {p.endorsed_by_id for p in posts if p.endorsed_by_id}
-    names = names_for(session, people | {thread.author_id})
+    """The thread with its posts, votes and names, read in one query as plain rows
+    (every write answers with this, so it is on the path of every reply)."""
+    posts = session.execute(
+        _thread_posts_query(), {"thread_id": thread.id, "viewer_id": caller.user_id}
+    ).all()
+    names = {p.author_id: p.author_name for p in posts}
+    names.update({p.endorsed_by_id: p.endorser_name for p in posts if p.endorsed_by_id})
+    votes = {p.id: p.votes or 0 for p in posts}
+    mine = {p.id for p in posts if p.mine}
+    if thread.author_id not in names:
+        names.update(names_for(session, {thread.author_id}))
     data = thread_json(
         thread,
         caller,

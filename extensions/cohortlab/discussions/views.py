@@ -26,7 +26,7 @@ def _iso(value: Any) -> str | None:
 
 
 def post_json(
-    post: Post,
+    post: Post | Any,  # a Post, or a row of the posts table's columns
     viewer: Caller,
     names: Mapping[int, str],
     votes: int,
@@ -54,30 +54,22 @@ def post_json(
     }
 
 
-def thread_json(
-    thread: Thread,
-    viewer: Caller,
-    names: Mapping[int, str],
-    *,
-    reply_count: int,
-    following: bool,
-    location: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def thread_base(thread: Thread, *, reply_count: int) -> dict[str, Any]:
+    """Everything about a thread that is the same for every viewer allowed to see it
+    (what :mod:`cohortlab.discussions.cache` may share between viewers)."""
     return {
         "id": thread.id,
         "course": thread.course,
         "notebook_key": thread.notebook_key,
         "cell_key": thread.cell_key,
         "anchor": thread.anchor,
-        "location": dict(location) if location else None,
+        "location": None,
         "category": thread.category,
         "kind": thread.kind,
         "title": thread.title,
         "visibility": thread.visibility,
         "cohort": thread.cohort,
-        "author": _author(thread.author_id, thread.anonymous, viewer, names),
         "anonymous": thread.anonymous,
-        "mine": thread.author_id == viewer.user_id,
         "resolved": thread.resolved,
         "pinned": thread.pinned,
         "locked": thread.locked,
@@ -85,7 +77,40 @@ def thread_json(
         "deleted": thread.deleted_at is not None,
         "accepted_post_id": thread.accepted_post_id,
         "reply_count": reply_count,
-        "following": following,
         "created_at": _iso(thread.created_at),
         "last_activity_at": _iso(thread.last_activity_at),
     }
+
+
+def for_viewer(
+    base: Mapping[str, Any],
+    author_id: int,
+    viewer: Caller,
+    names: Mapping[int, str],
+    *,
+    following: bool,
+) -> dict[str, Any]:
+    """``base`` plus what depends on who is looking: the author (or not), mine, following."""
+    return {
+        **base,
+        "author": _author(author_id, base["anonymous"], viewer, names),
+        "mine": author_id == viewer.user_id,
+        "following": following,
+    }
+
+
+def thread_json(
+    thread: Thread,
+    viewer: Caller,
+    names: Mapping[int, str],
+    *,
+    reply_count: int,
+    following: bool,
+) -> dict[str, Any]:
+    return for_viewer(
+        thread_base(thread, reply_count=reply_count),
+        thread.author_id,
+        viewer,
+        names,
+        following=following,
+    )

@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +25,7 @@ from traitlets import Float, Integer, Unicode, default
 
 from .._version import __version__
 from ..appbase import CohortLabApp
+from ..discussions.cache import ReadCache
 from ..discussions.ratelimit import RateLimit
 from ..events import EventBus, make_bus
 from ..store.db import connect, session_factory
@@ -119,6 +121,20 @@ class ServiceApp(CohortLabApp):
             (url_path_join(prefix, pattern), handler) for pattern, handler in default_handlers
         ]
         factory = session_factory(engine)
+        # SQLite has one writer at a time: one database thread queues writes in order
+        # instead of several threads sleeping in SQLite's busy handler (which made
+        # reply latency spiky). PostgreSQL takes writes from several connections.
+        db_executor = ThreadPoolExecutor(
+            max_workers=1 if engine.dialect.name == "sqlite" else 8,
+            thread_name_prefix="cohortlab-db",
+        )
+        read_cache = ReadCache()
+
+        def drop_stale_reads(event: dict[str, Any]) -> None:
+            if event.get("type") == "discussion" and isinstance(event.get("course"), str):
+                read_cache.invalidate(event["course"])
+
+        bus.watch(drop_stale_reads)
         return web.Application(
             routes,
             base_url=prefix,
@@ -126,7 +142,9 @@ class ServiceApp(CohortLabApp):
             hub_groups=HubGroups(hub_auth.api_url, hub_auth.api_token, self.groups_cache_seconds),
             engine=engine,
             session_factory=factory,
-            people=People(factory),
+            people=People(factory, db_executor),
+            db_executor=db_executor,
+            read_cache=read_cache,
             post_rate_limit=self._rate_limit(),
             bus=bus,
             sockets=set(),
@@ -147,7 +165,12 @@ class ServiceApp(CohortLabApp):
 
     def _log_request(self, handler: web.RequestHandler) -> None:
         status = handler.get_status()
-        level = self.log.info if status < 500 else self.log.error
+        if status >= 500:
+            level = self.log.error
+        elif status < 300 and handler.request.method in ("GET", "HEAD"):
+            level = self.log.debug  # successful reads are the bulk of traffic
+        else:
+            level = self.log.info
         user = getattr(handler, "_hub_auth_user_cache", None) or {}
         level(
             "%d %s %s (%s) %.1fms",
@@ -188,5 +211,6 @@ class ServiceApp(CohortLabApp):
         except TimeoutError:
             self.log.warning("Connections still open after %.1f s; closing", self.shutdown_timeout)
         await bus.stop()
+        app.settings["db_executor"].shutdown(wait=True)
         engine.dispose()
         self.log.info("CohortLab service stopped")

@@ -111,7 +111,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             with session_scope(self.settings["session_factory"]) as session:
                 return fn(session, *args)
 
-        return await IOLoop.current().run_in_executor(None, work)
+        return await IOLoop.current().run_in_executor(self.settings["db_executor"], work)
 
     def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read ``fn(session, *args)`` on the event loop.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 from sqlalchemy.orm import Session, sessionmaker
 from tornado.ioloop import IOLoop
 
@@ -12,8 +14,14 @@ class People:
     """Maps hub user names to ``users.id`` and records last sight at most once per
     ``interval`` seconds, off the event loop, so requests do not write on every call."""
 
-    def __init__(self, factory: sessionmaker[Session], interval: float = 300.0) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        executor: Executor | None = None,
+        interval: float = 300.0,
+    ) -> None:
         self.factory = factory
+        self.executor = executor
         self.interval = interval
         self._ids: dict[str, int] = {}
         self._seen: dict[str, float] = {}
@@ -28,6 +36,6 @@ class People:
         if name in self._ids and now - self._seen.get(name, -self.interval) < self.interval:
             return
         self._ids[name] = await IOLoop.current().run_in_executor(
-            None, record_seen, self.factory, name
+            self.executor, record_seen, self.factory, name
         )
         self._seen[name] = now

@@ -58,8 +58,11 @@ def make_engine(url: str) -> Engine:
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if parsed.get_backend_name() == "sqlite":
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() != "sqlite":
+        # a server may have closed an idle connection; a local file cannot
+        kwargs["pool_pre_ping"] = True
+    else:
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():

@@ -63,7 +63,10 @@ class Thread(Base):
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_thread", "thread_id", "id"),)
+    __table_args__ = (
+        Index("ix_posts_thread", "thread_id", "id"),
+        Index("ix_posts_author_created", "author_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
@@ -101,6 +104,7 @@ class PostVote(Base):
 
 class ThreadFollow(Base):
     __tablename__ = "thread_follows"
+    __table_args__ = (Index("ix_thread_follows_user", "user_id"),)
 
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

@@ -9,10 +9,12 @@ the new unread count to each person notified — after the transaction commits.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ...courses import course_members
 from ...discussions import notify, posts, schemas, threads
+from ...discussions.cache import ReadCache, viewer_class
 from ...discussions.ratelimit import RateLimit
 from ...errors import APIError
 from ..base import BaseHandler
@@ -70,14 +72,43 @@ class DiscussionHandler(BaseHandler):
                 "cell_key": thread.cell_key,
             },
         )
-        if outcome.notified:
-            counts = await self.run_db(_unread_by_name, outcome.notified)
-            for name, unread in counts.items():
-                await bus.publish([name], {"type": "notification", "unread": unread})
+        if outcome.notified_names:
+            # No count in the event: each person's client fetches their own (cheap for
+            # one person, while counting for every follower here made replies slow).
+            await bus.publish(
+                outcome.notified_names,
+                {"type": "notification", "course": thread.course, "thread_id": thread.id},
+            )
+
+    @property
+    def read_cache(self) -> ReadCache:
+        return self.settings["read_cache"]
+
+    def cached(self, key: Any, load: Any) -> Any:
+        """A read of this course through the shared read cache (see ``discussions.cache``)."""
+        assert self.caller is not None
+        return self.read_cache.get_or_load(self.caller.course, key, load)
+
+    async def write_db(self, fn: Any, *args: Any) -> Any:
+        """``run_db`` for writes: this replica's cached reads of the course are dropped as
+        soon as the transaction ends (other replicas drop theirs on the published event)."""
+        assert self.caller is not None
+        try:
+            return await self.run_db(fn, *args)
+        finally:
+            self.read_cache.invalidate(self.caller.course)
 
     async def change(self, fn: Any, *args: Any, status: int = 200) -> None:
         """Run a discussion write in one transaction, tell who should know, answer."""
-        result, outcome = await self.run_db(fn, self.caller, *args)
+        caller = self.caller
+
+        def work(session: Any) -> tuple[Any, threads.Outcome]:
+            result, outcome = fn(session, caller, *args)
+            names = threads.names_for(session, set(outcome.notified))
+            outcome.notified_names = sorted(names.values())
+            return result, outcome
+
+        result, outcome = await self.write_db(work)
         await self.publish_safely(outcome)
         self.write_json(result, status=status)
 
@@ -96,11 +127,6 @@ class DiscussionHandler(BaseHandler):
             raise APIError(400, "invalid_id", f"{what} must be a number.") from None
 
 
-def _unread_by_name(session: Any, user_ids: list[int]) -> dict[str, int]:
-    names = threads.names_for(session, set(user_ids))
-    return {names[u]: notify.unread_count(session, u) for u in user_ids if u in names}
-
-
 class ThreadListHandler(DiscussionHandler):
     @allow(course_member)
     async def get(self, course: str) -> None:
@@ -108,18 +134,24 @@ class ThreadListHandler(DiscussionHandler):
         scope = self.get_argument("scope", "notebook" if notebook_key else "course")
         if scope not in ("course", "notebook", "all"):
             raise APIError(400, "invalid_scope", "scope must be course, notebook or all.")
-        items = self.read_db(
-            lambda s: threads.list_threads(
-                s,
-                self.caller,
-                notebook_key=notebook_key,
-                cell_key=self.get_argument("cell_key", None),
-                scope=scope,
-                category=self.get_argument("category", None),
-                q=self.get_argument("q", None),
-            )
+        caller = self.caller
+        assert caller is not None
+        query = {
+            "notebook_key": notebook_key,
+            "cell_key": self.get_argument("cell_key", None),
+            "scope": scope,
+            "category": self.get_argument("category", None),
+            "q": self.get_argument("q", None),
+        }
+        rows = self.cached(
+            ("threads", viewer_class(caller), tuple(query.values())),
+            lambda: self.read_db(lambda s: threads.thread_rows(s, caller, **query)),
         )
-        self.write_json({"threads": items})
+        followed = self.cached(
+            ("follows", caller.user_id),
+            lambda: self.read_db(threads.followed_ids, caller),
+        )
+        self.write_json({"threads": threads.render_rows(rows, caller, followed)})
 
     @allow(course_member)
     async def post(self, course: str) -> None:
@@ -148,7 +180,7 @@ class ThreadHandler(DiscussionHandler):
     @allow(course_member)
     async def delete(self, course: str, thread_id: str) -> None:
         tid = self.int_arg(thread_id, "thread id")
-        outcome = await self.run_db(threads.delete_thread, self.caller, tid)
+        outcome = await self.write_db(threads.delete_thread, self.caller, tid)
         await self.publish_safely(outcome)
         self.set_status(204)
         self.finish()
@@ -172,7 +204,7 @@ class FollowHandler(DiscussionHandler):
             (notify.follow if on else notify.unfollow)(s, thread.id, self.caller.user_id)
             return {"thread_id": thread.id, "following": on}
 
-        self.write_json(await self.run_db(work))
+        self.write_json(await self.write_db(work))
 
     @allow(course_member)
     async def put(self, course: str, thread_id: str) -> None:
@@ -189,8 +221,20 @@ class ThreadCountsHandler(DiscussionHandler):
         notebook_key = self.get_argument("notebook_key", None)
         if not notebook_key:
             raise APIError(400, "missing_field", "thread-counts needs ?notebook_key=.")
-        counts = self.read_db(threads.thread_counts, self.caller, notebook_key)
-        self.write_json({"notebook_key": notebook_key, "counts": counts})
+        caller = self.caller
+        assert caller is not None
+        body = self.cached(
+            ("counts", viewer_class(caller), notebook_key),
+            lambda: json.dumps(
+                {
+                    "notebook_key": notebook_key,
+                    "counts": self.read_db(threads.thread_counts, caller, notebook_key),
+                },
+                separators=(",", ":"),
+            ),
+        )
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(body)
 
 
 class PostHandler(DiscussionHandler):
@@ -250,7 +294,7 @@ class FlagHandler(DiscussionHandler):
     async def post(self, course: str, post_id: str) -> None:
         pid = self.int_arg(post_id, "post id")
         reason = schemas.flag_reason(self.json_body() if self.request.body else {})
-        self.write_json(await self.run_db(posts.flag, self.caller, pid, reason), status=201)
+        self.write_json(await self.write_db(posts.flag, self.caller, pid, reason), status=201)
 
 
 class FlagListHandler(DiscussionHandler):

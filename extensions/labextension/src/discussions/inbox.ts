@@ -19,7 +19,7 @@ const KIND_TEXT: Record<string, string> = {
 };
 
 /**
- * The notifications indicator: an unread count kept live by the event stream, and a
+ * The notifications indicator: an unread count refreshed on each event, and a
  * list whose items open their thread (and its cell) in the discussion panel.
  */
 export class Inbox {
@@ -41,10 +41,8 @@ export class Inbox {
 
   private onEvent(_: ICohortLabClient, event: ICohortLabEvent): void {
     if (event.type === 'notification') {
-      this.setUnread(Number(event.unread ?? 0));
-      if (!this.list.hidden) {
-        void this.load();
-      }
+      // events carry ids only; the count and list are fetched as this person
+      void this.load();
     }
   }
 
