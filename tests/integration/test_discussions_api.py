@@ -103,6 +103,7 @@ def test_a_course_the_caller_is_not_in_is_refused(cl_people: dict[str, Person]) 
         ("PUT", "posts/1/endorsement"),
         ("DELETE", "posts/1/endorsement"),
         ("POST", "posts/1/flags"),
+        ("DELETE", "posts/1/flags"),
         ("GET", "flags"),
         ("GET", "moderation-log"),
         ("GET", "members"),
@@ -527,3 +528,28 @@ def test_cached_reads_follow_every_write_at_once(cl_people: dict[str, Person]) -
     mentor.ok("PATCH", f"{path}/{red['id']}", {"hidden": True})
     assert set(listed(ada)) == {public["id"]} and counts(ben) == {"q1": 1}
     assert listed(mentor)[red["id"]]["hidden"]
+
+
+def test_staff_dismiss_flags_without_hiding_and_it_is_logged(cl_people: dict[str, Person]) -> None:
+    ada, ben, mentor = (cl_people[n] for n in ["ada", "ben", "mentor"])
+    thread = ada.open(body="a fair point, flagged by mistake")
+    post_id = thread["posts"][0]["id"]
+    flags_path = f"courses/{COURSE}/posts/{post_id}/flags"
+    ben.ok("POST", flags_path, {"reason": "looks off"})
+    assert ben.refused(403, "DELETE", flags_path) == "staff_only"
+    assert ada.refused(403, "DELETE", flags_path) == "staff_only"
+    assert any(
+        f["post_id"] == post_id for f in mentor.ok("GET", f"courses/{COURSE}/flags")["flags"]
+    )
+    assert mentor.ok("DELETE", flags_path)["dismissed"] == 1
+    assert mentor.ok("DELETE", flags_path)["dismissed"] == 0
+    assert all(
+        f["post_id"] != post_id for f in mentor.ok("GET", f"courses/{COURSE}/flags")["flags"]
+    )
+    seen = ben.ok("GET", f"courses/{COURSE}/threads/{thread['id']}")["posts"][0]
+    assert seen["hidden"] is False and seen["body"] == "a fair point, flagged by mistake"
+    log = mentor.ok("GET", f"courses/{COURSE}/moderation-log")["actions"]
+    assert any(
+        a["action"] == "dismiss_flags" and a["post_id"] == post_id and a["actor"] == "mentor"
+        for a in log
+    )

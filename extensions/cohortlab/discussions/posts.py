@@ -167,6 +167,21 @@ def hide(
     return thread_detail(session, caller, thread), Outcome(thread)
 
 
+def dismiss_flags(session: Session, caller: Caller, post_id: int) -> tuple[dict[str, Any], Outcome]:
+    """Staff looked at the flags and leave the post as it is: the flags close, logged."""
+    require_staff(caller, "dismiss flags")
+    post, thread = load_post(session, caller, post_id)
+    dismissed = 0
+    for open_flag in session.scalars(
+        select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+    ):
+        open_flag.resolved_at = utcnow()
+        dismissed += 1
+    if dismissed:
+        log_action(session, caller, "dismiss_flags", thread, post.id, count=dismissed)
+    return {"post_id": post.id, "dismissed": dismissed}, Outcome()
+
+
 def flag(session: Session, caller: Caller, post_id: int, reason: str) -> dict[str, Any]:
     post, _thread = load_post(session, caller, post_id)
     if post.author_id == caller.user_id:

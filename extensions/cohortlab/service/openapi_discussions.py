@@ -220,6 +220,12 @@ def discussion_paths() -> dict[str, Any]:
                 body={"type": "object", "properties": {"reason": {"type": "string"}}},
                 errors=(400, 401, 403, 404, 409),
             ),
+            "delete": _op(
+                "dismissFlags",
+                "Dismiss a post's open flags without hiding it (logged)",
+                "Staff",
+                ok=(200, {"type": "object", "properties": {"dismissed": {"type": "integer"}}}),
+            ),
         },
         f"{COURSE}/flags": {
             "parameters": _path_params("course"),

@@ -296,6 +296,10 @@ class FlagHandler(DiscussionHandler):
         reason = schemas.flag_reason(self.json_body() if self.request.body else {})
         self.write_json(await self.write_db(posts.flag, self.caller, pid, reason), status=201)
 
+    @allow(course_member)
+    async def delete(self, course: str, post_id: str) -> None:
+        await self.change(posts.dismiss_flags, self.int_arg(post_id, "post id"))
+
 
 class FlagListHandler(DiscussionHandler):
     @allow(course_member)
