@@ -22,6 +22,7 @@ from tornado import web, websocket
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..errors import APIError, error_body
+from .notebook_key import NotebookKeyHandler
 
 FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
 FORWARD_RESPONSE_HEADERS = ("Content-Type", "Retry-After", "ETag", "Last-Modified", "Location")
@@ -227,6 +228,7 @@ class EventsRelayHandler(RelayMixin, WebSocketMixin, websocket.WebSocketHandler,
 
 default_handlers = [
     (r"/cohortlab/config", ConfigHandler),
+    (r"/cohortlab/notebook-key", NotebookKeyHandler),
     (r"/cohortlab/api/v1/events", EventsRelayHandler),
     (r"/cohortlab/api/v1(/.*)?", RelayHandler),
 ]

@@ -5,6 +5,8 @@
  * Keys follow `cohortlab.discussions.anchoring` in the service: nbgrader's grade_id,
  * then the `metadata.cohortlab.cell_key` stamp, then the cell id.
  */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
@@ -25,7 +27,13 @@ export interface INotebookLike extends Widget {
 
 export interface INotebookPanelLike extends Widget {
   content: INotebookLike;
-  context: { path: string; ready: Promise<void> };
+  context: {
+    path: string;
+    ready: Promise<void>;
+    model?: { dirty: boolean };
+    save?(): Promise<void>;
+    revert?(): Promise<void>;
+  };
 }
 
 export function asNotebookPanel(widget: Widget | null): INotebookPanelLike | null {
@@ -77,7 +85,46 @@ export function notebookScope(
   return null;
 }
 
-/** Give a notebook outside nbgrader its own key, stored in its metadata (saved with it). */
+/**
+ * The notebook's discussion key, stamping one the first time it is discussed.
+ *
+ * The server extension writes the key into the file (`POST cohortlab/notebook-key`),
+ * so it is on disk whatever happens next, and the clean notebook is reloaded to show
+ * it. A notebook with unsaved changes is stamped here and saved, as reloading would
+ * lose those changes; so is one whose server has no CohortLab extension.
+ */
+export async function ensureNotebookKey(
+  panel: INotebookPanelLike,
+  course: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<string> {
+  const existing = panel.content.model?.getMetadata('cohortlab')?.notebook_key;
+  if (existing) {
+    return String(existing);
+  }
+  const context = panel.context;
+  if (!context.model?.dirty && context.revert) {
+    try {
+      const response = await ServerConnection.makeRequest(
+        URLExt.join(settings.baseUrl, 'cohortlab', 'notebook-key'),
+        { method: 'POST', body: JSON.stringify({ path: context.path, course }) },
+        settings
+      );
+      if (response.ok) {
+        const data = (await response.json()) as { notebook_key: string };
+        await context.revert();
+        return data.notebook_key;
+      }
+    } catch {
+      // fall back to stamping here
+    }
+  }
+  const key = stampNotebookKey(panel, course);
+  await context.save?.();
+  return key;
+}
+
+/** Stamp a key into the notebook's metadata in the browser (saved with the notebook). */
 export function stampNotebookKey(panel: INotebookPanelLike, course: string): string {
   const model = panel.content.model;
   const meta = { ...(model?.getMetadata('cohortlab') ?? {}) };
