@@ -370,6 +370,16 @@ def test_rewritten_cell_is_changed_when_found_by_key() -> None:
     assert location.cell_key == cells[4]["id"] and location.similarity < 0.6
 
 
+def test_answered_solution_cell_keeps_its_threads_however_rewritten() -> None:
+    """A learner is meant to replace ``# YOUR CODE HERE``: the grade_id names the cell."""
+    cells = [make_cell(COURSE[0], cell_id="a"), make_cell(SOLUTION, cell_id="b", grade_id="q1")]
+    learner = copy.deepcopy(cells)
+    learner[1] = with_source(learner[1], "slope, intercept = np.polyfit(x, y, 1)\nprint(slope)")
+    location = locate(fingerprint(cells, 1), learner)
+    assert (location.status, location.index, location.cell_key) == ("exact", 1, "q1")
+    assert location.similarity < 0.6
+
+
 def test_rewritten_cell_is_orphaned_when_not_found_by_key() -> None:
     cells = course()
     learner = with_fresh_ids(cells)

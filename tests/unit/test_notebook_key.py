@@ -51,6 +51,8 @@ def test_first_discussion_stamps_a_key_that_then_stays(
     on_disk = nbformat.read(jp_root_dir / "team.ipynb", as_version=4)
     assert on_disk.metadata.cohortlab == {"notebook_key": first["notebook_key"], "course": "c1"}
     assert on_disk.cells[0].source == "x = 1"  # nothing else changed
+    # the cell keeps its id as its stable key, stamped so copies without ids keep it too
+    assert on_disk.cells[0].metadata.cohortlab.cell_key == nb.cells[0].id
     status, again = _stamp(jp_fetch, jp_asyncio_loop, {"path": "team.ipynb", "course": "c1"})
     assert (status, again) == (200, {"notebook_key": first["notebook_key"], "stamped": False})
 

@@ -16,8 +16,9 @@ Rules of :func:`locate`; the first that applies wins:
 1. **By key.** A cell whose stable key equals the anchor's ``cell_key`` (or, failing that, whose
    stamp or id does, so an anchor made before nbgrader gave the cell a ``grade_id`` still
    finds it) is the anchor's cell: ``"exact"`` if its similarity to the anchor is at least
-   ``KEEP_SIMILARITY`` (0.6), else ``"changed"`` (found, but rewritten: shown at notebook
-   level). When a copy-paste left several cells with the key, the most similar wins.
+   ``KEEP_SIMILARITY`` (0.6) or the cell is graded (it has a ``grade_id``: a learner is
+   meant to rewrite a solution cell, and the grade id names it exactly), else ``"changed"``
+   (found, but rewritten: shown at notebook level). When a copy-paste left several cells with the key, the most similar wins.
 2. **By content.** A cell whose normalised source hash equals the anchor's ``source_hash`` is
    the anchor's cell, ``"moved"``. When several have it (empty or duplicated cells), the one
    whose neighbours' hashes match ``prev_hash``/``next_hash`` best wins; if that is still a
@@ -276,7 +277,9 @@ class _Copy:
             if score > best_score:
                 best_score, index, similarity = score, candidate, candidate_similarity
         key = self.cells[index].key
-        if similarity >= KEEP_SIMILARITY:
+        # A graded cell is known exactly by its grade_id, and a learner is meant to
+        # rewrite a solution cell: its threads stay on it however much it changed.
+        if similarity >= KEEP_SIMILARITY or self.cells[index].graded:
             return Location("exact", index, key, similarity)
         return Location("changed", None, key, similarity)
 

@@ -3,7 +3,8 @@
 Threads hang on ``(course, notebook_key, cell_key)``. Course notebooks released by
 nbgrader are keyed ``<assignment>/<notebook>`` from their place on disk; any other
 notebook gets a random key stored in its own metadata (``metadata.cohortlab``) the
-first time it is discussed, so copies and renames keep their threads. The key is
+first time it is discussed, so copies and renames keep their threads, and its cells
+get stable keys (``cohortlab.discussions.anchoring.stamp_cell_keys``). The key is
 written here, by the server that owns the file, through its contents manager: it
 is on disk at once, whatever the browser does next, and two tabs asking at once
 get the same key (one lock per path).
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -25,6 +25,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from ..discussions.anchoring import notebook_key, stamp_cell_keys, stamp_notebook_key
 from ..errors import APIError, error_body
 
 _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -69,24 +70,33 @@ class NotebookKeyHandler(APIHandler):
                 raise APIError(
                     400, "unreadable_notebook", f"{path} could not be read as a notebook."
                 ) from None
-            meta = model["content"].setdefault("metadata", {})
-            found = meta.get("cohortlab")
-            stamp = dict(found) if isinstance(found, dict) else {}
-            key = stamp.get("notebook_key")
-            if isinstance(key, str) and key:
+            nb = model["content"]
+            key = notebook_key(nb)
+            if key is not None:
                 self.finish({"notebook_key": key, "stamped": False})
                 return
-            stamp["notebook_key"] = uuid.uuid4().hex
-            stamp.setdefault("course", course)
-            meta["cohortlab"] = stamp  # nbformat's node copies a dict on assignment
+            try:
+                key = stamp_notebook_key(nb)
+                _own_course(nb, course)
+                # stable cell keys too: JupyterLab gives cells of an nbformat < 4.5
+                # notebook fresh ids on every load, which threads could not hang on
+                cells = stamp_cell_keys(nb)
+            except ValueError as e:
+                raise APIError(400, "unreadable_notebook", f"{path}: {e}.") from None
             saved = await ensure_async(
-                cm.save({"type": "notebook", "format": "json", "content": model["content"]}, path)
+                cm.save({"type": "notebook", "format": "json", "content": nb}, path)
             )
-        self.log.info("CohortLab: stamped %s with notebook key %s", path, stamp["notebook_key"])
+        self.log.info("CohortLab: stamped %s (key %s, %d cell keys)", path, key, cells)
         self.finish(
             {
-                "notebook_key": stamp["notebook_key"],
+                "notebook_key": key,
                 "stamped": True,
                 "last_modified": str(saved.get("last_modified")),
             }
         )
+
+
+def _own_course(nb: Any, course: str) -> None:
+    section = nb["metadata"]["cohortlab"]
+    if not section.get("course"):
+        section["course"] = course

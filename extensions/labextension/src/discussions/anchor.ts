@@ -114,6 +114,11 @@ export async function placeThreads(
       marks.set(thread.id, 'cell removed');
       continue;
     }
+    if (cell.model.getMetadata('nbgrader')?.grade_id) {
+      // a graded cell is named exactly by its grade_id, and learners are meant to
+      // rewrite solution cells: its threads stay on it (as in anchoring.py)
+      continue;
+    }
     const kept = thread.anchor?.quote;
     const now = quote(source(cell) ?? '');
     if (kept !== undefined && similarity(kept, now) < KEEP_SIMILARITY) {
