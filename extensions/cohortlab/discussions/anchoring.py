@@ -18,7 +18,8 @@ Rules of :func:`locate`; the first that applies wins:
    finds it) is the anchor's cell: ``"exact"`` if its similarity to the anchor is at least
    ``KEEP_SIMILARITY`` (0.6) or the cell is graded (it has a ``grade_id``: a learner is
    meant to rewrite a solution cell, and the grade id names it exactly), else ``"changed"``
-   (found, but rewritten: shown at notebook level). When a copy-paste left several cells with the key, the most similar wins.
+   (found, but rewritten: shown at notebook level). When a copy-paste left several cells
+   with the key, the most similar wins.
 2. **By content.** A cell whose normalised source hash equals the anchor's ``source_hash`` is
    the anchor's cell, ``"moved"``. When several have it (empty or duplicated cells), the one
    whose neighbours' hashes match ``prev_hash``/``next_hash`` best wins; if that is still a

@@ -73,8 +73,12 @@ def reply(
     notified += notify.notify(
         session, thread, "mention", mentioned, actor_id=caller.user_id, post_id=post.id
     )
-    notify.follow(session, thread.id, caller.user_id)
-    return thread_detail(session, caller, thread), Outcome(thread, notified, "replied")
+    if caller.user_id not in watchers:
+        notify.follow(session, thread.id, caller.user_id)
+    return (
+        thread_detail(session, caller, thread, following=True),
+        Outcome(thread, notified, "replied"),
+    )
 
 
 def edit(

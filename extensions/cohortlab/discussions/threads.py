@@ -271,7 +271,9 @@ def _thread_posts_query() -> Select[Any]:
     )
 
 
-def thread_detail(session: Session, caller: Caller, thread: Thread) -> dict[str, Any]:
+def thread_detail(
+    session: Session, caller: Caller, thread: Thread, *, following: bool | None = None
+) -> dict[str, Any]:
     """The thread with its posts, votes and names, read in one query as plain rows
     (every write answers with this, so it is on the path of every reply)."""
     posts = session.execute(
@@ -288,7 +290,11 @@ def thread_detail(session: Session, caller: Caller, thread: Thread) -> dict[str,
         caller,
         names,
         reply_count=max(len(posts) - 1, 0),
-        following=notify.is_following(session, thread.id, caller.user_id),
+        following=(
+            notify.is_following(session, thread.id, caller.user_id)
+            if following is None
+            else following
+        ),
     )
     data["posts"] = [
         post_json(
