@@ -40,6 +40,16 @@ async def test_a_failing_subscriber_does_not_stop_the_others() -> None:
     assert got == [{"type": "x"}]
 
 
+async def test_watchers_see_every_event_whoever_it_is_for() -> None:
+    """How a replica drops cached reads: it watches all events, not just its people's."""
+    bus = EventBus()
+    seen: list[dict] = []
+    bus.watch(seen.append)
+    bus.watch(lambda _e: (_ for _ in ()).throw(RuntimeError("broken watcher")))
+    await bus.publish(["nobody-connected"], {"type": "discussion", "course": "c1"})
+    assert seen == [{"type": "discussion", "course": "c1"}]
+
+
 def test_sqlite_uses_the_in_process_bus_and_postgresql_the_notify_bus() -> None:
     assert type(make_bus("sqlite:///x.sqlite")) is EventBus
     assert isinstance(make_bus("postgresql://u@h/db"), PostgresEventBus)
@@ -53,9 +63,15 @@ async def test_notify_fans_out_across_two_replicas(cl_db_url: str) -> None:
     await two.start()
     try:
         received: asyncio.Queue[dict] = asyncio.Queue()
+        watched: asyncio.Queue[dict] = asyncio.Queue()
         two.subscribe("ada", received.put_nowait)
+        two.watch(watched.put_nowait)
         await one.publish(["ada"], {"type": "pong", "token": "t1"})
         assert await asyncio.wait_for(received.get(), 5) == {"type": "pong", "token": "t1"}
+        assert await asyncio.wait_for(watched.get(), 5) == {"type": "pong", "token": "t1"}
+        # the sending connection is kept and reused
+        await one.publish(["ada"], {"type": "pong", "token": "t2"})
+        assert (await asyncio.wait_for(received.get(), 5))["token"] == "t2"
         with pytest.raises(ValueError, match="too large"):
             await one.publish(["ada"], {"type": "x", "body": "y" * 9000})
     finally:
