@@ -41,7 +41,7 @@ const discussionPlugin: JupyterFrontEndPlugin<void> = {
     rendermime: IRenderMimeRegistry,
     shell: ILabShell
   ) => {
-    const panel = new DiscussionPanel(client, rendermime, shell);
+    const panel = new DiscussionPanel(client, rendermime, shell, app);
     panel.title.icon = cohortLabIcon;
     app.shell.add(panel, 'right', { rank: 600 });
   }

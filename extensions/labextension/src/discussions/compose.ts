@@ -1,7 +1,7 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { attachMentions, MemberLookup } from './mentions';
-import { button, el, renderMarkdown } from './render';
+import { button, el, errorText, renderMarkdown, uniqueId } from './render';
 
 export interface IComposed {
   body: string;
@@ -9,11 +9,17 @@ export interface IComposed {
   anonymous: boolean;
   /** "course", "staff", or "cohort:<name>". */
   audience: string;
+  /** A course Q&A category, or "" (only from boxes drawn with `categories`). */
+  category: string;
 }
+
+/** The longest category the service takes. */
+export const MAX_CATEGORY = 100;
 
 /**
  * A Markdown box with a preview (rendered by JupyterLab's sanitizing renderer), and
- * Ctrl/Cmd+Enter to send. Used for new threads (with kind and anonymity) and replies.
+ * Ctrl/Cmd+Enter to send. Used for new threads (with kind, visibility, anonymity and, for
+ * course Q&A, a category) and for replies.
  */
 export function composeBox(
   rendermime: IRenderMimeRegistry,
@@ -25,6 +31,13 @@ export function composeBox(
     members?: MemberLookup;
     /** Who may read a new thread: the course, one of my cohorts, or staff only. */
     cohorts?: string[];
+    /**
+     * Staff may open staff-only threads of any kind; learners only questions (the
+     * service refuses the rest), so for them "Staff only" shows with kind "question".
+     */
+    isStaff?: boolean;
+    /** For course Q&A: a category field suggesting these (categories already in use). */
+    categories?: string[];
     submitLabel?: string;
     /** Text to start with, and a callback as it changes: drafts survive re-rendering. */
     draft?: string;
@@ -48,12 +61,41 @@ export function composeBox(
   for (const k of ['comment', 'question', 'note']) {
     kind.append(el('option', { value: k }, k));
   }
+  kind.dataset.testid = `${options.testid}-kind`;
   const audience = el('select', { 'aria-label': 'Who can read this thread' });
-  audience.append(el('option', { value: 'course' }, 'whole course'));
-  for (const cohort of options.cohorts ?? []) {
-    audience.append(el('option', { value: `cohort:${cohort}` }, `cohort ${cohort} only`));
+  audience.dataset.testid = `${options.testid}-visibility`;
+  audience.append(el('option', { value: 'course' }, 'Everyone in the course'));
+  const cohorts = options.cohorts ?? [];
+  for (const cohort of cohorts) {
+    audience.append(el('option', { value: `cohort:${cohort}` },
+      cohorts.length === 1 ? `My cohort (${cohort})` : `My cohort: ${cohort}`));
   }
-  audience.append(el('option', { value: 'staff' }, 'staff only'));
+  const staffOnly = el('option', { value: 'staff' }, 'Staff only');
+  const offerStaffOnly = () => {
+    if (options.isStaff || kind.value === 'question') {
+      audience.append(staffOnly);
+    } else {
+      if (audience.value === 'staff') {
+        audience.value = 'course';
+      }
+      staffOnly.remove();
+    }
+  };
+  offerStaffOnly();
+  kind.addEventListener('change', offerStaffOnly);
+  const category = el('input', {
+    type: 'text',
+    class: 'cl-Compose-category',
+    maxlength: String(MAX_CATEGORY),
+    'aria-label': 'Category (optional)',
+    placeholder: 'Category (optional)'
+  });
+  category.dataset.testid = `${options.testid}-category`;
+  const suggestions = el('datalist', { id: uniqueId('cl-categories') });
+  for (const name of options.categories ?? []) {
+    suggestions.append(el('option', { value: name }));
+  }
+  category.setAttribute('list', suggestions.id);
   const anonymous = el('input', { type: 'checkbox', 'aria-label': 'Post anonymously to peers' });
   const anonLabel = el('label', { class: 'cl-Compose-anon' });
   anonLabel.append(anonymous, document.createTextNode(' anonymous to peers'));
@@ -71,12 +113,14 @@ export function composeBox(
         body: text.value,
         kind: kind.value,
         anonymous: anonymous.checked,
-        audience: audience.value
+        audience: audience.value,
+        category: options.categories ? category.value.trim() : ''
       });
       text.value = '';
+      category.value = '';
       preview.hidden = true;
     } catch (reason) {
-      error.textContent = reason instanceof Error ? reason.message : String(reason);
+      error.textContent = errorText(reason);
     } finally {
       send.disabled = false;
     }
@@ -103,6 +147,9 @@ export function composeBox(
   const row = el('div', { class: 'cl-Compose-actions' });
   if (options.withKind) {
     row.append(kind, audience, anonLabel);
+  }
+  if (options.categories) {
+    row.append(category, suggestions);
   }
   row.append(togglePreview, send);
   form.append(text, ...(mentions ? [mentions] : []), preview, row, error);

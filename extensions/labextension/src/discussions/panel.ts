@@ -1,4 +1,4 @@
-import { ILabShell } from '@jupyterlab/application';
+import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
@@ -13,10 +13,20 @@ import {
   stampNotebookKey
 } from './notebook';
 import { fingerprint, placeThreads } from './anchor';
+import { FlagList } from './flags';
 import { Inbox } from './inbox';
-import { el } from './render';
+import {
+  findNotebookFile,
+  findOpenNotebook,
+  openNotebookFile,
+  selectCell,
+  selectThreadCell
+} from './jump';
+import { moveTargetsIn } from './move';
+import { el, errorText, focusMark, IFocusMark } from './render';
+import { awaySection, categoryControl, IAway, noticeLine } from './sections';
 import { ThreadView } from './threadView';
-import { IScope, IThread } from './types';
+import { IScope, IThread, IViewState } from './types';
 
 const REFRESH_DELAY_MS = 150;
 
@@ -29,7 +39,9 @@ export class DiscussionPanel extends Widget {
   constructor(
     private readonly client: ICohortLabClient,
     private readonly rendermime: IRenderMimeRegistry,
-    private readonly shell: ILabShell
+    private readonly shell: ILabShell,
+    /** For opening a thread's notebook: the document manager's command, the contents. */
+    private readonly app: JupyterFrontEnd
   ) {
     super();
     this.id = 'cohortlab-discussion';
@@ -53,6 +65,15 @@ export class DiscussionPanel extends Widget {
         this.query = this.search.value.trim();
         void this.refresh();
       }
+    });
+    this.categoryFilter = el('select', {
+      class: 'cl-Discussion-filter',
+      'aria-label': 'Show course Q&A of one category'
+    });
+    this.categoryFilter.dataset.testid = 'cl-category-filter';
+    this.categoryFilter.addEventListener('change', () => {
+      this.category = this.categoryFilter.value;
+      void this.refresh();
     });
     shell.currentChanged.connect(() => this.followNotebook(), this);
     client.events.connect(this.onEvent, this);
@@ -94,9 +115,8 @@ export class DiscussionPanel extends Widget {
   }
 
   private focusCell(index: number): void {
-    const content = this.notebook?.content as any;
-    if (content) {
-      content.activeCellIndex = index;
+    if (this.notebook) {
+      selectCell(this.notebook, index);
     }
     this.shell.activateById(this.id);
   }
@@ -155,16 +175,25 @@ export class DiscussionPanel extends Widget {
       return;
     }
     const base = `courses/${encodeURIComponent(scope.course)}/threads`;
+    if (this.away && this.away.thread.course === scope.course
+        && this.away.thread.notebook_key === scope.notebookKey) {
+      this.away = null; // its notebook is the current one now: the thread shows in place
+    }
     try {
-      const [cell, notebook, qa] = await Promise.all([
+      const [cell, notebook, qaAll, qaOfCategory] = await Promise.all([
         scope.notebookKey && scope.cellKey
           ? this.list(`${base}?notebook_key=${q(scope.notebookKey)}&cell_key=${q(scope.cellKey)}`)
           : Promise.resolve([]),
         scope.notebookKey
           ? this.list(`${base}?notebook_key=${q(scope.notebookKey)}`)
           : Promise.resolve([]),
-        this.list(`${base}?scope=course`)
+        this.list(`${base}?scope=course`),
+        this.category
+          ? this.list(`${base}?scope=course&category=${q(this.category)}`)
+          : Promise.resolve(null)
       ]);
+      const qa = qaOfCategory ?? qaAll;
+      const categories = [...new Set(qaAll.map(t => t.category ?? '').filter(Boolean))].sort();
       const found = this.query
         ? await this.list(`${base}?scope=all&q=${q(this.query)}`)
         : null;
@@ -177,17 +206,20 @@ export class DiscussionPanel extends Widget {
         return;
       }
       // Nothing changed (an event about another cell, say): keep the DOM, focus and all.
-      const signature = JSON.stringify([scope, cell, notebook, qa, found, [...this.marks]]);
+      const signature = JSON.stringify([scope, cell, notebook, qa, found, [...this.marks],
+        this.category, categories, this.away?.thread.id, this.away?.path, this.notice]);
       if (signature !== this.signature) {
         this.signature = signature;
-        this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found);
+        this.render(scope, cell, notebook.filter(t => !cellIds.has(t.id)), qa, found, categories);
       } else {
         for (const view of this.views) {
           if (this.expanded.has(view.id)) {
-            void view.reload();
+            // opened since the last redraw (from a notification, say) or already open
+            void (view.isExpanded ? view.reload() : view.toggle(true));
           }
         }
       }
+      this.takeFocus();
       if (this.notebook && scope.notebookKey) {
         await this.badges.update(this.notebook, scope.course, scope.notebookKey);
       }
@@ -218,34 +250,141 @@ export class DiscussionPanel extends Widget {
 
   private header(): HTMLElement {
     const head = el('div', { class: 'cl-Discussion-head' });
-    head.append(el('h2', {}, 'Discussion'), this.inbox.node);
+    const tools = el('div', { class: 'cl-Discussion-tools' });
+    const flags = this.flagList();
+    if (flags) {
+      tools.append(flags.toggleButton);
+    }
+    tools.append(this.inbox.node);
+    head.append(el('h2', {}, 'Discussion'), tools, ...(flags ? [flags.region] : []));
     return head;
   }
 
-  /** Open a thread named by a notification: select its cell if it is in this notebook. */
+  /** Staff's flag list for the course in view; none for learners. */
+  private flagList(): FlagList | null {
+    const course = this.scope?.course;
+    if (!course || !this.isStaff(course)) {
+      this.flags?.dispose();
+      this.flags = null;
+    } else if (this.flags?.course !== course) {
+      this.flags?.dispose();
+      this.flags = new FlagList(this.client, course, (c, id) => void this.openById(c, id));
+    }
+    return this.flags;
+  }
+
+  /**
+   * Open a thread named by a notification or a flag. Its notebook is open here: show
+   * that notebook and select the thread's cell. Not open: show the thread in the panel
+   * anyway, saying which notebook it is on (with a button to open the notebook when its
+   * file is found). Course Q&A: open it in the Q&A section.
+   */
   private async openById(course: string, threadId: number): Promise<void> {
     this.shell.activateById(this.id);
-    const thread = await this.client.requestAPI<IThread>(
-      `courses/${encodeURIComponent(course)}/threads/${threadId}`
-    );
-    const panel = this.notebook;
-    if (panel && thread.cell_key && this.scope?.notebookKey === thread.notebook_key) {
-      const index = panel.content.widgets.findIndex(c => cellKey(c) === thread.cell_key);
-      if (index >= 0) {
-        this.focusCell(index);
-      }
+    this.notice = '';
+    let thread: IThread;
+    try {
+      thread = await this.client.requestAPI<IThread>(
+        `courses/${encodeURIComponent(course)}/threads/${threadId}`
+      );
+    } catch (reason) {
+      this.notice = `Could not open the thread: ${errorText(reason)}`;
+      await this.refresh();
+      return;
     }
-    this.expanded.add(threadId);
+    this.expanded.add(thread.id);
+    this.pendingFocus = { id: thread.id, mark: null };
+    const courses = (this.me?.courses ?? []).map(c => c.id);
+    const panel = thread.notebook_key ? findOpenNotebook(this.shell, thread, courses) : null;
+    if (panel) {
+      this.away = null;
+      this.showInNotebook(panel, thread);
+    } else if (!thread.notebook_key && thread.course === this.scope?.course) {
+      this.away = null;
+      if (this.category && thread.category !== this.category) {
+        this.category = ''; // the filter would hide it
+      }
+    } else {
+      this.away = { thread, path: await findNotebookFile(this.app, thread) };
+    }
     await this.refresh();
   }
 
+  /** Make a notebook the current one, select the thread's cell, keep this panel shown. */
+  private showInNotebook(panel: INotebookPanelLike, thread: IThread): void {
+    if (this.shell.currentWidget !== panel) {
+      this.shell.activateById(panel.id);
+    }
+    this.followNotebook();
+    selectThreadCell(panel, thread);
+    this.shell.activateById(this.id);
+  }
+
+  private async openAwayNotebook(away: IAway): Promise<void> {
+    if (!away.path) {
+      return;
+    }
+    this.notice = '';
+    try {
+      const panel = await openNotebookFile(this.app, away.path);
+      const courses = (this.me?.courses ?? []).map(c => c.id);
+      if (notebookScope(panel, courses)?.notebookKey !== away.thread.notebook_key) {
+        throw new Error(`${away.path} is not the notebook this thread is on.`);
+      }
+      this.away = null;
+      this.expanded.add(away.thread.id);
+      this.pendingFocus = { id: away.thread.id, mark: null };
+      this.showInNotebook(panel, away.thread);
+    } catch (reason) {
+      this.notice = `Could not open ${away.path}: ${errorText(reason)}`;
+    }
+    await this.refresh();
+  }
+
+  /** Put focus on a thread just opened, or back where it was before a redraw. */
+  private takeFocus(): void {
+    const wanted = this.pendingFocus;
+    this.pendingFocus = null;
+    const view = wanted ? this.views.find(v => v.id === wanted.id) : undefined;
+    if (wanted && view) {
+      view.focus(wanted.mark);
+      view.node.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
   private render(scope: IScope, cell: IThread[], notebook: IThread[], qa: IThread[],
-                 found: IThread[] | null): void {
+                 found: IThread[] | null, categories: string[]): void {
     // Which threads are open is the panel's state, not the DOM's: a view that is still
     // loading its posts when the next refresh comes must stay open.
     const open = this.expanded;
+    // A redraw must not drop keyboard focus: the same control again, in its thread.
+    const focused = document.activeElement;
+    const threadNode = focused && this.node.contains(focused)
+      ? (focused.closest('[data-thread-id]') as HTMLElement | null)
+      : null;
+    const threadMark = threadNode ? focusMark(threadNode) : null;
     this.views = [];
-    const sections: HTMLElement[] = [this.header(), this.search];
+    const sections: HTMLElement[] = [this.header()];
+    if (this.notice) {
+      sections.push(noticeLine(this.notice, () => {
+        this.notice = '';
+        void this.refresh();
+        this.search.focus();
+      }));
+    }
+    sections.push(this.search);
+    if (this.away) {
+      const away = this.away;
+      sections.push(awaySection(away, {
+        threadNode: this.threadView(away.thread, this.expanded).node,
+        onOpen: () => void this.openAwayNotebook(away),
+        onClose: () => {
+          this.away = null;
+          void this.refresh();
+          this.search.focus();
+        }
+      }));
+    }
     if (found !== null) {
       sections.push(this.section(`Search: ${this.query}`, 'cl-search-results', found, open,
         'No thread matches.'));
@@ -261,6 +400,7 @@ export class DiscussionPanel extends Widget {
           testid: 'cl-compose',
           withKind: true,
           cohorts: this.myCohorts(scope.course),
+          isStaff: this.isStaff(scope.course),
           draft: this.draft,
           onDraft: text => (this.draft = text),
           members: prefix => this.members(scope.course, prefix),
@@ -271,44 +411,63 @@ export class DiscussionPanel extends Widget {
         'No other threads in this notebook.'));
     }
     sections.push(this.section('Course Q&A', 'cl-course-threads', qa, open,
-      'No questions yet. Ask the first one.'));
-    if (!this.notebook) {
-      sections.push(composeBox(this.rendermime, {
-        label: 'Ask the course',
-        testid: 'cl-ask',
-        withKind: true,
-        cohorts: this.myCohorts(scope.course),
-        members: prefix => this.members(scope.course, prefix),
-        onSubmit: c => this.openThread(scope, c, false)
-      }));
-    }
+      this.category
+        ? `No questions in the category “${this.category}”.`
+        : 'No questions yet. Ask the first one.',
+      categoryControl(this.categoryFilter, categories, this.category)));
+    sections.push(composeBox(this.rendermime, {
+      label: 'Ask the course',
+      testid: 'cl-ask',
+      withKind: true,
+      cohorts: this.myCohorts(scope.course),
+      isStaff: this.isStaff(scope.course),
+      categories,
+      draft: this.askDraft,
+      onDraft: text => (this.askDraft = text),
+      members: prefix => this.members(scope.course, prefix),
+      onSubmit: c => this.openThread(scope, c, false)
+    }));
     this.node.replaceChildren(...sections);
+    if (focused instanceof HTMLElement && this.node.contains(focused)) {
+      focused.focus(); // a kept element (search, filter, inbox) was moved: it lost focus
+    } else if (threadNode && this.pendingFocus === null) {
+      this.pendingFocus = { id: Number(threadNode.dataset.threadId), mark: threadMark };
+    }
   }
 
   private section(
-    title: string, testid: string, threads: IThread[], open: Set<number>, empty: string
+    title: string, testid: string, threads: IThread[], open: Set<number>, empty: string,
+    controls: HTMLElement[] = []
   ): HTMLElement {
     const section = el('section', { 'aria-label': title });
     section.dataset.testid = testid;
-    section.append(el('h3', {}, title));
+    section.append(el('h3', {}, title), ...controls);
     if (threads.length === 0) {
       section.append(el('p', { class: 'cl-Discussion-empty' }, empty));
       return section;
     }
-    const list = el('ul', { class: 'cl-Discussion-list' });
+    const list = el('ul', { class: 'cl-Discussion-list', 'aria-label': `Threads: ${title}` });
     for (const thread of threads) {
-      const view = new ThreadView(this.client, this.rendermime, thread,
-        () => this.scheduleRefresh(), this.isStaff(thread.course), false,
-        (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)),
-        this.marks.get(thread.id) ?? null, this.replyDrafts);
-      this.views.push(view);
-      list.append(view.node);
-      if (open.has(thread.id)) {
-        void view.toggle(true);
-      }
+      list.append(this.threadView(thread, open).node);
     }
     section.append(list);
     return section;
+  }
+
+  private threadView(thread: IThread, open: Set<number>): ThreadView {
+    const view = new ThreadView(this.client, this.rendermime, thread, {
+      onChanged: () => this.scheduleRefresh(),
+      isStaff: this.isStaff(thread.course),
+      onToggle: (id, isOpen) => (isOpen ? this.expanded.add(id) : this.expanded.delete(id)),
+      placement: this.marks.get(thread.id) ?? null,
+      state: this.state,
+      moveTargets: () => moveTargetsIn(this.notebook, this.currentScope(), thread.course)
+    });
+    this.views.push(view);
+    if (open.has(thread.id)) {
+      void view.toggle(true);
+    }
+    return view;
   }
 
   private async openThread(rendered: IScope, c: IComposed, onCell: boolean): Promise<void> {
@@ -334,18 +493,27 @@ export class DiscussionPanel extends Widget {
           anonymous: c.anonymous,
           visibility: c.audience.startsWith('cohort:') ? 'cohort' : c.audience,
           ...(c.audience.startsWith('cohort:') ? { cohort: c.audience.slice(7) } : {}),
-          ...(onCell ? { notebook_key: notebookKey, cell_key: scope.cellKey, anchor } : {})
+          ...(onCell ? { notebook_key: notebookKey, cell_key: scope.cellKey, anchor } : {}),
+          ...(!onCell && c.category ? { category: c.category } : {})
         })
       }
     );
-    this.draft = '';
+    if (onCell) {
+      this.draft = '';
+    } else {
+      this.askDraft = '';
+      if (this.category && thread.category !== this.category) {
+        this.category = ''; // the filter would hide the new thread
+      }
+    }
+    this.pendingFocus = { id: thread.id, mark: null };
     // Open it in whichever refresh draws next: an overlapping refresh may supersede this one.
     this.expanded.add(thread.id);
     await this.refresh();
   }
 
   private showError(reason: unknown): void {
-    const message = reason instanceof Error ? reason.message : String(reason);
+    const message = errorText(reason);
     this.signature = '';
     const alert = el('div', { class: 'cl-Panel-error', role: 'alert' }, message);
     alert.dataset.testid = 'cl-discussion-error';
@@ -363,11 +531,23 @@ export class DiscussionPanel extends Widget {
   private search: HTMLInputElement;
   private query = '';
   private generation = 0;
-  private expanded = new Set<number>();
   private marks = new Map<number, string>();
   private draft = '';
-  private replyDrafts = new Map<number, string>();
+  private askDraft = '';
+  private state: IViewState = {
+    expanded: new Set<number>(),
+    drafts: new Map<number, string>(),
+    histories: new Set<number>(),
+    moving: new Set<number>()
+  };
+  private expanded = this.state.expanded;
   private signature = '';
+  private flags: FlagList | null = null;
+  private categoryFilter: HTMLSelectElement;
+  private category = '';
+  private away: IAway | null = null;
+  private notice = '';
+  private pendingFocus: { id: number; mark: IFocusMark | null } | null = null;
 }
 
 function q(value: string): string {

@@ -39,3 +39,57 @@ export function button(label: string, testid: string, onClick: () => void): HTML
   b.addEventListener('click', onClick);
   return b;
 }
+
+let lastId = 0;
+
+/** An id for `aria-controls`/`list` links between elements drawn together. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${++lastId}`;
+}
+
+/** The message to show for a failure: the service's own when it sent one. */
+export function errorText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+/** Where focus was inside an element, in terms that survive redrawing it. */
+export interface IFocusMark {
+  testid: string;
+  /** Which of the elements with that testid, in document order. */
+  rank: number;
+  selection: [number, number] | null;
+}
+
+/** Note where focus is inside `root`, if it is and the element has a testid. */
+export function focusMark(root: HTMLElement): IFocusMark | null {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !root.contains(active) || !active.dataset.testid) {
+    return null;
+  }
+  const testid = active.dataset.testid;
+  const rank = Array.from(root.querySelectorAll(`[data-testid="${testid}"]`)).indexOf(active);
+  const selection: [number, number] | null =
+    active instanceof HTMLTextAreaElement || active instanceof HTMLInputElement
+      ? [active.selectionStart ?? 0, active.selectionEnd ?? 0]
+      : null;
+  return { testid, rank, selection };
+}
+
+/** Put focus back on the element a mark names, if it is drawn; true when focus is there. */
+export function applyFocus(root: HTMLElement, mark: IFocusMark): boolean {
+  const again = root.querySelectorAll<HTMLElement>(`[data-testid="${mark.testid}"]`)[mark.rank];
+  if (!again) {
+    return false;
+  }
+  if (document.activeElement !== again) {
+    again.focus();
+    if (mark.selection && (again instanceof HTMLTextAreaElement || again instanceof HTMLInputElement)) {
+      try {
+        again.setSelectionRange(...mark.selection);
+      } catch {
+        // inputs of some types (e.g. checkbox) have no selection
+      }
+    }
+  }
+  return true;
+}

@@ -2,8 +2,25 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { ICohortLabClient } from '../tokens';
 import { composeBox } from './compose';
-import { button, el, renderMarkdown } from './render';
-import { IPost, IThread } from './types';
+import { historyControl } from './history';
+import { moveControl } from './move';
+import { applyFocus, button, el, focusMark, IFocusMark, renderMarkdown } from './render';
+import { IMoveTargets, IPost, IThread, IViewState } from './types';
+
+/** How a thread view fits in the panel; everything but the thread is optional. */
+export interface IThreadViewOptions {
+  /** Called after this view changed the thread, so the panel refreshes around it. */
+  onChanged?: () => void;
+  isStaff?: boolean;
+  expanded?: boolean;
+  onToggle?: (id: number, open: boolean) => void;
+  /** How the thread sits in this copy of the notebook ("cell removed", ...), if off. */
+  placement?: string | null;
+  /** Shared with the panel: reply drafts, open histories and move forms survive redraws. */
+  state?: Pick<IViewState, 'drafts' | 'histories' | 'moving'>;
+  /** For staff's "Move…": where the thread could go, read when the form opens. */
+  moveTargets?: () => IMoveTargets;
+}
 
 /** One thread: a summary line that expands into its posts, actions and a reply box. */
 export class ThreadView {
@@ -13,13 +30,15 @@ export class ThreadView {
     private readonly client: ICohortLabClient,
     private readonly rendermime: IRenderMimeRegistry,
     private thread: IThread,
-    private readonly onChanged: () => void,
-    private readonly isStaff = false,
-    private expanded = false,
-    private readonly onToggle: (id: number, open: boolean) => void = () => undefined,
-    private readonly placement: string | null = null,
-    private readonly drafts: Map<number, string> = new Map()
+    options: IThreadViewOptions = {}
   ) {
+    this.onChanged = options.onChanged ?? (() => undefined);
+    this.isStaff = options.isStaff ?? false;
+    this.expanded = options.expanded ?? false;
+    this.onToggle = options.onToggle ?? (() => undefined);
+    this.placement = options.placement ?? null;
+    this.state = options.state ?? { drafts: new Map(), histories: new Set(), moving: new Set() };
+    this.moveTargets = options.moveTargets ?? null;
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';
     this.node.dataset.threadId = String(thread.id);
@@ -28,6 +47,10 @@ export class ThreadView {
 
   get id(): number {
     return this.thread.id;
+  }
+
+  get isExpanded(): boolean {
+    return this.expanded;
   }
 
   async toggle(open = !this.expanded): Promise<void> {
@@ -49,11 +72,42 @@ export class ThreadView {
     }
   }
 
+  /**
+   * Put focus where a mark says (taken before the panel redrew this thread), or on the
+   * thread's title: now if it is drawn, else once the posts have loaded.
+   */
+  focus(mark: IFocusMark | null): void {
+    this.focusWanted = mark ?? { testid: 'cl-thread-title', rank: 0, selection: null };
+    this.applyWantedFocus();
+  }
+
+  private applyWantedFocus(): void {
+    const mark = this.focusWanted;
+    if (!mark) {
+      return;
+    }
+    if (applyFocus(this.node, mark)) {
+      this.focusWanted = null;
+    } else if (!this.expanded || this.thread.posts) {
+      // fully drawn and the control is gone (say, the form it was in): the title
+      this.node.querySelector<HTMLElement>('.cl-Thread-head')?.focus();
+      this.focusWanted = null;
+    }
+  }
+
   private path(suffix = ''): string {
     return `courses/${encodeURIComponent(this.thread.course)}/threads/${this.thread.id}${suffix}`;
   }
 
   private generation = 0;
+  private focusWanted: IFocusMark | null = null;
+  private readonly onChanged: () => void;
+  private readonly isStaff: boolean;
+  private expanded: boolean;
+  private readonly onToggle: (id: number, open: boolean) => void;
+  private readonly placement: string | null;
+  private readonly state: Pick<IViewState, 'drafts' | 'histories' | 'moving'>;
+  private readonly moveTargets: (() => IMoveTargets) | null;
 
   private async act(path: string, method: string, body?: unknown): Promise<void> {
     ++this.generation;
@@ -66,6 +120,16 @@ export class ThreadView {
   }
 
   private render(): void {
+    // Redrawing replaces every control: focus inside must land on the same one again.
+    const mark = focusMark(this.node);
+    if (mark && !this.focusWanted) {
+      this.focusWanted = mark;
+    }
+    this.draw();
+    this.applyWantedFocus();
+  }
+
+  private draw(): void {
     const t = this.thread;
     const head = el('button', {
       type: 'button',
@@ -78,11 +142,24 @@ export class ThreadView {
       t.resolved ? 'resolved' : '',
       t.pinned ? 'pinned' : '',
       t.locked ? 'locked' : '',
-      t.visibility !== 'course' ? `${t.visibility}${t.cohort ? ' ' + t.cohort : ''} only` : '',
       this.placement ?? ''
     ].filter(Boolean);
     if (this.placement) {
       this.node.dataset.placement = this.placement;
+    }
+    this.node.dataset.visibility = t.visibility;
+    const labels = el('span', { class: 'cl-Thread-labels' });
+    if (t.visibility !== 'course') {
+      const only = el('span', { class: 'cl-Label cl-Label-visibility' },
+        t.visibility === 'cohort' ? `cohort ${t.cohort ?? ''} only` : 'staff only');
+      only.dataset.testid = 'cl-thread-visibility';
+      labels.append(only);
+    }
+    if (t.category) {
+      const category = el('span', { class: 'cl-Label cl-Label-category' }, t.category);
+      category.setAttribute('aria-label', `Category: ${t.category}`);
+      category.dataset.testid = 'cl-thread-category';
+      labels.append(category);
     }
     head.append(
       el('span', { class: 'cl-Thread-title' }, t.title),
@@ -90,6 +167,9 @@ export class ThreadView {
         `${t.author ?? 'Anonymous'} · ${t.reply_count} ${t.reply_count === 1 ? 'reply' : 'replies'}` +
           (marks.length ? ` · ${marks.join(', ')}` : ''))
     );
+    if (labels.childElementCount) {
+      head.append(labels);
+    }
     head.addEventListener('click', () => void this.toggle());
     this.node.dataset.resolved = String(t.resolved);
     this.node.replaceChildren(head);
@@ -119,6 +199,17 @@ export class ThreadView {
           void this.act(this.path(), 'PATCH', { hidden: !t.hidden }))
       );
     }
+    let moveForm: HTMLElement | null = null;
+    if (this.isStaff && this.moveTargets) {
+      const move = moveControl({
+        thread: t,
+        targets: this.moveTargets,
+        open: this.state.moving,
+        onMove: to => this.act(this.path(), 'PATCH', to)
+      });
+      actions.append(move.button);
+      moveForm = move.form;
+    }
     actions.append(
       button(t.following ? 'Unfollow' : 'Follow', 'cl-follow', () =>
         void this.client
@@ -126,7 +217,7 @@ export class ThreadView {
           .then(() => this.reload())
       )
     );
-    this.node.append(posts, actions);
+    this.node.append(posts, actions, ...(moveForm ? [moveForm] : []));
     if (!t.locked) {
       this.node.append(
         composeBox(this.rendermime, {
@@ -135,11 +226,11 @@ export class ThreadView {
           withKind: false,
           members: prefix => this.members(prefix),
           // The panel redraws on every change nearby; a half-written reply must survive.
-          draft: this.drafts.get(t.id) ?? '',
-          onDraft: text => this.drafts.set(t.id, text),
+          draft: this.state.drafts.get(t.id) ?? '',
+          onDraft: text => this.state.drafts.set(t.id, text),
           onSubmit: async ({ body }) => {
             await this.act(this.path('/posts'), 'POST', { body });
-            this.drafts.delete(t.id);
+            this.state.drafts.delete(t.id);
           }
         })
       );
@@ -162,7 +253,13 @@ export class ThreadView {
     const who = post.author ?? 'Anonymous';
     const meta = el('div', { class: 'cl-Post-meta' },
       `${who}${post.endorsed ? ` · endorsed by ${post.endorsed_by}` : ''}` +
-        `${post.accepted ? ' · accepted answer' : ''}${post.edited_at ? ' · edited' : ''}`);
+        `${post.accepted ? ' · accepted answer' : ''}`);
+    if (post.edited_at) {
+      const edited = el('span', { class: 'cl-Post-edited' }, ' · edited');
+      edited.dataset.testid = 'cl-post-edited';
+      edited.title = `Edited ${new Date(post.edited_at).toLocaleString()}`;
+      meta.append(edited);
+    }
     const body = el('div', { class: 'cl-Post-body' });
     body.dataset.testid = 'cl-post-body';
     if (post.deleted) {
@@ -233,6 +330,16 @@ export class ThreadView {
     }
     const flagged = el('span', { class: 'cl-Post-note', role: 'status' });
     item.append(meta, body, tools, flagged);
+    // Earlier bodies: the author and staff only (the service answers 403 to others).
+    if (post.edited_at && (post.mine || this.isStaff)) {
+      const history = historyControl(this.client, this.rendermime, {
+        course: this.thread.course,
+        postId: post.id,
+        open: this.state.histories
+      });
+      tools.append(history.button);
+      item.append(history.region);
+    }
     return item;
   }
 }

@@ -25,7 +25,8 @@ export interface IThread {
   notebook_key: string | null;
   cell_key: string | null;
   category: string | null;
-  anchor?: { quote: string } | null;
+  /** `path`, when present, is where the notebook was when the thread was opened. */
+  anchor?: { quote: string; path?: string } | null;
   kind: 'comment' | 'question' | 'note';
   title: string;
   visibility: 'course' | 'cohort' | 'staff';
@@ -51,4 +52,40 @@ export interface IScope {
   course: string;
   notebookKey: string | null;
   cellKey: string | null;
+}
+
+/** `GET courses/{course}/posts/{id}/revisions`: earlier bodies, oldest first. */
+export interface IRevision {
+  body: string;
+  edited_at: string;
+}
+
+/** One flagged post in `GET courses/{course}/flags`. */
+export interface IFlaggedPost {
+  post_id: number;
+  thread_id: number;
+  thread_title: string;
+  author: string | null;
+  body: string | null;
+  hidden: boolean;
+  count: number;
+  reasons: { by: string | null; reason: string }[];
+}
+
+/** Where a staff member may move a thread to, read from the notebook open right now. */
+export interface IMoveTargets {
+  /** The current notebook's key and a name to show, when a course notebook is open. */
+  notebook: { key: string; label: string } | null;
+  /** Its active cell, when one is selected. */
+  cell: { key: string; label: string } | null;
+}
+
+/** What survives the panel redrawing its thread views: open threads, drafts, open forms. */
+export interface IViewState {
+  expanded: Set<number>;
+  drafts: Map<number, string>;
+  /** Posts whose revision history is shown. */
+  histories: Set<number>;
+  /** Threads whose "Move…" form is open. */
+  moving: Set<number>;
 }
