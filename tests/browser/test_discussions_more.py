@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.browser.test_discussions import (
     COURSE_NOTEBOOK,
     LIVE_MS,
@@ -23,6 +25,9 @@ from tests.helpers.hub import Hub
 
 API = "/services/cohortlab/api/v1/courses/demo101"
 NOTEBOOK_KEY = json.loads(COURSE_NOTEBOOK.read_text())["metadata"]["cohortlab"]["notebook_key"]
+
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 def _api(hub: Hub, method: str, path: str, user: str, **kw: Any) -> Any:
@@ -150,13 +155,12 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         _wait_for_event_stream(page)
         _wait_flag_count(page, before + 1, timeout=30_000)
 
-        # A second flagged post shows on the next discussion event (here: a reply).
+        # A new flag reaches staff live (a staff-only event), with nothing else happening.
         worse = _api(
             cl_hub, "POST", f"/threads/{thread['id']}/posts", "cy", json={"body": f"worse {tag}"}
         )["posts"][-1]["id"]
         _api(cl_hub, "POST", f"/posts/{worse}/flags", "ben", json={"reason": "worse"})
-        _api(cl_hub, "POST", f"/threads/{thread['id']}/posts", "ada", json={"body": "please stop"})
-        _wait_flag_count(page, before + 2)
+        _wait_flag_count(page, before + 2, timeout=LIVE_MS + 1_000)
 
         flags_button = page.get_by_test_id("cl-flags")
         flags_button.click()
@@ -183,6 +187,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         cell_thread.get_by_test_id("cl-thread-title").click()
         cell_thread.get_by_test_id("cl-move").click()
         page.get_by_test_id("cl-move-to-course").check()
+        page.get_by_test_id("cl-move-category").fill(f"moved-{tag}")
         page.get_by_test_id("cl-move-submit").click()
         qa = page.get_by_test_id("cl-course-threads")
         qa.get_by_test_id("cl-thread").filter(has_text=f"Move me {tag}").wait_for(
@@ -191,6 +196,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         assert page.get_by_test_id("cl-cell-threads").get_by_text(f"Move me {tag}").count() == 0
         moved = _api(cl_hub, "GET", f"/threads/{thread['id']}", "ada")
         assert (moved["notebook_key"], moved["cell_key"]) == (None, None)
+        assert moved["category"] == f"moved-{tag}"
 
         # A Q&A question with a category, then the category filter.
         page.get_by_test_id("cl-ask-body").fill(f"Setup question {tag}")
@@ -329,3 +335,102 @@ def test_a_notification_opens_its_thread_in_the_notebook_it_belongs_to(
         assert not ada.cl_errors, ada.cl_errors
     finally:
         ada.context.close()
+
+
+@pytest.mark.parametrize("unsaved", [False, True], ids=["saved", "unsaved-edits"])
+def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discussed(
+    cl_browser: Any, cl_hub: Hub, unsaved: bool
+) -> None:
+    """nbformat 4.4 (no cell ids, so JupyterLab makes up new ones on every load): the
+    notebook's key and stable cell keys reach the file, so the thread is on the same cell
+    after a reload. A saved notebook is stamped by the server extension and reloaded; one
+    with unsaved edits is stamped in the browser and saved (a reload would lose them)."""
+    tag = uuid.uuid4().hex[:6]
+    name = f"team-{tag}.ipynb"
+    entry = pwd.getpwnam("ada")
+    dest = Path(entry.pw_dir) / name
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": f"# Team notes {tag}"},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "print('hello')",
+            "execution_count": None,
+            "outputs": [],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "x = 42",
+            "execution_count": None,
+            "outputs": [],
+        },
+    ]
+    dest.write_text(
+        json.dumps(
+            {
+                "cells": cells,
+                "metadata": {"kernelspec": KERNELSPEC},
+                "nbformat": 4,
+                "nbformat_minor": 4,
+            }
+        )
+    )
+    os.chown(dest, entry.pw_uid, entry.pw_gid)
+
+    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    try:
+
+        def open_third_cell() -> Any:
+            page.goto(f"{cl_hub.url}/user/ada/lab/tree/{name}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
+            dialog = page.locator(".jp-Dialog")
+            if dialog.count():
+                raise AssertionError(f"unexpected dialog: {dialog.first.inner_text()}")
+            page.locator(".jp-NotebookPanel .jp-Cell").nth(2).click()
+            if not page.get_by_test_id("cl-compose-body").is_visible():
+                page.click('.jp-SideBar [title="Discussion"]')
+            page.get_by_test_id("cl-compose-body").wait_for(timeout=30_000)
+            return page.get_by_test_id("cl-cell-threads").get_by_test_id("cl-thread")
+
+        open_third_cell()
+        tab = page.locator(".lm-TabBar-tab.jp-mod-current", has_text=name)
+        if unsaved:
+            page.locator(".jp-NotebookPanel .jp-Cell").nth(1).locator(".cm-content").click()
+            page.keyboard.press("End")
+            page.keyboard.type("  # edited")
+            page.keyboard.press("Escape")
+            page.locator(".jp-NotebookPanel .jp-Cell").nth(2).click()
+        else:  # the kernel's language_info makes a fresh notebook dirty: save it first
+            page.keyboard.press("Control+s")
+        page.wait_for_function(
+            "args => !!document.querySelector(args[0]) === args[1]",
+            arg=[".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", unsaved],
+            timeout=10_000,
+        )
+        assert tab.count() == 1
+        page.get_by_test_id("cl-compose-body").fill(f"Why 42, {tag}?")
+        page.get_by_test_id("cl-compose-submit").click()
+        threads = page.get_by_test_id("cl-cell-threads").get_by_test_id("cl-thread")
+        threads.filter(has_text=f"Why 42, {tag}?").wait_for(timeout=LIVE_MS + 5_000)
+        thread_id = threads.filter(has_text=f"Why 42, {tag}?").get_attribute("data-thread-id")
+
+        on_disk = json.loads(dest.read_text())
+        stamp = on_disk["metadata"]["cohortlab"]
+        assert stamp["course"] == "demo101" and len(stamp["notebook_key"]) == 32
+        keys = [c["metadata"]["cohortlab"]["cell_key"] for c in on_disk["cells"]]
+        assert len(set(keys)) == 3
+        if unsaved:  # the browser's stamps are its cell ids; the edit was saved with them
+            assert all(len(k) == 36 for k in keys)
+            assert "# edited" in "".join(on_disk["cells"][1]["source"])
+        else:  # the server extension's stamps are fresh UUID4 hex keys
+            assert all(len(k) == 32 for k in keys)
+        thread = _api(cl_hub, "GET", f"/threads/{thread_id}", "ada")
+        assert (thread["notebook_key"], thread["cell_key"]) == (stamp["notebook_key"], keys[2])
+        assert thread["anchor"]["path"] == name and thread["anchor"]["quote"] == "x = 42"
+
+        again = open_third_cell().filter(has_text=f"Why 42, {tag}?")
+        again.wait_for(timeout=30_000)
+        assert again.get_attribute("data-thread-id") == thread_id
+    finally:
+        page.context.close()

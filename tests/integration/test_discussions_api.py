@@ -553,3 +553,72 @@ def test_staff_dismiss_flags_without_hiding_and_it_is_logged(cl_people: dict[str
         a["action"] == "dismiss_flags" and a["post_id"] == post_id and a["actor"] == "mentor"
         for a in log
     )
+
+
+async def test_a_flag_is_news_for_staff_only(cl_hub: Hub, cl_people: dict[str, Person]) -> None:
+    thread = await asyncio.to_thread(cl_people["ada"].open, body="flag me")
+    mentor, cy = await _stream(cl_hub, "mentor"), await _stream(cl_hub, "cy")
+    try:
+        post_id = thread["posts"][0]["id"]
+        await asyncio.to_thread(
+            cl_people["ben"].ok, "POST", f"courses/{COURSE}/posts/{post_id}/flags", {}
+        )
+        event = json.loads(await asyncio.wait_for(mentor.read_message(), 2))
+        assert (event["action"], event["thread_id"]) == ("flagged", thread["id"])
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(cy.read_message(), 1)
+    finally:
+        mentor.close()
+        cy.close()
+
+
+def test_anchor_path_is_kept_but_never_names_an_anonymous_author(
+    cl_people: dict[str, Person],
+) -> None:
+    ada, ben, mentor = (cl_people[n] for n in ("ada", "ben", "mentor"))
+    key = nb()
+    anchor = {"cell_key": "q1", "quote": "x", "source_hash": "ab" * 32, "path": "ada-notes/a.ipynb"}
+    named = ada.open(notebook_key=key, cell_key="q1", anchor=anchor)
+    hidden = ada.open(notebook_key=key, cell_key="q1", anchor=anchor, anonymous=True)
+    seen = {
+        t["id"]: t for t in ben.ok("GET", f"courses/{COURSE}/threads", notebook_key=key)["threads"]
+    }
+    assert seen[named["id"]]["anchor"]["path"] == "ada-notes/a.ipynb"
+    assert "path" not in seen[hidden["id"]]["anchor"]
+    assert "path" not in ben.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]
+    assert mentor.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]["path"]
+    assert ada.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]["path"]
+    for bad in ("/home/ada/a.ipynb", "../ben/a.ipynb", "a.txt", 7):
+        code = ada.refused(
+            400,
+            "POST",
+            f"courses/{COURSE}/threads",
+            {"body": "x", "notebook_key": key, "cell_key": "q1", "anchor": {**anchor, "path": bad}},
+        )
+        assert code == "invalid_anchor"
+
+
+def test_moves_carry_a_new_anchor_and_q_and_a_categories(cl_people: dict[str, Person]) -> None:
+    ada, ben, instructor = (cl_people[n] for n in ("ada", "ben", "instructor"))
+    key = nb()
+    old = {"cell_key": "q1", "quote": "old", "source_hash": "ab" * 32}
+    new = {"cell_key": "q2", "quote": "new", "source_hash": "cd" * 32}
+    thread = ada.open(notebook_key=key, cell_key="q1", anchor=old)
+    path = f"courses/{COURSE}/threads/{thread['id']}"
+    assert ada.refused(403, "PATCH", path, {"notebook_key": key, "cell_key": "q2"}) == "staff_only"
+    assert (
+        instructor.refused(400, "PATCH", path, {"notebook_key": key, "anchor": new})
+        == "invalid_anchor"
+    )
+    moved = instructor.ok("PATCH", path, {"notebook_key": key, "cell_key": "q2", "anchor": new})
+    assert (moved["cell_key"], moved["anchor"]["quote"]) == ("q2", "new")
+    assert instructor.refused(400, "PATCH", path, {"category": "setup"}) == "invalid_category"
+    qa = instructor.ok("PATCH", path, {"notebook_key": None, "cell_key": None, "category": "setup"})
+    assert (qa["notebook_key"], qa["anchor"], qa["category"]) == (None, None, "setup")
+    listed = ben.ok("GET", f"courses/{COURSE}/threads", scope="course", category="setup")
+    assert thread["id"] in [t["id"] for t in listed["threads"]]
+    assert ben.refused(403, "PATCH", path, {"category": "other"}) == "not_allowed"
+    assert ada.ok("PATCH", path, {"category": "pandas"})["category"] == "pandas"
+    assert ada.ok("PATCH", path, {"category": ""})["category"] is None
+    log = instructor.ok("GET", f"courses/{COURSE}/moderation-log")["actions"]
+    assert sum(a["action"] == "move" and a["thread_id"] == thread["id"] for a in log) == 2

@@ -53,8 +53,25 @@ def test_first_discussion_stamps_a_key_that_then_stays(
     assert on_disk.cells[0].source == "x = 1"  # nothing else changed
     # the cell keeps its id as its stable key, stamped so copies without ids keep it too
     assert on_disk.cells[0].metadata.cohortlab.cell_key == nb.cells[0].id
+    assert first["cell_keys"] == [nb.cells[0].id]
     status, again = _stamp(jp_fetch, jp_asyncio_loop, {"path": "team.ipynb", "course": "c1"})
     assert (status, again) == (200, {"notebook_key": first["notebook_key"], "stamped": False})
+
+
+def test_cells_without_ids_get_fresh_keys(
+    jp_fetch: Any, jp_root_dir: Any, jp_asyncio_loop: asyncio.AbstractEventLoop
+) -> None:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": s, "execution_count": None, "outputs": []}
+        for s in ("a = 1", "b = 2")
+    ]
+    (jp_root_dir / "old.ipynb").write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4})
+    )
+    status, got = _stamp(jp_fetch, jp_asyncio_loop, {"path": "old.ipynb", "course": "c1"})
+    on_disk = json.loads((jp_root_dir / "old.ipynb").read_text())
+    keys = [c["metadata"]["cohortlab"]["cell_key"] for c in on_disk["cells"]]
+    assert status == 200 and got["cell_keys"] == keys and len(set(keys)) == 2
 
 
 def test_concurrent_requests_get_one_key(

@@ -202,11 +202,13 @@ def dismiss_flags(session: Session, caller: Caller, post_id: int) -> tuple[dict[
         dismissed += 1
     if dismissed:
         log_action(session, caller, "dismiss_flags", thread, post.id, count=dismissed)
-    return {"post_id": post.id, "dismissed": dismissed}, Outcome()
+    return {"post_id": post.id, "dismissed": dismissed}, Outcome(thread, action="flags_dismissed")
 
 
-def flag(session: Session, caller: Caller, post_id: int, reason: str) -> dict[str, Any]:
-    post, _thread = load_post(session, caller, post_id)
+def flag(
+    session: Session, caller: Caller, post_id: int, reason: str
+) -> tuple[dict[str, Any], Outcome]:
+    post, thread = load_post(session, caller, post_id)
     if post.author_id == caller.user_id:
         raise APIError(409, "own_post", "You cannot flag your own post.")
     existing = session.scalar(
@@ -215,7 +217,7 @@ def flag(session: Session, caller: Caller, post_id: int, reason: str) -> dict[st
     if existing is not None:
         raise APIError(409, "already_flagged", "You have already flagged this post.")
     session.add(Flag(post_id=post.id, user_id=caller.user_id, reason=reason))
-    return {"flagged": True, "post_id": post.id}
+    return {"flagged": True, "post_id": post.id}, Outcome(thread, action="flagged")
 
 
 def open_flags(session: Session, caller: Caller) -> list[dict[str, Any]]:

@@ -71,6 +71,40 @@ class NewThread:
     anonymous: bool
 
 
+MAX_PATH = 1024
+
+
+def _anchor(anchor: Any, notebook_key: str | None) -> dict[str, Any] | None:
+    """The anchor as stored: the fingerprint fields, plus the notebook's ``path`` in the
+    author's server (relative, optional) so others' clients can offer to open it."""
+    if anchor is None:
+        return None
+    if len(str(anchor)) > 4000:
+        raise APIError(400, "invalid_anchor", "anchor is too large (keep the quote short).")
+    try:
+        stored: dict[str, Any] = Anchor.from_json(anchor).to_json()
+    except ValueError as e:
+        raise APIError(400, "invalid_anchor", str(e)) from None
+    if not notebook_key:
+        raise APIError(400, "invalid_anchor", "An anchor needs the notebook_key it is in.")
+    path = anchor.get("path")
+    if path is not None:
+        if (
+            not isinstance(path, str)
+            or not path.endswith(".ipynb")
+            or path.startswith("/")
+            or ".." in path.split("/")
+            or len(path) > MAX_PATH
+        ):
+            raise APIError(
+                400,
+                "invalid_anchor",
+                "anchor.path must be a notebook's path relative to the server's root.",
+            )
+        stored["path"] = path
+    return stored
+
+
 def new_thread(data: dict[str, Any]) -> NewThread:
     _unknown(
         data,
@@ -101,16 +135,7 @@ def new_thread(data: dict[str, Any]) -> NewThread:
     cell_key = _str(data, "cell_key", required=False, limit=MAX_KEY)
     if cell_key and not notebook_key:
         raise APIError(400, "invalid_anchor", "A cell_key needs the notebook_key it belongs to.")
-    anchor = data.get("anchor")
-    if anchor is not None:
-        if len(str(anchor)) > 4000:
-            raise APIError(400, "invalid_anchor", "anchor is too large (keep the quote short).")
-        try:
-            anchor = Anchor.from_json(anchor).to_json()
-        except ValueError as e:
-            raise APIError(400, "invalid_anchor", str(e)) from None
-        if not notebook_key:
-            raise APIError(400, "invalid_anchor", "An anchor needs the notebook_key it is in.")
+    anchor = _anchor(data.get("anchor"), notebook_key)
     category = _str(data, "category", required=False, limit=MAX_CATEGORY)
     if category and notebook_key:
         raise APIError(400, "invalid_category", "Categories are for course Q&A threads only.")
@@ -160,10 +185,25 @@ class ThreadChange:
     clear_accepted: bool
     title: str | None
     move_to: tuple[str | None, str | None] | None
+    #: a new anchor for a move onto a cell (None: the thread keeps no anchor)
+    move_anchor: dict[str, Any] | None = None
+    #: a Q&A category (``""`` clears it); None leaves it as it is
+    category: str | None = None
 
 
 def thread_change(data: dict[str, Any]) -> ThreadChange:
-    _unknown(data, {*THREAD_FLAGS, "accepted_post_id", "title", "notebook_key", "cell_key"})
+    _unknown(
+        data,
+        {
+            *THREAD_FLAGS,
+            "accepted_post_id",
+            "title",
+            "notebook_key",
+            "cell_key",
+            "anchor",
+            "category",
+        },
+    )
     if not data:
         raise APIError(400, "empty_change", "Say what to change.")
     flags = {k: _bool(data, k) for k in THREAD_FLAGS if k in data}
@@ -184,12 +224,20 @@ def thread_change(data: dict[str, Any]) -> ThreadChange:
         if cell and not nb:
             raise APIError(400, "invalid_anchor", "A cell_key needs the notebook_key.")
         move_to = (nb, cell)
+    if "anchor" in data and (move_to is None or not move_to[1]):
+        raise APIError(400, "invalid_anchor", "An anchor comes with a move onto a cell.")
+    move_anchor = _anchor(data.get("anchor"), move_to[0] if move_to else None)
+    category = None
+    if "category" in data:
+        category = (_str(data, "category", required=False, limit=MAX_CATEGORY) or "").strip()
     return ThreadChange(
         flags=flags,
         accepted_post_id=None if accepted is ... else accepted,
         clear_accepted=accepted is None and "accepted_post_id" in data,
         title=title.strip() if title else None,
         move_to=move_to,
+        move_anchor=move_anchor,
+        category=category,
     )
 
 

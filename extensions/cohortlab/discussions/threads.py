@@ -28,6 +28,8 @@ LIST_LIMIT = 200
 # Course members for @mentions: name -> (is staff, cohorts in the course).
 Members = dict[str, tuple[bool, frozenset[str]]]
 MODERATION_VERBS = {"pinned": "pin", "locked": "lock", "hidden": "hide"}
+# Outcomes only staff hear of (the flag list's count changes; the thread does not).
+STAFF_ACTIONS = ("flagged", "flags_dismissed")
 
 
 @dataclass
@@ -369,6 +371,9 @@ def change_thread(
         require_staff(caller, "move a thread")
         before = {"notebook_key": thread.notebook_key, "cell_key": thread.cell_key}
         thread.notebook_key, thread.cell_key = change.move_to
+        # the old fingerprint described another cell; keep it only for a notebook-level move
+        if thread.cell_key or not thread.notebook_key:
+            thread.anchor = change.move_anchor
         if thread.notebook_key:
             thread.category = None
         log_action(
@@ -379,6 +384,12 @@ def change_thread(
             before=before,
             after={"notebook_key": thread.notebook_key, "cell_key": thread.cell_key},
         )
+    if change.category is not None:
+        if not (is_author or caller.is_staff):
+            raise APIError(403, "not_allowed", "Only the author or staff can change a category.")
+        if thread.notebook_key:
+            raise APIError(400, "invalid_category", "Categories are for course Q&A threads only.")
+        thread.category = change.category or None
     thread.last_activity_at = utcnow()
     return thread_detail(session, caller, thread), outcome
 

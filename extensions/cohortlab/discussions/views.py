@@ -91,9 +91,15 @@ def for_viewer(
     following: bool,
 ) -> dict[str, Any]:
     """``base`` plus what depends on who is looking: the author (or not), mine, following."""
+    author = _author(author_id, base["anonymous"], viewer, names)
+    anchor = base["anchor"]
+    if anchor and "path" in anchor and base["anonymous"] and author is None:
+        # a path in someone's home can name them: not for peers of an anonymous author
+        anchor = {k: v for k, v in anchor.items() if k != "path"}
     return {
         **base,
-        "author": _author(author_id, base["anonymous"], viewer, names),
+        "anchor": anchor,
+        "author": author,
         "mine": author_id == viewer.user_id,
         "following": following,
     }

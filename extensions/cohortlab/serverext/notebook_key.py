@@ -25,7 +25,12 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..discussions.anchoring import notebook_key, stamp_cell_keys, stamp_notebook_key
+from ..discussions.anchoring import (
+    notebook_key,
+    stable_cell_key,
+    stamp_cell_keys,
+    stamp_notebook_key,
+)
 from ..errors import APIError, error_body
 
 _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -91,6 +96,9 @@ class NotebookKeyHandler(APIHandler):
             {
                 "notebook_key": key,
                 "stamped": True,
+                # each cell's key in file order, so the browser can tell when its
+                # reloaded notebook shows them
+                "cell_keys": [stable_cell_key(cell) for cell in nb["cells"]],
                 "last_modified": str(saved.get("last_modified")),
             }
         )

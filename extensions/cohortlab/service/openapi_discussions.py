@@ -365,6 +365,14 @@ def discussion_schemas() -> dict[str, Any]:
                 "title": {"type": "string"},
                 "notebook_key": nullable_str,
                 "cell_key": nullable_str,
+                "anchor": {
+                    "type": "object",
+                    "description": "the new cell's fingerprint, with a move onto a cell",
+                },
+                "category": {
+                    "type": ["string", "null"],
+                    "description": "Q&A category of a course-level thread; empty clears it",
+                },
             },
         },
     }

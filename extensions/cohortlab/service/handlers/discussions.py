@@ -48,12 +48,14 @@ class DiscussionHandler(BaseHandler):
             return
         bus = self.settings["bus"]
         members = await self.members(thread.course)
+        staff_only = outcome.action in threads.STAFF_ACTIONS
         audience = [
             name
             for name, (is_staff, cohorts) in members.items()
             if is_staff
             or (
-                not thread.hidden
+                not staff_only
+                and not thread.hidden
                 and thread.deleted_at is None
                 and (
                     thread.visibility == "course"
@@ -294,7 +296,7 @@ class FlagHandler(DiscussionHandler):
     async def post(self, course: str, post_id: str) -> None:
         pid = self.int_arg(post_id, "post id")
         reason = schemas.flag_reason(self.json_body() if self.request.body else {})
-        self.write_json(await self.write_db(posts.flag, self.caller, pid, reason), status=201)
+        await self.change(posts.flag, pid, reason, status=201)
 
     @allow(course_member)
     async def delete(self, course: str, post_id: str) -> None:

@@ -1,11 +1,17 @@
+import { fingerprint } from './anchor';
 import { INotebookPanelLike } from './notebook';
 import { button, el, errorText, uniqueId } from './render';
 import { IMoveTargets, IScope, IThread } from './types';
 
-/** Where a thread goes: `PATCH threads/{id}` with both keys (course Q&A = both null). */
+/**
+ * Where a thread goes: `PATCH threads/{id}` with both keys (course Q&A = both null), the
+ * new cell's anchor for a move onto a cell, and an optional category for the Q&A.
+ */
 export interface IMoveTo {
   notebook_key: string | null;
   cell_key: string | null;
+  anchor?: Record<string, unknown>;
+  category?: string;
 }
 
 /**
@@ -49,6 +55,15 @@ export function moveControl(options: {
   const group = el('fieldset', { class: 'cl-Move-choices' });
   const name = uniqueId('cl-move-to');
   let choices: { input: HTMLInputElement; to: IMoveTo }[] = [];
+  let cellAnchor: (() => Promise<Record<string, unknown>>) | null = null;
+  const categoryId = uniqueId('cl-move-category');
+  const category = el('input', {
+    type: 'text', id: categoryId, maxlength: '100', autocomplete: 'off',
+    placeholder: 'e.g. setup, pandas'
+  });
+  category.dataset.testid = 'cl-move-category';
+  const categoryRow = el('p', { class: 'cl-Move-category' });
+  categoryRow.append(el('label', { for: categoryId }, 'Q&A category (optional) '), category);
 
   const fill = (targets: IMoveTargets) => {
     group.replaceChildren(el('legend', {}, 'Move this thread to'));
@@ -73,6 +88,7 @@ export function moveControl(options: {
       group.append(item);
     };
     const nb = targets.notebook;
+    cellAnchor = targets.cell?.anchor ?? null;
     add('notebook', nb ? `Notebook level of ${nb.label}` : 'Notebook level of the open notebook',
       nb ? { notebook_key: nb.key, cell_key: null } : null, 'open a course notebook first');
     add('cell', targets.cell && nb ? `The selected cell (${targets.cell.label}) of ${nb.label}`
@@ -94,7 +110,14 @@ export function moveControl(options: {
     }
     send.disabled = true;
     try {
-      await options.onMove(chosen.to);
+      const to: IMoveTo = { ...chosen.to };
+      if (to.cell_key && cellAnchor) {
+        to.anchor = await cellAnchor();
+      }
+      if (!to.notebook_key && category.value.trim()) {
+        to.category = category.value.trim();
+      }
+      await options.onMove(to);
       open.delete(thread.id);
     } catch (reason) {
       error.textContent = errorText(reason);
@@ -120,7 +143,7 @@ export function moveControl(options: {
   });
   const row = el('div', { class: 'cl-Compose-actions' });
   row.append(send, cancel);
-  form.append(group, row, error);
+  form.append(group, categoryRow, row, error);
   show(open.has(thread.id));
   return { button: toggle, form };
 }
@@ -138,6 +161,16 @@ export function moveTargetsIn(
   const index = content.activeCell ? content.widgets.indexOf(content.activeCell) : -1;
   return {
     notebook: { key: scope.notebookKey, label: panel.context.path.split('/').pop() ?? '' },
-    cell: scope.cellKey && index >= 0 ? { key: scope.cellKey, label: `cell ${index + 1}` } : null
+    cell:
+      scope.cellKey && index >= 0
+        ? {
+            key: scope.cellKey,
+            label: `cell ${index + 1}`,
+            anchor: async () => ({
+              ...(await fingerprint(content.widgets, index)),
+              path: panel.context.path
+            })
+          }
+        : null
   };
 }

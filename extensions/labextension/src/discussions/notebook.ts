@@ -15,6 +15,7 @@ export interface ICellLike extends Widget {
     id: string;
     sharedModel: { getSource(): string };
     getMetadata(key: string): any;
+    setMetadata(key: string, value: any): void;
   };
 }
 
@@ -111,8 +112,9 @@ export async function ensureNotebookKey(
         settings
       );
       if (response.ok) {
-        const data = (await response.json()) as { notebook_key: string };
+        const data = (await response.json()) as { notebook_key: string; cell_keys: string[] };
         await context.revert();
+        await reloaded(panel, data.cell_keys ?? []);
         return data.notebook_key;
       }
     } catch {
@@ -120,12 +122,57 @@ export async function ensureNotebookKey(
     }
   }
   const key = stampNotebookKey(panel, course);
+  stampCellKeys(panel);
   await context.save?.();
   return key;
 }
 
+/**
+ * The browser's twin of `anchoring.stamp_cell_keys`: every cell nbgrader does not key
+ * gets `metadata.cohortlab.cell_key` (its current key, so nothing said about it moves),
+ * which the save writes even in nbformat < 4.5 files that keep no cell ids.
+ */
+function stampCellKeys(panel: INotebookPanelLike): void {
+  const cells = panel.content.widgets;
+  const taken = new Set<string>();
+  for (const cell of cells) {
+    const gradeId = cell.model.getMetadata('nbgrader')?.grade_id;
+    if (gradeId) {
+      taken.add(String(gradeId));
+    }
+  }
+  for (const cell of cells) {
+    if (cell.model.getMetadata('nbgrader')?.grade_id) {
+      continue;
+    }
+    const stamp = cell.model.getMetadata('cohortlab') ?? {};
+    if (stamp.cell_key && !taken.has(String(stamp.cell_key))) {
+      taken.add(String(stamp.cell_key));
+      continue;
+    }
+    let key = cell.model.id;
+    if (taken.has(key)) {
+      key = crypto.randomUUID().replace(/-/g, '');
+    }
+    taken.add(key);
+    cell.model.setMetadata('cohortlab', { ...stamp, cell_key: key });
+  }
+}
+
+/** Resolve once the reloaded notebook's cells carry the keys the server stamped (the
+ * cell widgets are rebuilt after `revert()` resolves), or after 5 s. */
+async function reloaded(panel: INotebookPanelLike, keys: string[]): Promise<void> {
+  const done = () => {
+    const cells = panel.content.widgets;
+    return cells.length === keys.length && cells.every((cell, i) => cellKey(cell) === keys[i]);
+  };
+  for (let waited = 0; waited < 5000 && !done(); waited += 50) {
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
 /** Stamp a key into the notebook's metadata in the browser (saved with the notebook). */
-export function stampNotebookKey(panel: INotebookPanelLike, course: string): string {
+function stampNotebookKey(panel: INotebookPanelLike, course: string): string {
   const model = panel.content.model;
   const meta = { ...(model?.getMetadata('cohortlab') ?? {}) };
   if (!meta.notebook_key) {

@@ -9,8 +9,8 @@ import {
   asNotebookPanel,
   cellKey,
   INotebookPanelLike,
-  notebookScope,
-  stampNotebookKey
+  ensureNotebookKey,
+  notebookScope
 } from './notebook';
 import { fingerprint, placeThreads } from './anchor';
 import { FlagList } from './flags';
@@ -472,16 +472,23 @@ export class DiscussionPanel extends Widget {
 
   private async openThread(rendered: IScope, c: IComposed, onCell: boolean): Promise<void> {
     // The cell active now, not when the form was drawn: key and anchor must agree.
-    const scope = (onCell && this.currentScope()) || rendered;
+    let scope = (onCell && this.currentScope()) || rendered;
     let notebookKey = scope.notebookKey;
     if (onCell && !notebookKey && this.notebook) {
-      notebookKey = stampNotebookKey(this.notebook, scope.course);
-      await (this.notebook.context as any).save?.();
+      // The server extension stamps the key (and stable cell keys) into the file and
+      // the notebook reloads: keep the same cell active, and read its key afresh.
+      const content = this.notebook.content as unknown as { activeCellIndex: number };
+      const at = content.activeCellIndex;
+      notebookKey = await ensureNotebookKey(this.notebook, scope.course);
+      if (content.activeCellIndex !== at) {
+        content.activeCellIndex = at;
+      }
+      scope = this.currentScope() ?? scope;
     }
     const content = this.notebook?.content;
     const index = content && content.activeCell ? content.widgets.indexOf(content.activeCell) : -1;
     const anchor = onCell && content && index >= 0
-      ? await fingerprint(content.widgets, index)
+      ? { ...(await fingerprint(content.widgets, index)), path: this.notebook?.context.path }
       : undefined;
     const thread = await this.client.requestAPI<IThread>(
       `courses/${encodeURIComponent(scope.course)}/threads`,

@@ -76,8 +76,8 @@ export interface IFlaggedPost {
 export interface IMoveTargets {
   /** The current notebook's key and a name to show, when a course notebook is open. */
   notebook: { key: string; label: string } | null;
-  /** Its active cell, when one is selected. */
-  cell: { key: string; label: string } | null;
+  /** Its active cell, when one is selected, and how to fingerprint it for the anchor. */
+  cell: { key: string; label: string; anchor: () => Promise<Record<string, unknown>> } | null;
 }
 
 /** What survives the panel redrawing its thread views: open threads, drafts, open forms. */
