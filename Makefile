@@ -38,8 +38,10 @@ hub_config/node_modules/.bin/configurable-http-proxy: hub_config/package.json hu
 
 setup: $(STAMP) $(OVERRIDES) hub_config/node_modules/.bin/configurable-http-proxy
 
+# Chromium, and an emoji font so screenshots show the panel's icons as people see them.
 browser-deps:
-	@test -x /usr/bin/chromium || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/noto || { $(APT_GET) update -qq && \
+		$(APT_GET) install -y -qq chromium fonts-noto-color-emoji; }
 
 demo: setup
 	$(PY) hub_config/seed.py --state-dir $(STATE)

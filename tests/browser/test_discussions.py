@@ -16,6 +16,9 @@ from tests.helpers.hub import Hub
 
 COURSE_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "welcome.ipynb"
 LIVE_MS = 2_000
+DISCUSSION_SCREENSHOT = (
+    Path(__file__).resolve().parents[2] / "docs" / "images" / "cohortlab-discussion.png"
+)
 
 
 def _give_copy(user: str, name: str) -> None:
@@ -115,6 +118,8 @@ def test_compose_reply_resolve_across_two_learners_live(
     ben.locator(
         f'[data-testid="cl-thread"][data-resolved="true"]:has-text("{title[:20]}")'
     ).wait_for(timeout=LIVE_MS + 1_000)
+    # the README's picture of the discussion: ben's view of the thread, live
+    ben.screenshot(path=str(DISCUSSION_SCREENSHOT))
 
 
 def _assert_anchor_matches_the_service(hub: Hub, thread_id: str | None) -> None:
