@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -170,6 +171,7 @@ def main() -> None:
         figures["bare_tornado"] = wrk(f"http://127.0.0.1:{bare_port}", tokens, ["GET /"])
         figures["hub_api_user"] = wrk(proxy, tokens, ["GET /hub/api/user"])
         calls_before = hub_user_calls(hub)
+        window_started = time.monotonic()
         # Each learner's first request costs the service one hub call (counted below);
         # make those before measuring, as wrk's steady state is what the figures mean.
         asyncio.run(
@@ -188,6 +190,7 @@ def main() -> None:
             figures[f"cell_threads_{where}"] = wrk(base, tokens, cells)
             figures[f"replies_{where}"] = wrk(base, tokens, replies, body)
         service_hub_calls = hub_user_calls(hub) - calls_before
+        window = time.monotonic() - window_started
     finally:
         stop_hub(hub)
         bare.terminate()
@@ -209,8 +212,11 @@ def main() -> None:
     met_writes = (
         figures["replies_direct"]["rps"] >= 300 and figures["replies_direct"]["p99_ms"] <= 100
     )
-    # 6 service scenarios of SECONDS each: well inside one 60 s auth-cache period.
-    met_hub = service_hub_calls <= LEARNERS * (1 + (6 * SECONDS) // 60)
+    # The service renews an active person's identity once per refresh interval (3/4 of
+    # the 60 s auth cache, see service/hubauth.py), never per request.
+    refresh_interval = 0.75 * 60
+    allowed_hub_calls = LEARNERS * math.ceil(window / refresh_interval)
+    met_hub = service_hub_calls <= allowed_hub_calls
     errors = sum(f["errors"] for f in figures.values())
     for name, fig in figures.items():
         print(
@@ -221,7 +227,7 @@ def main() -> None:
         print(f"{name:30} {value}")
     print(
         f"hub /hub/api/user calls by the service during its scenarios: {service_hub_calls} "
-        f"({LEARNERS} tokens)"
+        f"({LEARNERS} tokens, {window:.0f} s; at most {allowed_hub_calls})"
     )
     result = {
         "bench": "discussions",
@@ -237,7 +243,7 @@ def main() -> None:
             "reads_p99_ms": "<= 100",
             "replies_rps": ">= 300",
             "replies_p99_ms": "<= 100",
-            "hub_calls": f"<= one per user per auth-cache period ({LEARNERS})",
+            "hub_calls": f"<= one per user per identity refresh ({allowed_hub_calls})",
         },
         "met": bool(met_reads and met_writes and met_hub and errors == 0),
     }

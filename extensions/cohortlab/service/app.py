@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -31,6 +30,7 @@ from ..events import EventBus, make_bus
 from ..store.db import connect, session_factory
 from .base import NotFoundHandler
 from .handlers import default_handlers
+from .hubauth import RefreshingHubOAuth
 from .people import People
 
 
@@ -112,7 +112,7 @@ class ServiceApp(CohortLabApp):
         return secret
 
     def make_app(self, engine: Any, bus: EventBus) -> web.Application:
-        hub_auth = HubOAuth(parent=self, cache_max_age=self.auth_cache_max_age)
+        hub_auth = RefreshingHubOAuth(parent=self, cache_max_age=self.auth_cache_max_age)
         hub_auth.base_url = self.base_url
         from .hub import HubGroups
 
