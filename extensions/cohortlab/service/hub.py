@@ -7,7 +7,9 @@ hub call per cache period rather than one per cohort per request.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -16,8 +18,19 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..errors import APIError
 
+log = logging.getLogger(__name__)
+
 
 class HubGroups:
+    """The hub's groups, cached for ``max_age`` seconds.
+
+    As with identities (``hubauth.py``), no request waits on the hub once the groups are
+    known: after 3/4 of ``max_age`` one background call renews them while requests use
+    the cached list, and requests that find nothing usable share one call.
+    """
+
+    refresh_fraction = 0.75
+
     def __init__(self, api_url: str, api_token: str, max_age: float = 30.0) -> None:
         self.api_url = api_url.rstrip("/")
         self.api_token = api_token
@@ -25,11 +38,41 @@ class HubGroups:
         self._cache: dict[str, dict[str, Any]] | None = None
         self._users: dict[str, list[str]] = {}
         self._fetched_at = 0.0
+        self._inflight: asyncio.Future[None] | None = None
 
     async def properties(self) -> dict[str, dict[str, Any]]:
         """Map group name -> its properties for every group on the hub."""
-        if self._cache is not None and time.monotonic() - self._fetched_at < self.max_age:
+        if self.max_age <= 0:  # no caching (tests): every request reads the hub afresh
+            await self._fetch()
+            assert self._cache is not None
             return self._cache
+        age = time.monotonic() - self._fetched_at
+        if self._cache is not None and age < self.max_age:
+            if age > self.refresh_fraction * self.max_age and self._inflight is None:
+                self._start()
+            return self._cache
+        await asyncio.shield(self._inflight or self._start())
+        assert self._cache is not None
+        return self._cache
+
+    async def users(self) -> dict[str, list[str]]:
+        """Map group name -> its members, from the same cached read as ``properties``."""
+        await self.properties()
+        return self._users
+
+    def _start(self) -> asyncio.Future[None]:
+        async def fetch() -> None:
+            try:
+                await self._fetch()
+            finally:
+                self._inflight = None
+
+        future = asyncio.ensure_future(fetch())
+        future.add_done_callback(_log_failure)
+        self._inflight = future
+        return future
+
+    async def _fetch(self) -> None:
         groups: dict[str, dict[str, Any]] = {}
         users: dict[str, list[str]] = {}
         offset = 0
@@ -43,12 +86,6 @@ class HubGroups:
                 break
             offset = nxt["offset"]
         self._cache, self._users, self._fetched_at = groups, users, time.monotonic()
-        return groups
-
-    async def users(self) -> dict[str, list[str]]:
-        """Map group name -> its members, from the same cached read as ``properties``."""
-        await self.properties()
-        return self._users
 
     async def _get(self, path: str) -> dict[str, Any]:
         req = HTTPRequest(
@@ -73,3 +110,8 @@ class HubGroups:
                 503, "hub_unavailable", "JupyterHub could not be reached; try again shortly."
             ) from None
         return json.loads(resp.body)
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("Reading the hub's groups failed: %s", future.exception())
