@@ -8,6 +8,7 @@ OAuth client settings; everything else is traitlets configuration.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -190,6 +191,9 @@ class ServiceApp(CohortLabApp):
         bus = make_bus(self.db_url)
         await bus.start()
         app = self.make_app(engine, bus)
+        # Everything built so far lives as long as the process: keep the cyclic garbage
+        # collector from walking it again and again (shorter pauses under load).
+        gc.freeze()
         server = HTTPServer(app, xheaders=True)
         server.listen(self.port, address=self.ip)
         self.log.info(
