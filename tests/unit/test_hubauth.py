@@ -48,7 +48,7 @@ async def test_an_identity_near_its_end_is_served_and_refreshed_in_the_backgroun
     auth: CountingHubAuth,
 ) -> None:
     first = await auth.user_for_token("t1", sync=False)
-    _age(auth, 50)  # past 3/4 of the 60 s period
+    _age(auth, 58)  # past the renewal age (75-95 % of the 60 s period)
     served = await asyncio.gather(*(auth.user_for_token("t1", sync=False) for _ in range(5)))
     assert served == [first] * 5  # nobody waited for the hub
     await asyncio.sleep(0.1)
@@ -67,10 +67,23 @@ async def test_a_failed_refresh_keeps_the_identity_until_it_expires_then_fails(
 ) -> None:
     first = await auth.user_for_token("t1", sync=False)
     auth.fail = True
-    _age(auth, 50)
+    _age(auth, 58)
     assert await auth.user_for_token("t1", sync=False) == first
     await asyncio.sleep(0.1)
     assert "Refreshing a cached hub identity failed" in caplog.text
-    _age(auth, 11)
+    _age(auth, 3)
     with pytest.raises(web.HTTPError):
         await auth.user_for_token("t1", sync=False)
+
+
+def test_renewal_ages_are_spread_over_the_last_quarter_of_the_period(
+    auth: CountingHubAuth,
+) -> None:
+    import hashlib
+
+    ages = [
+        auth._refresh_at(f"token::{hashlib.sha256(str(i).encode()).hexdigest()}")
+        for i in range(200)
+    ]
+    assert all(45 <= a <= 57 for a in ages)
+    assert max(ages) - min(ages) > 10  # spread, not all at once

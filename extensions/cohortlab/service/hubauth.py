@@ -6,9 +6,10 @@ out, the next request with the token waits for a hub call, and so does every oth
 request with it that arrives meanwhile (each makes its own call). Under load that is a
 latency spike per person per period and a burst of hub calls. Here:
 
-- a request whose cached identity is older than ``refresh_fraction`` of the period is
-  answered from the cache while one background call refreshes it, so an active
-  person's identity is renewed before it expires and never older than the period;
+- a request whose cached identity is older than 75 to 95 % of the period (fixed per
+  token, so a class that arrived together is not renewed all at once) is answered
+  from the cache while one background call refreshes it: an active person's identity
+  is renewed before it expires, and is never older than the period;
 - concurrent requests for a token that is not cached share one hub call.
 
 An identity is still never used past ``cache_max_age`` (a revoked token stops working
@@ -28,8 +29,10 @@ log = logging.getLogger(__name__)
 
 
 class RefreshingHubOAuth(HubOAuth):
-    #: Share of ``cache_max_age`` after which a used identity is refreshed in the background.
+    #: Share of ``cache_max_age`` after which a used identity is refreshed in the background
+    #: (plus up to ``refresh_spread`` more, fixed per token).
     refresh_fraction = 0.75
+    refresh_spread = 0.2
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -46,9 +49,20 @@ class RefreshingHubOAuth(HubOAuth):
             return await self._fetch(url, api_token, cache_key)
         stamped = getattr(self.cache, "timestamps", {}).get(cache_key)
         age = time.monotonic() - stamped if stamped is not None else 0.0
-        if age > self.refresh_fraction * self.cache_max_age and cache_key not in self._inflight:
+        if age > self._refresh_at(cache_key) and cache_key not in self._inflight:
             self._start(url, api_token, cache_key)
         return model
+
+    def _refresh_at(self, cache_key: str) -> float:
+        """The age at which this identity is renewed: between ``refresh_fraction`` and
+        ``refresh_fraction + refresh_spread`` of the period, fixed per token, so people
+        first seen together (a class opening a notebook) are not all renewed at once."""
+        digits = cache_key[-8:]
+        try:
+            share = int(digits, 16) / 0xFFFFFFFF
+        except ValueError:
+            share = 0.0
+        return (self.refresh_fraction + self.refresh_spread * share) * self.cache_max_age
 
     async def _fetch(self, url: str, api_token: str, cache_key: str) -> Any:
         return await asyncio.shield(
