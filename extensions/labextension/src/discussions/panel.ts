@@ -9,10 +9,10 @@ import {
   asNotebookPanel,
   cellKey,
   INotebookPanelLike,
-  ensureNotebookKey,
   notebookScope
 } from './notebook';
-import { fingerprint, placeThreads } from './anchor';
+import { placeThreads } from './anchor';
+import { createThread } from './create';
 import { FlagList } from './flags';
 import { Inbox } from './inbox';
 import {
@@ -471,40 +471,14 @@ export class DiscussionPanel extends Widget {
   }
 
   private async openThread(rendered: IScope, c: IComposed, onCell: boolean): Promise<void> {
-    // The cell active now, not when the form was drawn: key and anchor must agree.
-    let scope = (onCell && this.currentScope()) || rendered;
-    let notebookKey = scope.notebookKey;
-    if (onCell && !notebookKey && this.notebook) {
-      // The server extension stamps the key (and stable cell keys) into the file and
-      // the notebook reloads: keep the same cell active, and read its key afresh.
-      const content = this.notebook.content as unknown as { activeCellIndex: number };
-      const at = content.activeCellIndex;
-      notebookKey = await ensureNotebookKey(this.notebook, scope.course);
-      if (content.activeCellIndex !== at) {
-        content.activeCellIndex = at;
-      }
-      scope = this.currentScope() ?? scope;
-    }
-    const content = this.notebook?.content;
-    const index = content && content.activeCell ? content.widgets.indexOf(content.activeCell) : -1;
-    const anchor = onCell && content && index >= 0
-      ? { ...(await fingerprint(content.widgets, index)), path: this.notebook?.context.path }
-      : undefined;
-    const thread = await this.client.requestAPI<IThread>(
-      `courses/${encodeURIComponent(scope.course)}/threads`,
-      {
-        method: 'POST',
-        body: JSON.stringify({
-          body: c.body,
-          kind: c.kind,
-          anonymous: c.anonymous,
-          visibility: c.audience.startsWith('cohort:') ? 'cohort' : c.audience,
-          ...(c.audience.startsWith('cohort:') ? { cohort: c.audience.slice(7) } : {}),
-          ...(onCell ? { notebook_key: notebookKey, cell_key: scope.cellKey, anchor } : {}),
-          ...(!onCell && c.category ? { category: c.category } : {})
-        })
-      }
-    );
+    const thread = await createThread({
+      client: this.client,
+      notebook: this.notebook,
+      rendered,
+      currentScope: () => this.currentScope(),
+      composed: c,
+      onCell
+    });
     if (onCell) {
       this.draft = '';
     } else {
