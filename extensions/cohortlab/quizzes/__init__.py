@@ -1,0 +1,1 @@
+"""In-notebook quizzes: the spec instructors write and the grading the service does."""

@@ -1,0 +1,149 @@
+"""Grade one learner's answer to one question.
+
+Grading runs in the service against the parsed :class:`~cohortlab.quizzes.spec.Question`,
+which holds the key. A malformed answer (wrong shape, unknown id) raises
+:class:`AnswerError` instead of being graded, so a typo or a stale client never costs a
+learner an attempt; its message says what to send and never reveals the right answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .spec import Question, normalise_text
+
+MAX_TEXT_ANSWER = 1_000
+
+
+class AnswerError(ValueError):
+    """The answer cannot be graded as sent; the message tells the learner what to change."""
+
+
+@dataclass(frozen=True)
+class Result:
+    correct: bool
+    score: float
+    max_score: float
+    feedback: str | None = None
+
+
+def _score(question: Question, fraction: float) -> float:
+    # Rounded so partial scores add up cleanly in totals (no 0.30000000000000004).
+    return round(question.points * max(0.0, min(1.0, fraction)), 6)
+
+
+def _ids(answer: Any, known: list[str], noun: str) -> list[str]:
+    """A list of distinct known ids; the shared check for multiple choice and ordering."""
+    if not isinstance(answer, list | tuple) or not all(isinstance(a, str) for a in answer):
+        raise AnswerError(f"Send a list of {noun} ids, from: {', '.join(known)}.")
+    unknown = sorted({a for a in answer if a not in known})
+    if unknown:
+        shown = ", ".join(repr(a[:40]) for a in unknown[:5])
+        raise AnswerError(f"Unknown {noun} id(s): {shown}; choose from: {', '.join(known)}.")
+    duplicates = sorted(a for a, n in Counter(answer).items() if n > 1)
+    if duplicates:
+        raise AnswerError(f"Each {noun} may appear once; repeated: {', '.join(duplicates)}.")
+    return list(answer)
+
+
+def _single(question: Question, answer: Any) -> Result:
+    known = [c.id for c in question.choices]
+    if not isinstance(answer, str) or answer not in known:
+        raise AnswerError(f"Choose one of: {', '.join(known)}.")
+    choice = next(c for c in question.choices if c.id == answer)
+    score = _score(question, choice.correct)
+    return Result(choice.correct, score, question.points, choice.feedback)
+
+
+def _multiple(question: Question, answer: Any) -> Result:
+    """All-or-nothing, or partial: (right picks - wrong picks) / correct choices, floored at 0.
+
+    Penalising wrong picks stops "tick everything" from earning points.
+    """
+    picked = set(_ids(answer, [c.id for c in question.choices], "choice"))
+    right = {c.id for c in question.choices if c.correct}
+    correct = picked == right
+    if question.scoring == "partial":
+        fraction = (len(picked & right) - len(picked - right)) / len(right)
+    else:
+        fraction = float(correct)
+    notes = [c.feedback for c in question.choices if c.id in picked and not c.correct]
+    feedback = "\n\n".join(n for n in notes if n) or None
+    return Result(correct, _score(question, fraction), question.points, feedback)
+
+
+def _numeric(question: Question, answer: Any) -> Result:
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        raise AnswerError("Enter a number.")
+    try:
+        value = float(answer)
+    except OverflowError:
+        raise AnswerError("That number is too large.") from None
+    if not math.isfinite(value):
+        raise AnswerError("Enter a finite number (not NaN or infinity).")
+    assert question.answer is not None  # the spec requires it for numeric questions
+    if question.relative_tolerance is not None:
+        allowed = question.relative_tolerance * abs(question.answer)
+    else:
+        allowed = question.tolerance
+    correct = abs(value - question.answer) <= allowed
+    return Result(
+        correct,
+        _score(question, correct),
+        question.points,
+        None if correct else question.feedback,
+    )
+
+
+def _text(question: Question, answer: Any) -> Result:
+    if not isinstance(answer, str):
+        raise AnswerError("Type your answer as text.")
+    if len(answer) > MAX_TEXT_ANSWER:
+        raise AnswerError(
+            f"Your answer is {len(answer):,} characters; keep it under {MAX_TEXT_ANSWER:,}."
+        )
+    given = normalise_text(answer, case_sensitive=question.case_sensitive)
+    if not given:
+        raise AnswerError("Type an answer before submitting.")
+    correct = given in question.answers or bool(
+        question.pattern is not None and question.pattern.fullmatch(given)
+    )
+    return Result(correct, _score(question, correct), question.points, None)
+
+
+def _ordering(question: Question, answer: Any) -> Result:
+    """All-or-nothing, or partial: the share of the key's neighbouring pairs (k, k+1) that
+    the answer puts in the right relative order, so one misplaced item costs little."""
+    known = [i.id for i in question.items]
+    order = _ids(answer, known, "item")
+    missing = [k for k in known if k not in order]
+    if missing:
+        raise AnswerError(f"Put every item in order; missing: {', '.join(missing)}.")
+    position = {item: n for n, item in enumerate(order)}
+    pairs = list(itertools.pairwise(known))
+    in_order = sum(position[a] < position[b] for a, b in pairs)
+    correct = in_order == len(pairs)
+    fraction = in_order / len(pairs) if question.scoring == "partial" else float(correct)
+    return Result(correct, _score(question, fraction), question.points, None)
+
+
+_GRADERS = {
+    "single": _single,
+    "multiple": _multiple,
+    "numeric": _numeric,
+    "text": _text,
+    "ordering": _ordering,
+}
+
+
+def grade(question: Question, answer: Any) -> Result:
+    """Grade ``answer`` (already decoded from JSON) against ``question``'s key.
+
+    Raises :class:`AnswerError` for an answer of the wrong shape; the caller turns it into
+    a 400 so the learner can correct it without losing an attempt.
+    """
+    return _GRADERS[question.type](question, answer)
