@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -402,7 +403,14 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             page.keyboard.press("Escape")
             page.locator(".jp-NotebookPanel .jp-Cell").nth(2).click()
         else:  # the kernel's language_info makes a fresh notebook dirty: save it first
+            page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", timeout=30_000)
             page.keyboard.press("Control+s")
+            # a person's save still on its way would race the stamp (see the closing note
+            # of the session that added this): wait until it is on disk
+            deadline = time.monotonic() + 10
+            while "language_info" not in dest.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
         page.wait_for_function(
             "args => !!document.querySelector(args[0]) === args[1]",
             arg=[".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", unsaved],
