@@ -15,6 +15,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import yaml
@@ -87,12 +88,33 @@ class Question:
 
 
 @dataclass(frozen=True)
+class LiveOptions:
+    """How a live (instructor-paced) round of this quiz runs; see ``cohortlab.quizzes.live``."""
+
+    countdown: int = 20  # seconds each question stays open
+    speed: Literal["points", "tiebreak"] = "points"
+    streak: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Self-paced rules; the instructor can change them after publishing (PATCH)."""
+
+    attempts: int = 1  # per question
+    counting: Literal["best", "last"] = "best"
+    opens: datetime | None = None  # UTC
+    closes: datetime | None = None  # UTC
+    live: LiveOptions = LiveOptions()
+
+
+@dataclass(frozen=True)
 class Quiz:
     id: str
     title: str
     questions: tuple[Question, ...]
     shuffle_choices: bool = False
     sample: int | None = None
+    settings: Settings = Settings()
 
 
 def normalise_text(value: str, *, case_sensitive: bool = False) -> str:
@@ -364,7 +386,7 @@ def parse_quiz(spec: str | dict[str, Any]) -> Quiz:
             problem = getattr(e, "problem", None) or "could not be parsed"
             raise SpecError(f"The quiz is not valid YAML or JSON{place}: {problem}") from None
     data = _mapping(spec, "quiz")
-    _unknown(data, {"id", "title", "shuffle_choices", "sample", "questions"}, "quiz")
+    _unknown(data, QUIZ_FIELDS, "quiz")
     quiz_id = _slug(data, "")
     title = _text(data, "title", "", limit=MAX_TITLE, required=True)
     raw = _list(data, "questions", "", limit=MAX_QUESTIONS)
@@ -389,7 +411,87 @@ def parse_quiz(spec: str | dict[str, Any]) -> Quiz:
         questions=tuple(questions),
         shuffle_choices=_bool(data, "shuffle_choices", "", False),
         sample=sample,
+        settings=parse_settings(data),
     )
+
+
+QUIZ_FIELDS = {
+    "id",
+    "title",
+    "shuffle_choices",
+    "sample",
+    "questions",
+    "attempts",
+    "counting",
+    "opens",
+    "closes",
+    "live",
+}
+MAX_ATTEMPTS = 100
+COUNTDOWN_RANGE = (5, 300)
+
+
+def parse_time(value: Any, where: str) -> datetime | None:
+    """An ISO 8601 date-time *with* a time zone, as UTC; a naive time is ambiguous, so refused.
+
+    YAML turns unquoted timestamps into ``datetime`` objects itself (naive when no zone was
+    written), so both text and YAML's own values are accepted.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise _fail(
+                where, f"{value!r} is not an ISO 8601 date-time, e.g. 2026-12-01T09:00:00+01:00"
+            ) from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        raise _fail(where, "needs a time and a time zone, e.g. 2026-12-01T09:00:00Z")
+    if not isinstance(value, datetime):
+        raise _fail(where, f"must be a date-time, got {_kind(value)}")
+    if value.tzinfo is None:
+        raise _fail(where, "needs a time zone (e.g. Z for UTC, or +01:00)")
+    return value.astimezone(UTC)
+
+
+def parse_settings(data: dict[str, Any], where: str = "") -> Settings:
+    """The quiz-level rules from a spec (or a PATCH body using the same field names)."""
+    attempts = data.get("attempts", 1)
+    if isinstance(attempts, bool) or not isinstance(attempts, int):
+        raise _fail(_join(where, "attempts"), f"must be a whole number, got {_kind(attempts)}")
+    if not 1 <= attempts <= MAX_ATTEMPTS:
+        raise _fail(_join(where, "attempts"), f"must be from 1 to {MAX_ATTEMPTS}")
+    counting = data.get("counting", "best")
+    if counting not in ("best", "last"):
+        raise _fail(_join(where, "counting"), "must be best or last")
+    opens = parse_time(data.get("opens"), _join(where, "opens"))
+    closes = parse_time(data.get("closes"), _join(where, "closes"))
+    if opens and closes and closes <= opens:
+        raise _fail(_join(where, "closes"), "must be after opens")
+    return Settings(
+        attempts=attempts,
+        counting=counting,
+        opens=opens,
+        closes=closes,
+        live=_live_options(data.get("live"), _join(where, "live")),
+    )
+
+
+def _live_options(value: Any, where: str) -> LiveOptions:
+    if value is None:
+        return LiveOptions()
+    data = _mapping(value, where)
+    _unknown(data, {"countdown", "speed", "streak"}, where)
+    countdown = data.get("countdown", 20)
+    low, high = COUNTDOWN_RANGE
+    whole = isinstance(countdown, int) and not isinstance(countdown, bool)
+    if not whole or not low <= countdown <= high:
+        raise _fail(_join(where, "countdown"), f"must be whole seconds from {low} to {high}")
+    speed = data.get("speed", "points")
+    if speed not in ("points", "tiebreak"):
+        raise _fail(_join(where, "speed"), "must be points or tiebreak")
+    return LiveOptions(countdown=countdown, speed=speed, streak=_bool(data, "streak", where, True))
 
 
 # --- what a learner sees ---------------------------------------------------------------
