@@ -11,36 +11,14 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from tests.helpers.api import Person as BasePerson
 from tests.helpers.hub import Hub
 
 COURSE = "demo101"
 
 
-class Person:
-    """One demo person talking to the service with their own hub token."""
-
-    def __init__(self, hub: Hub, name: str) -> None:
-        self.hub, self.name, self.token = hub, name, hub.token_for(name)
-
-    def call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        kwargs: dict[str, Any] = {"params": params} if params else {}
-        if body is not None:
-            kwargs["data"] = body if isinstance(body, str) else json.dumps(body)
-        return self.hub.api(method, f"/services/cohortlab/api/v1/{path}", self.token, **kwargs)
-
-    def ok(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        resp = self.call(method, path, body, **params)
-        assert resp.status_code < 300, (
-            f"{self.name} {method} {path}: {resp.status_code} {resp.text}"
-        )
-        return resp.json() if resp.status_code != 204 else None
-
-    def refused(self, status: int, method: str, path: str, body: Any = None, **params: str) -> str:
-        resp = self.call(method, path, body, **params)
-        assert resp.status_code == status, f"{self.name} {method} {path}: {resp.text}"
-        error = resp.json()["error"]
-        assert error["message"]
-        return error["code"]
+class Person(BasePerson):
+    """A demo person who opens threads and replies."""
 
     def open(self, **fields: Any) -> dict[str, Any]:
         fields.setdefault("body", "What does this cell compute?")

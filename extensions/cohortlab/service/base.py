@@ -17,7 +17,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..access import Caller
-from ..courses import membership
+from ..courses import course_members, membership
 from ..errors import APIError, error_body
 from ..store.db import session_scope
 
@@ -99,6 +99,11 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         member = membership(user.get("groups", []), groups)
         user_id = await self.settings["people"].user_id(user["name"])
         return Caller.in_course(user["name"], user_id, course, member)
+
+    async def roster(self, course: str) -> dict[str, tuple[str, frozenset[str]]]:
+        """Everyone in the course with their role and cohorts, from the hub's cached groups."""
+        hub = self.settings["hub_groups"]
+        return course_members(course, await hub.users(), await hub.properties())
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(session, *args)`` in one transaction, off the event loop.

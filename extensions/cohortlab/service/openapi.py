@@ -6,6 +6,7 @@ from typing import Any
 
 from .._version import __version__
 from .openapi_discussions import discussion_paths, discussion_schemas
+from .openapi_quizzes import quiz_paths, quiz_schemas
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -88,6 +89,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 }
             },
             **discussion_paths(),
+            **quiz_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -185,6 +187,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 },
                 **discussion_schemas(),
+                **quiz_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

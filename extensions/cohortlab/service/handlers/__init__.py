@@ -1,6 +1,6 @@
 """One module per resource; each ends with ``default_handlers``."""
 
-from . import discussions, events, me, meta, notifications, pages
+from . import discussions, events, me, meta, notifications, pages, quizzes
 
 default_handlers = [
     *meta.default_handlers,
@@ -8,5 +8,6 @@ default_handlers = [
     *events.default_handlers,
     *discussions.default_handlers,
     *notifications.default_handlers,
+    *quizzes.default_handlers,
     *pages.default_handlers,
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...courses import course_members
 from ...discussions import notify, posts, schemas, threads
 from ...discussions.cache import ReadCache, viewer_class
 from ...discussions.ratelimit import RateLimit
@@ -27,11 +26,6 @@ class DiscussionHandler(BaseHandler):
     @property
     def rate_limit(self) -> RateLimit:
         return self.settings.get("post_rate_limit") or RateLimit()
-
-    async def roster(self, course: str) -> dict[str, tuple[str, frozenset[str]]]:
-        """Everyone in the course with their role and cohorts, from the hub's cached groups."""
-        hub = self.settings["hub_groups"]
-        return course_members(course, await hub.users(), await hub.properties())
 
     async def members(self, course: str) -> threads.Members:
         found = await self.roster(course)

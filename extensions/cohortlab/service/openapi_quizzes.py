@@ -1,0 +1,263 @@
+"""OpenAPI paths and schemas for quizzes (merged into openapi.py).
+
+No schema here describes a key field for learners: ``correct_answer`` and ``explanation``
+appear only in a question's state once it is done for the learner (docs/quizzes.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .openapi_discussions import COURSE, MEMBER, _op, _path_params, _ref
+
+QUIZ = f"{COURSE}/quizzes/{{quiz}}"
+INSTRUCTOR = "An instructor of the course (formgrade- group); others get 403"
+ANSWER_ERRORS = (400, 401, 403, 404, 409)
+
+
+def quiz_paths() -> dict[str, Any]:
+    quiz_params = _path_params("course", "quiz")
+    return {
+        "/api/v1/quizzes/{quiz}": {
+            "parameters": _path_params("quiz"),
+            "get": _op(
+                "findQuiz",
+                "Which of my courses has a quiz with this id",
+                "A hub user; only their own courses are searched",
+                ok=(200, _ref("QuizLookup")),
+            ),
+        },
+        f"{COURSE}/quizzes": {
+            "parameters": _path_params("course"),
+            "get": _op(
+                "listQuizzes",
+                "The course's quizzes, with my score in each",
+                MEMBER,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"quizzes": {"type": "array", "items": _ref("QuizSummary")}},
+                    },
+                ),
+            ),
+        },
+        QUIZ: {
+            "parameters": quiz_params,
+            "get": _op(
+                "getQuiz",
+                "The quiz as I may see it, with my answers (instructors also get the spec)",
+                MEMBER,
+                ok=(200, _ref("LearnerQuiz")),
+            ),
+            "put": _op(
+                "publishQuiz",
+                "Publish or republish a quiz (its key stays in the service); 201 when new",
+                INSTRUCTOR,
+                ok=(200, {"type": "object", "properties": {"quiz": _ref("StaffQuiz")}}),
+                body=_ref("PublishQuiz"),
+                errors=ANSWER_ERRORS,
+            ),
+            "patch": _op(
+                "changeQuiz",
+                "Change attempts, counting, open/close times, or reveal the answers",
+                INSTRUCTOR,
+                ok=(200, {"type": "object", "properties": {"quiz": _ref("StaffQuiz")}}),
+                body=_ref("QuizSettingsChange"),
+                errors=ANSWER_ERRORS,
+            ),
+        },
+        f"{QUIZ}/answers": {
+            "parameters": quiz_params,
+            "post": _op(
+                "answerQuestion",
+                "Answer one question; graded and recorded with the service's time "
+                "(staff answers are previews: graded, not recorded)",
+                MEMBER + "; answers only for oneself, while the quiz is open for them",
+                ok=(201, _ref("AnswerOutcome")),
+                body=_ref("Answer"),
+                errors=ANSWER_ERRORS,
+            ),
+        },
+        f"{QUIZ}/extensions/{{user}}": {
+            "parameters": [*quiz_params, *_path_params("user")],
+            "put": _op(
+                "grantExtension",
+                "Give one learner a later closing time",
+                INSTRUCTOR,
+                ok=(200, {"type": "object"}),
+                body={
+                    "type": "object",
+                    "required": ["closes_at"],
+                    "properties": {"closes_at": {"type": "string", "format": "date-time"}},
+                },
+            ),
+            "delete": _op(
+                "removeExtension",
+                "Remove a learner's extension",
+                INSTRUCTOR,
+                ok=(204, {}),
+                errors=(401, 403, 404),
+            ),
+        },
+        f"{QUIZ}/scores": {
+            "parameters": quiz_params,
+            "get": {
+                **_op(
+                    "quizScores",
+                    "Every learner's score (JSON, or CSV with format=csv)",
+                    INSTRUCTOR,
+                    ok=(200, _ref("QuizScores")),
+                    query=[("format", "json (default) or csv")],
+                ),
+            },
+        },
+    }
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+STR = {"type": "string"}
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def quiz_schemas() -> dict[str, Any]:
+    settings = {
+        "attempts": INT,
+        "counting": {"enum": ["best", "last"]},
+        "opens_at": TIME,
+        "closes_at": TIME,
+        "revealed": BOOL,
+        "live": {"type": "object"},
+    }
+    public_question = _obj(
+        {
+            "id": STR,
+            "type": {"enum": ["single", "multiple", "numeric", "text", "ordering"]},
+            "prompt": STR,
+            "points": NUM,
+            "choices": {"type": "array", "items": _obj({"id": STR, "text": STR})},
+            "items": {"type": "array", "items": _obj({"id": STR, "text": STR})},
+        },
+        ["id", "type", "prompt", "points"],
+    )
+    state = _obj(
+        {
+            "attempts_used": INT,
+            "attempts_left": INT,
+            "answered": BOOL,
+            "last_answer": {},
+            "correct": {"type": ["boolean", "null"]},
+            "score": {"type": ["number", "null"]},
+            "feedback": {"type": "array", "items": STR},
+            "done": BOOL,
+            "explanation": {"type": ["string", "null"], "description": "only when done"},
+            "correct_answer": {"description": "only when done"},
+        }
+    )
+    return {
+        "QuizLookup": _obj({"quiz": STR, "courses": {"type": "array", "items": STR}}),
+        "PublishQuiz": _obj(
+            {
+                "spec": {
+                    "description": "The quiz spec: a mapping, or YAML/JSON text "
+                    "(notebooks/quizzes/README.md)",
+                },
+                "notebook_key": STR,
+            },
+            ["spec"],
+        ),
+        "QuizSettingsChange": _obj({k: v for k, v in settings.items() if k != "live"}),
+        "StaffQuiz": _obj(
+            {
+                "id": STR,
+                "course": STR,
+                "title": STR,
+                "notebook_key": {"type": ["string", "null"]},
+                "version": INT,
+                "question_count": INT,
+                "max_score": NUM,
+                **settings,
+                "spec": {"type": "object", "description": "with the key (instructors only)"},
+            }
+        ),
+        "QuizSummary": _obj(
+            {
+                "id": STR,
+                "title": STR,
+                **settings,
+                "status": {"enum": ["open", "not_open", "closed"]},
+                "open": BOOL,
+                "question_count": INT,
+                "max_score": NUM,
+                "score": NUM,
+            }
+        ),
+        "QuestionState": state,
+        "LearnerQuiz": _obj(
+            {
+                "quiz": _obj(
+                    {
+                        "id": STR,
+                        "title": STR,
+                        "course": STR,
+                        "questions": {"type": "array", "items": public_question},
+                        **settings,
+                        "status": {"enum": ["open", "not_open", "closed"]},
+                        "open": BOOL,
+                    }
+                ),
+                "state": {"type": "object", "additionalProperties": _ref("QuestionState")},
+                "score": NUM,
+                "max_score": NUM,
+                "spec": {"type": "object", "description": "instructors only"},
+            }
+        ),
+        "Answer": _obj({"question": STR, "answer": {}}, ["question", "answer"]),
+        "AnswerOutcome": _obj(
+            {
+                "result": _obj(
+                    {
+                        "correct": BOOL,
+                        "score": NUM,
+                        "max_score": NUM,
+                        "feedback": {"type": "array", "items": STR},
+                        "attempts_left": INT,
+                        "done": BOOL,
+                        "explanation": {"type": ["string", "null"]},
+                        "correct_answer": {},
+                    }
+                ),
+                "question": _ref("QuestionState"),
+                "score": NUM,
+                "max_score": NUM,
+                "preview": BOOL,
+            }
+        ),
+        "QuizScores": _obj(
+            {
+                "quiz": STR,
+                "questions": {"type": "array", "items": STR},
+                "scores": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "user": STR,
+                            "score": NUM,
+                            "max_score": NUM,
+                            "answered": INT,
+                            "questions": {"type": "object", "additionalProperties": NUM},
+                        }
+                    ),
+                },
+            }
+        ),
+    }

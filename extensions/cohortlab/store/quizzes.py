@@ -1,0 +1,115 @@
+"""Quiz tables: published quizzes (with their key), answers, per-learner extensions,
+and the course's leaderboard settings.
+
+The ``spec`` column holds the answer key. It is read only inside the service, to grade and
+to show staff their own quiz; learners get :func:`cohortlab.quizzes.spec.public_view` and,
+once a question is done for them, that question's key (``cohortlab.quizzes.records``).
+Answers are never updated or deleted: each attempt is a row, and the unique constraint on
+``(quiz, person, question, attempt)`` makes two answers racing for one attempt collide
+instead of both counting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, UTCDateTime, utcnow
+
+COUNTINGS = ("best", "last")
+NAME_POLICIES = ("real", "alias", "opt_in")
+
+
+class QuizRecord(Base):
+    __tablename__ = "quizzes"
+    __table_args__ = (UniqueConstraint("course", "slug", name="uq_quizzes_course_slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    # The spec as published, minus the settings below (which the instructor may change).
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notebook_key: Mapped[str | None] = mapped_column(String(512))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    counting: Mapped[str] = mapped_column(String(10), default="best")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Live-mode options from the spec (countdown, speed, streak).
+    live: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class QuizAnswer(Base):
+    __tablename__ = "quiz_answers"
+    __table_args__ = (
+        UniqueConstraint(
+            "quiz_id", "user_id", "question_id", "attempt", name="uq_quiz_answers_attempt"
+        ),
+        Index("ix_quiz_answers_quiz_user", "quiz_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[Any] = mapped_column(JSON)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    # Service time, never the client's.
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set for answers given in a live round (their points are computed there).
+    session_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class QuizExtension(Base):
+    """A later closing time for one learner (illness, accommodation)."""
+
+    __tablename__ = "quiz_extensions"
+    __table_args__ = (UniqueConstraint("quiz_id", "user_id", name="uq_quiz_extensions_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LeaderboardSetting(Base):
+    """How a course's leaderboards name people: real names, aliases, or names by opt-in."""
+
+    __tablename__ = "leaderboard_settings"
+
+    course: Mapped[str] = mapped_column(String(255), primary_key=True)
+    names: Mapped[str] = mapped_column(String(10), default="alias")
+    # Keys the alias hash, so an alias cannot be computed from a user name.
+    alias_secret: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LeaderboardOptIn(Base):
+    """A learner who chose to appear under their real name (``opt_in`` courses)."""
+
+    __tablename__ = "leaderboard_opt_ins"
+
+    course: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
