@@ -245,10 +245,20 @@ def test_outsiders_are_refused_everywhere(people: dict[str, Person], cl_hub: Hub
         ("PUT", "/extensions/ada", {"closes_at": "2030-01-01T00:00Z"}),
         ("DELETE", "/extensions/ada", None),
         ("GET", "/scores", None),
+        ("GET", "/leaderboard", None),
     ]:
         code = ada.refused(403, method, f"courses/other101/quizzes/{quiz_id}{rest}", body)
         assert code == "not_in_course"
-    assert ada.refused(403, "GET", "courses/other101/quizzes") == "not_in_course"
+    for method, rest in [
+        ("GET", "quizzes"),
+        ("GET", "leaderboard"),
+        ("GET", "leaderboard/settings"),
+        ("PUT", "leaderboard/settings"),
+        ("PUT", "leaderboard/opt-in"),
+        ("DELETE", "leaderboard/opt-in"),
+    ]:
+        body = {"names": "real"} if method == "PUT" else None
+        assert ada.refused(403, method, f"courses/other101/{rest}", body) == "not_in_course"
     # the lookup searches only the caller's courses
     assert ada.ok("GET", f"quizzes/{quiz_id}")["courses"] == [COURSE]
     assert ada.refused(404, "GET", "quizzes/no-such-quiz") == "unknown_quiz"
@@ -285,3 +295,58 @@ def test_the_openapi_document_holds_no_key(people: dict[str, Person], cl_hub: Hu
     doc = people["ada"].ok("GET", "openapi.json")
     text = json.dumps(doc)
     assert quiz_id not in text and SECRET_FEEDBACK not in text and SECRET_EXPLANATION not in text
+
+
+def _names(board: dict[str, Any]) -> list[str]:
+    return [row["name"] for row in board["top"]]
+
+
+def test_leaderboards_name_people_as_the_course_chooses(people: dict[str, Person]) -> None:
+    quiz_id = new_quiz(people)
+    ada, ben, dee, teacher = people["ada"], people["ben"], people["dee"], people["instructor"]
+    board_path = path(quiz_id, "/leaderboard")
+    assert ada.ok("GET", board_path)["top"] == []  # no scores yet
+    ada.ok("POST", path(quiz_id, "/answers"), {"question": "q1", "answer": "b"})
+    ben.ok("POST", path(quiz_id, "/answers"), {"question": "q2", "answer": 3.14})
+    dee.ok("POST", path(quiz_id, "/answers"), {"question": "q1", "answer": "a"})
+    try:
+        # default: aliases for learners; my own row is marked
+        board = ada.ok("GET", board_path)
+        assert board["names"] == "alias" and board["total"] == 3
+        assert [row["rank"] for row in board["top"]] == [1, 2, 3]
+        assert not {"ada", "ben", "dee"} & set(_names(board))
+        assert board["me"]["rank"] == 1 and board["me"]["me"] is True
+        my_alias = ada.ok("GET", f"courses/{COURSE}/leaderboard/settings")["alias"]
+        assert board["me"]["name"] == my_alias
+        # staff always see real names
+        assert _names(people["mentor"].ok("GET", board_path)) == ["ada", "ben", "dee"]
+        # only instructors choose the rule
+        body = {"names": "opt_in"}
+        assert ada.refused(403, "PUT", f"courses/{COURSE}/leaderboard/settings", body) == (
+            "instructor_only"
+        )
+        teacher.ok("PUT", f"courses/{COURSE}/leaderboard/settings", body)
+        ben.ok("PUT", f"courses/{COURSE}/leaderboard/opt-in")
+        names = _names(ada.ok("GET", board_path))
+        assert "ben" in names and "dee" not in names and "ada" not in names
+        teacher.ok("PUT", f"courses/{COURSE}/leaderboard/settings", {"names": "real"})
+        assert _names(dee.ok("GET", board_path)) == ["ada", "ben", "dee"]
+        # a cohort's board is for its members (ada and ben are red, dee is blue)
+        red = ada.ok("GET", board_path, scope="cohort", cohort="red")
+        assert _names(red) == ["ada", "ben"]
+        assert ada.refused(403, "GET", board_path, scope="cohort", cohort="blue") == (
+            "not_in_cohort"
+        )
+        assert _names(dee.ok("GET", board_path, scope="cohort")) == ["dee"]
+        assert ada.refused(400, "GET", board_path, limit="0") == "invalid_limit"
+        assert ada.refused(400, "GET", board_path, scope="world") == "invalid_scope"
+        # the course board sums over quizzes; near_me surrounds me
+        course_board = ben.ok("GET", f"courses/{COURSE}/leaderboard", limit="1")
+        assert len(course_board["top"]) == 1 and course_board["me"]["name"] == "ben"
+        assert any(row["me"] for row in course_board["near_me"])
+        assert people["mentor"].refused(400, "PUT", f"courses/{COURSE}/leaderboard/opt-in") == (
+            "not_ranked"
+        )
+    finally:
+        teacher.ok("PUT", f"courses/{COURSE}/leaderboard/settings", {"names": "alias"})
+        ben.ok("DELETE", f"courses/{COURSE}/leaderboard/opt-in")

@@ -112,7 +112,66 @@ def quiz_paths() -> dict[str, Any]:
                 ),
             },
         },
+        f"{QUIZ}/leaderboard": {
+            "parameters": quiz_params,
+            "get": _op(
+                "quizLeaderboard",
+                "The quiz's ranking: top N and the rows around me",
+                MEMBER + "; scope=cohort only for the cohort's members and staff; learners "
+                "see names as the course's setting says, staff see real names",
+                ok=(200, _ref("Leaderboard")),
+                query=BOARD_QUERY,
+            ),
+        },
+        f"{COURSE}/leaderboard": {
+            "parameters": _path_params("course"),
+            "get": _op(
+                "courseLeaderboard",
+                "The course's ranking over all its quizzes",
+                MEMBER + "; scope=cohort only for the cohort's members and staff",
+                ok=(200, _ref("Leaderboard")),
+                query=BOARD_QUERY,
+            ),
+        },
+        f"{COURSE}/leaderboard/settings": {
+            "parameters": _path_params("course"),
+            "get": _op(
+                "leaderboardSettings",
+                "How the course's leaderboards name people, my opt-in and my alias",
+                MEMBER,
+                ok=(200, _ref("LeaderboardSettings")),
+            ),
+            "put": _op(
+                "setLeaderboardNames",
+                "Choose real names, aliases for everyone, or names by opt-in",
+                INSTRUCTOR,
+                ok=(200, _ref("LeaderboardSettings")),
+                body=_obj({"names": {"enum": ["real", "alias", "opt_in"]}}, ["names"]),
+            ),
+        },
+        f"{COURSE}/leaderboard/opt-in": {
+            "parameters": _path_params("course"),
+            "put": _op(
+                "optIn",
+                "Show my real name on leaderboards (courses using opt_in)",
+                "A learner of the course",
+                ok=(200, _ref("LeaderboardSettings")),
+            ),
+            "delete": _op(
+                "optOut",
+                "Show my alias again",
+                "A learner of the course",
+                ok=(200, _ref("LeaderboardSettings")),
+            ),
+        },
     }
+
+
+BOARD_QUERY = [
+    ("scope", "quiz or course (the default), or cohort"),
+    ("cohort", "the cohort, with scope=cohort (default: my only cohort)"),
+    ("limit", "rows in the top list, 1-100 (default 10)"),
+]
 
 
 def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -240,6 +299,28 @@ def quiz_schemas() -> dict[str, Any]:
                 "score": NUM,
                 "max_score": NUM,
                 "preview": BOOL,
+            }
+        ),
+        "LeaderboardEntry": _obj(
+            {"rank": INT, "name": STR, "score": NUM, "me": BOOL, "alias": BOOL}
+        ),
+        "Leaderboard": _obj(
+            {
+                "scope": STR,
+                "quiz": STR,
+                "top": {"type": "array", "items": _ref("LeaderboardEntry")},
+                "near_me": {"type": "array", "items": _ref("LeaderboardEntry")},
+                "me": {"oneOf": [_ref("LeaderboardEntry"), {"type": "null"}]},
+                "total": INT,
+                "names": {"enum": ["real", "alias", "opt_in"]},
+            }
+        ),
+        "LeaderboardSettings": _obj(
+            {
+                "course": STR,
+                "names": {"enum": ["real", "alias", "opt_in"]},
+                "opted_in": BOOL,
+                "alias": STR,
             }
         ),
         "QuizScores": _obj(

@@ -15,7 +15,7 @@ from tornado.ioloop import IOLoop
 
 from ...courses import membership
 from ...errors import APIError
-from ...quizzes import records
+from ...quizzes import boards, records
 from ...store.models import utcnow
 from ..base import BaseHandler
 from ..permissions import allow, course_member, person
@@ -161,6 +161,77 @@ class ScoresHandler(QuizHandler):
         self.write_json({"quiz": quiz, "questions": qids, "scores": rows})
 
 
+class BoardHandler(QuizHandler):
+    async def learners_in_scope(self, course: str, whole: str) -> tuple[str, list[str]]:
+        """The scope asked for and the learners it ranks; a cohort only for its members
+        and staff."""
+        assert self.caller is not None
+        scope = self.get_argument("scope", whole)
+        members = await self.roster(course)
+        learners = [name for name, (role, _c) in members.items() if role == "learner"]
+        if scope == whole:
+            return scope, learners
+        if scope != "cohort":
+            raise APIError(400, "invalid_scope", f"scope must be {whole} or cohort.")
+        cohort = self.get_argument("cohort", None)
+        if cohort is None and len(self.caller.cohorts) == 1:
+            cohort = next(iter(self.caller.cohorts))
+        if not cohort:
+            raise APIError(400, "missing_field", "scope=cohort needs ?cohort=<name>.")
+        if not self.caller.is_staff and cohort not in self.caller.cohorts:
+            raise APIError(403, "not_in_cohort", f"You are not in cohort {cohort!r}.")
+        return scope, [n for n in learners if cohort in members[n][1]]
+
+
+class QuizBoardHandler(BoardHandler):
+    @allow(course_member)
+    async def get(self, course: str, quiz: str) -> None:
+        scope, learners = await self.learners_in_scope(course, "quiz")
+        limit = boards.parse_limit(self.get_argument("limit", None))
+        board = await self.run_db(boards.quiz_board, self.caller, quiz, learners, scope, limit)
+        self.write_json(board)
+
+
+class CourseBoardHandler(BoardHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        scope, learners = await self.learners_in_scope(course, "course")
+        limit = boards.parse_limit(self.get_argument("limit", None))
+        self.write_json(await self.run_db(boards.course_board, self.caller, learners, scope, limit))
+
+
+class BoardSettingsHandler(QuizHandler):
+    async def learners(self, course: str) -> list[str]:
+        members = await self.roster(course)
+        return [name for name, (role, _c) in members.items() if role == "learner"]
+
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        learners = await self.learners(course)
+        self.write_json(await self.run_db(boards.settings_view, self.caller, learners))
+
+    @allow(course_member)
+    async def put(self, course: str) -> None:
+        body = self.json_body()
+        changed = await self.run_db(boards.change_names, self.caller, body)
+        await self.tell_course({"type": "quiz", "action": "scores", "course": course, "quiz": None})
+        self.write_json(changed)
+
+
+class OptInHandler(QuizHandler):
+    async def _set(self, course: str, on: bool) -> None:
+        self.write_json(await self.run_db(boards.set_opt_in, self.caller, on))
+        await self.tell_course({"type": "quiz", "action": "scores", "course": course, "quiz": None})
+
+    @allow(course_member)
+    async def put(self, course: str) -> None:
+        await self._set(course, True)
+
+    @allow(course_member)
+    async def delete(self, course: str) -> None:
+        await self._set(course, False)
+
+
 default_handlers = [
     (r"api/v1/quizzes/(?P<quiz>[^/]+)", QuizLookupHandler),
     (rf"{COURSE}/quizzes", QuizListHandler),
@@ -168,4 +239,8 @@ default_handlers = [
     (rf"{QUIZ}/answers", AnswerHandler),
     (rf"{QUIZ}/extensions/(?P<user>[^/]+)", ExtensionHandler),
     (rf"{QUIZ}/scores", ScoresHandler),
+    (rf"{QUIZ}/leaderboard", QuizBoardHandler),
+    (rf"{COURSE}/leaderboard", CourseBoardHandler),
+    (rf"{COURSE}/leaderboard/settings", BoardSettingsHandler),
+    (rf"{COURSE}/leaderboard/opt-in", OptInHandler),
 ]
