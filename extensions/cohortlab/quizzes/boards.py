@@ -124,9 +124,7 @@ def _reached(session: Session, quiz_ids: list[int]) -> dict[int, float]:
     if not quiz_ids:
         return last
     for user_id, at in session.execute(
-        select(QuizAnswer.user_id, QuizAnswer.answered_at).where(
-            QuizAnswer.quiz_id.in_(quiz_ids), QuizAnswer.session_id.is_(None)
-        )
+        select(QuizAnswer.user_id, QuizAnswer.answered_at).where(QuizAnswer.quiz_id.in_(quiz_ids))
     ):
         last[user_id] = max(last.get(user_id, 0.0), at.timestamp())
     return last

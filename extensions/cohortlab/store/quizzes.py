@@ -75,8 +75,6 @@ class QuizAnswer(Base):
     score: Mapped[float] = mapped_column(Float)
     # Service time, never the client's.
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Set for answers given in a live round (their points are computed there).
-    session_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class QuizExtension(Base):

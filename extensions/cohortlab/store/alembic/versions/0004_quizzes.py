@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("correct", sa.Boolean(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("answered_at", UTCDateTime(), nullable=False),
-        sa.Column("session_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["quiz_id"], ["quizzes.id"], name=op.f("fk_quiz_answers_quiz_id_quizzes")
         ),
