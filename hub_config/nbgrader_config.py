@@ -10,7 +10,9 @@ as in nbgrader's JupyterHub docs.
 import os
 
 from cohortlab.nbgrader.preprocessors import StampCellKeys
+from cohortlab.nbgrader.quizzes import PublishQuizzes
 from nbgrader.converters import GenerateAssignment
+from nbgrader.preprocessors import IncludeHeaderFooter
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
@@ -21,13 +23,22 @@ c.Exchange.root = os.environ.get("COHORTLAB_NBGRADER_EXCHANGE", "/srv/nbgrader/e
 # Several courses share the exchange: fetched assignments land in ./<course>/<assignment>.
 c.Exchange.path_includes_course = True
 
-# Stamp CohortLab's discussion keys into every released notebook, after nbgrader's own
-# preprocessors (cohortlab.nbgrader.preprocessors says why last). nbgrader 0.9.6 has no
-# extra_preprocessors: GenerateAssignment.preprocessors is its whole list, which the converter
-# registers on its exporter one by one. So: nbgrader's default list plus ours. A plain list, not
-# `.append`: nbgrader loads a course's nbgrader_config.py twice when run in the course folder
-# (from the cwd, then from CourseDirectory.root), and an append there ran StampCellKeys twice.
+# nbgrader 0.9.6 has no extra_preprocessors: GenerateAssignment.preprocessors is its whole list,
+# which the converter registers on its exporter one by one. So: nbgrader's default list plus
+# ours. A plain list, not `.append`: nbgrader loads a course's nbgrader_config.py twice when run
+# in the course folder (from the cwd, then from CourseDirectory.root), and an append there ran
+# StampCellKeys twice.
+# - PublishQuizzes publishes the quiz spec cells (tag cohortlab-quiz) and replaces them with the
+#   quiz widget right after IncludeHeaderFooter (so header/footer quizzes are published too) and
+#   before all the rest, so no nbgrader step sees the answer key (SaveCells would copy a
+#   read-only cell's source into the gradebook). cohortlab.nbgrader.quizzes says more.
+# - StampCellKeys stamps CohortLab's discussion keys into every released notebook, after
+#   nbgrader's own preprocessors (cohortlab.nbgrader.preprocessors says why last).
+_nbgrader_own = GenerateAssignment.class_traits()["preprocessors"].default()
+_after_header = _nbgrader_own.index(IncludeHeaderFooter) + 1
 c.GenerateAssignment.preprocessors = [
-    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    *_nbgrader_own[:_after_header],
+    PublishQuizzes,
+    *_nbgrader_own[_after_header:],
     StampCellKeys,
 ]

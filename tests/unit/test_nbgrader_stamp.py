@@ -10,10 +10,12 @@ import nbformat
 import pytest
 from cohortlab.discussions.anchoring import notebook_key, stable_cell_key
 from cohortlab.nbgrader.preprocessors import StampCellKeys
+from cohortlab.nbgrader.quizzes import PublishQuizzes
 from nbconvert.exporters import NotebookExporter
 from nbformat import NotebookNode
 from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import IncludeHeaderFooter
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -105,13 +107,16 @@ def test_course_comes_from_config_outside_a_converter() -> None:
     assert StampCellKeys(config=config).course_id == "demo101"
 
 
-def test_the_hub_config_adds_the_stamp_after_nbgraders_own_preprocessors() -> None:
+def test_the_hub_config_puts_quizzes_first_and_the_stamp_after_nbgraders_own() -> None:
     config = Config()
     # nbgrader loads a course config twice from the course folder; it must not add us twice.
     for _ in range(2):
         loaded = PyFileConfigLoader("nbgrader_config.py", path=str(REPO / "hub_config"))
         config.merge(loaded.load_config())
     converter = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config)
-    defaults = GenerateAssignment.class_traits()["preprocessors"].default()
-    assert converter.preprocessors == [*defaults, StampCellKeys]
+    header, *rest = GenerateAssignment.class_traits()["preprocessors"].default()
+    assert header is IncludeHeaderFooter
+    # PublishQuizzes (cohortlab.nbgrader.quizzes) replaces quiz spec cells before nbgrader's
+    # own steps see them; the stamp stays last.
+    assert converter.preprocessors == [header, PublishQuizzes, *rest, StampCellKeys]
     assert config.Exchange.path_includes_course is True

@@ -13,6 +13,11 @@ preprocessors, so every learner's copy of a course notebook carries the same dis
 Running it last keeps the stamp out of nbgrader's way: nbgrader's checksums cover only graded,
 solution and read-only cells (source, type, flags, grade_id, points), never other metadata, and
 cells added by ``IncludeHeaderFooter`` are stamped too.
+
+Finding the course (:func:`nbgrader_course_id`) and the notebook key
+(:func:`nbgrader_notebook_key`) is shared with :mod:`cohortlab.nbgrader.quizzes` through
+:class:`CoursePreprocessor`, so threads and quizzes of one notebook are always filed under
+the same course and key.
 """
 
 from __future__ import annotations
@@ -24,36 +29,66 @@ from nbformat import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode, default
+from traitlets.config import Configurable
 
 from ..discussions import anchoring
 
 
-class StampCellKeys(NbGraderPreprocessor):
-    """Stamp CohortLab's cell keys, notebook key and course into a released notebook.
+def nbgrader_course_directory(configurable: Configurable) -> CourseDirectory | None:
+    """The CourseDirectory of the nbgrader converter running ``configurable``, if any.
 
-    Subclasses nbgrader's base so that it is enabled by default (nbconvert's preprocessors are
-    not) and can be switched off per course with ``c.StampCellKeys.enabled = False``.
+    nbgrader hands preprocessors neither its CourseDirectory nor the course id, but the
+    converter that runs them holds it and is their exporter's parent, so it is found by
+    walking up the ``parent`` chain.
+    """
+    owner = getattr(configurable, "parent", None)
+    while owner is not None:
+        coursedir = getattr(owner, "coursedir", None)
+        if isinstance(coursedir, CourseDirectory):
+            return coursedir
+        owner = getattr(owner, "parent", None)
+    return None
+
+
+def nbgrader_course_id(configurable: Configurable) -> str:
+    """The nbgrader course id: the running converter's, else the one in the shared config."""
+    coursedir = nbgrader_course_directory(configurable)
+    if coursedir is not None:
+        return coursedir.course_id
+    return str(configurable.config.get("CourseDirectory", {}).get("course_id", ""))
+
+
+def nbgrader_notebook_key(resources: ResourcesDict) -> str | None:
+    """``"<assignment>/<notebook file>"``, from what nbgrader's converters put in resources."""
+    info: Any = resources.get("nbgrader") or {}
+    assignment, notebook = info.get("assignment"), info.get("notebook")
+    if not (isinstance(assignment, str) and assignment and isinstance(notebook, str) and notebook):
+        return None
+    return f"{assignment}/{notebook}.ipynb"
+
+
+class CoursePreprocessor(NbGraderPreprocessor):
+    """Base of CohortLab's nbgrader preprocessors: the course id they file things under.
+
+    Subclasses nbgrader's base so that they are enabled by default (nbconvert's
+    preprocessors are not) and can be switched off per course with
+    ``c.<Name>.enabled = False``. ``c.CoursePreprocessor.course_id`` sets the course for all.
     """
 
     course_id = Unicode(
         help=(
-            "The course id written into metadata.cohortlab.course. Defaults to nbgrader's "
-            "CourseDirectory.course_id, which is what threads are filed under in the service."
+            "The course id CohortLab files this notebook's threads and quizzes under. Defaults "
+            "to nbgrader's CourseDirectory.course_id, which is the course's id in the service."
         )
     ).tag(config=True)
 
     @default("course_id")
     def _course_id_default(self) -> str:
-        # nbgrader gives preprocessors neither its CourseDirectory nor the course id. The
-        # converter that runs us holds the CourseDirectory (it is our exporter's parent);
-        # outside a converter, read the shared config.
-        owner = self.parent
-        while owner is not None:
-            coursedir = getattr(owner, "coursedir", None)
-            if isinstance(coursedir, CourseDirectory):
-                return coursedir.course_id
-            owner = getattr(owner, "parent", None)
-        return str(self.config.get("CourseDirectory", {}).get("course_id", ""))
+        return nbgrader_course_id(self)
+
+
+class StampCellKeys(CoursePreprocessor):
+    """Stamp CohortLab's cell keys, notebook key and course into a released notebook."""
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
@@ -70,7 +105,7 @@ class StampCellKeys(NbGraderPreprocessor):
             )
         stamped = anchoring.stamp_cell_keys(nb)
         cohortlab = _section(nb)
-        key = _notebook_key(resources)
+        key = nbgrader_notebook_key(resources)
         if key is None:
             self.log.warning("No nbgrader assignment or notebook name: notebook key not set.")
         else:
@@ -81,15 +116,6 @@ class StampCellKeys(NbGraderPreprocessor):
             self.log.warning("No CourseDirectory.course_id: the notebook names no course.")
         self.log.debug("Stamped %d cell key(s); notebook key %s", stamped, key)
         return nb, resources
-
-
-def _notebook_key(resources: ResourcesDict) -> str | None:
-    """``"<assignment>/<notebook file>"``, from what nbgrader's converters put in resources."""
-    info: Any = resources.get("nbgrader") or {}
-    assignment, notebook = info.get("assignment"), info.get("notebook")
-    if not (isinstance(assignment, str) and assignment and isinstance(notebook, str) and notebook):
-        return None
-    return f"{assignment}/{notebook}.ipynb"
 
 
 def _section(nb: NotebookNode) -> NotebookNode:
