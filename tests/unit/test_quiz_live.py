@@ -189,6 +189,8 @@ def _play(state: LiveState, player: Player, plan: list[Result | None]) -> list[i
 
 def test_a_missed_question_breaks_the_streak() -> None:
     assert _play(_session(), Player(), [RIGHT, RIGHT, None, RIGHT, RIGHT]) == [0, 100, 0, 100]
+    player = Player(streak=2, last_correct=1)
+    assert (player.streak_at(1), player.streak_at(2)) == (2, 0)  # shown after each question
 
 
 def test_a_partly_right_answer_scores_its_share_but_breaks_the_streak() -> None:

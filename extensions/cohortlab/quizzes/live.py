@@ -378,6 +378,10 @@ class Player:
     answered: int = 0
     correct: int = 0
 
+    def streak_at(self, question: int) -> int:
+        """The streak to show once question index ``question`` has closed (0 if missed)."""
+        return self.streak if self.last_correct == question else 0
+
 
 @dataclass(frozen=True)
 class AnswerScore:
@@ -410,7 +414,7 @@ def score_answer(
     options = state.options
     max_points = _half_up(MAX_POINTS * result.max_score)
     points = live_points(fraction_of(result), elapsed, state.countdown, options.speed, max_points)
-    previous = player.streak if player.last_correct == question - 1 else 0
+    previous = player.streak_at(question - 1)
     bonus = streak_bonus(previous, result.correct) if options.streak else 0
     streak = next_streak(previous, result.correct)
     scored = AnswerScore(points, bonus, streak, elapsed)
