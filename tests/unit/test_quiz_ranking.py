@@ -188,6 +188,18 @@ def test_shared_ranks_are_listed_by_the_shown_name_not_the_hidden_one() -> None:
     assert [e.name for e in seen.top] == ["Agile Otter", "Brave Lynx"]
 
 
+def test_shared_ranks_keep_their_tie_break_order_first() -> None:
+    """E.g. who reached the score first is listed first, though the rank is shared."""
+    ranked = rank([Standing("zed", 5, 200.0), Standing("amy", 5, 100.0), Standing("bo", 5)])
+    aliases = {"zed": "Agile Otter", "amy": "Brave Lynx", "bo": "Calm Crane"}
+    seen = leaderboard(ranked, viewer="x", staff=False, names="alias", aliases=aliases)
+    assert [(e.rank, e.name) for e in seen.top] == [
+        (1, "Brave Lynx"),
+        (1, "Agile Otter"),
+        (1, "Calm Crane"),
+    ]
+
+
 def test_a_missing_alias_shows_anonymous_never_the_name() -> None:
     ranked = rank([Standing("alice", 5)])
     seen = leaderboard(ranked, viewer="bob", staff=False, names="alias", aliases={})

@@ -189,10 +189,11 @@ def leaderboard(
 ) -> Leaderboard:
     """What ``viewer`` sees: the top ``limit`` rows and their own neighbourhood.
 
-    Rows that share a rank are shown in the order of the name displayed, so that order
-    never follows the hidden user names (which could hint at who is behind an alias).
+    Rows that share a rank keep their tie-break order (e.g. who reached the score first),
+    then go by the name displayed, never by the hidden user names (whose order could hint
+    at who is behind an alias).
     """
-    rows: list[tuple[Entry, str]] = []
+    rows: list[tuple[tuple[Any, ...], Entry]] = []
     for r in ranked:
         name, is_alias = shown_name(
             r.user,
@@ -202,9 +203,10 @@ def leaderboard(
             real_names=real_names,
             opted_in=opted_in,
         )
-        rows.append((Entry(r.rank, name, r.score, r.user == viewer, is_alias), r.user))
-    rows.sort(key=lambda row: (row[0].rank, row[0].name.casefold(), row[0].name, row[1]))
-    entries = [entry for entry, _ in rows]
+        order = (r.rank, _tiebreak_key(r.tiebreak), name.casefold(), name, r.user)
+        rows.append((order, Entry(r.rank, name, r.score, r.user == viewer, is_alias)))
+    rows.sort(key=lambda row: row[0])
+    entries = [entry for _, entry in rows]
     mine = next((i for i, e in enumerate(entries) if e.me), None)
     return Leaderboard(
         top=tuple(entries[: max(0, limit)]),
