@@ -1,0 +1,157 @@
+// The Leaderboard widget's view (anywidget ESM; its Python class is
+// cohortlab.widgets.Leaderboard). It renders the service's Leaderboard answer as it came:
+// the top rows, then "around you" when the learner is not among them, with the
+// learner's own row marked for sight and for screen readers.
+
+import { errorTitle, errorView, formatNumber, h, loadingView, sendToKernel, setText } from "./dom.js";
+import { liveRefresh } from "./live.js";
+
+const SYNCED = ["status", "error", "busy", "board", "course"];
+// Others' answers are not sent to this learner's event stream, so boards also poll
+// slowly while a socket is open; without one they poll like every widget.
+const POLL_CONNECTED_MS = 60000;
+
+class LeaderboardView {
+  constructor(model, el) {
+    this.model = model;
+    this.root = h("section", { class: "cl-w cl-lb", testid: "leaderboard", "aria-busy": "true" });
+    el.replaceChildren(this.root);
+    this.mode = null;
+    this.signature = null;
+    this.loading = null;
+    this.onChange = () => this.update();
+    for (const name of SYNCED) model.on(`change:${name}`, this.onChange);
+    this.live = liveRefresh(model, this.root, (message) => sendToKernel(model, message), {
+      matches: (frame) =>
+        (frame.course === undefined || frame.course === model.get("course")) &&
+        (!model.get("quiz_id") || frame.quiz === model.get("quiz_id")),
+      pollConnectedMs: POLL_CONNECTED_MS,
+    });
+    this.update();
+  }
+
+  dispose() {
+    this.live.dispose();
+    this.loading?.dispose();
+    for (const name of SYNCED) this.model.off(`change:${name}`, this.onChange);
+  }
+
+  update() {
+    const board = this.model.get("board");
+    const error = this.model.get("error");
+    this.root.setAttribute("aria-busy", String(Boolean(this.model.get("busy")) || !board));
+    const mode = board ? "board" : this.model.get("status") === "error" ? "error" : "loading";
+    const signature = JSON.stringify([mode, board, error, this.model.get("course")]);
+    if (mode === this.mode && (mode === "loading" || signature === this.signature)) return;
+    this.loading?.dispose();
+    this.loading = null;
+    this.mode = mode;
+    this.signature = signature;
+    if (mode === "loading") {
+      this.loading = loadingView("The leaderboard", "leaderboard-loading");
+      this.root.replaceChildren(this.loading.node);
+    } else if (mode === "error") {
+      this.root.replaceChildren(
+        errorView(error, "leaderboard-error", () => this.live.refreshNow()),
+      );
+    } else {
+      this.root.replaceChildren(...this.boardView(board, error));
+    }
+  }
+
+  boardView(board, error) {
+    const top = Array.isArray(board.top) ? board.top : [];
+    const near = Array.isArray(board.near_me) ? board.near_me : [];
+    const me = board.me ?? null;
+    const meInTop = top.some((entry) => entry.me);
+    const nodes = [
+      h(
+        "header",
+        { class: "cl-lb-header" },
+        h("h3", { class: "cl-w-title", testid: "leaderboard-title", text: "Leaderboard" }),
+        h("p", { class: "cl-w-hint", testid: "leaderboard-scope", text: this.scopeText(board) }),
+      ),
+    ];
+    const problem = error ? `Could not refresh. ${errorTitle(error)}: ${error.message}` : "";
+    if (problem) nodes.push(h("div", { class: "cl-w-problem", testid: "leaderboard-refresh-error", role: "alert", text: problem }));
+    if (!top.length) {
+      nodes.push(h("p", { class: "cl-lb-empty", testid: "leaderboard-empty", text: "No scores yet." }));
+      return nodes;
+    }
+    const summary = h("p", { class: "cl-lb-me-summary", testid: "leaderboard-me" });
+    setText(
+      summary,
+      me
+        ? `You are number ${formatNumber(me.rank)} of ${formatNumber(board.total)}, with ${formatNumber(me.score)} points.`
+        : "You are not on this board yet.",
+    );
+    nodes.push(summary, table(top, `Top ${top.length}`, "leaderboard-top"));
+    if (me && !meInTop && near.length) {
+      nodes.push(table(near, "Around you", "leaderboard-near-me"));
+    }
+    if (board.names === "alias") {
+      nodes.push(
+        h("p", {
+          class: "cl-w-hint",
+          testid: "leaderboard-alias-note",
+          text: "Names are aliases: the course shows no real names on its leaderboards.",
+        }),
+      );
+    }
+    return nodes;
+  }
+
+  scopeText(board) {
+    const quiz = this.model.get("quiz_id");
+    const cohort = this.model.get("cohort");
+    const course = this.model.get("course");
+    const parts = [quiz ? `Quiz ${quiz}` : "All quizzes"];
+    if (course) parts.push(`course ${course}`);
+    if (cohort || board.scope === "cohort") parts.push(`cohort ${cohort}`);
+    return `${parts.join(" · ")} · ${formatNumber(board.total)} ranked`;
+  }
+}
+
+function table(entries, caption, testid) {
+  return h(
+    "table",
+    { class: "cl-lb-table", testid },
+    h("caption", { text: caption }),
+    h(
+      "thead",
+      {},
+      h("tr", {}, h("th", { scope: "col", text: "Rank" }), h("th", { scope: "col", text: "Name" }), h("th", { scope: "col", text: "Score" })),
+    ),
+    h(
+      "tbody",
+      {},
+      entries.map((entry) =>
+        h(
+          "tr",
+          {
+            class: entry.me ? "cl-lb-row cl-lb-me" : "cl-lb-row",
+            testid: "leaderboard-row",
+            "data-rank": String(entry.rank),
+            "data-me": entry.me ? "true" : null,
+            "aria-current": entry.me ? "true" : null,
+          },
+          h("td", { text: formatNumber(entry.rank) }),
+          h(
+            "th",
+            { scope: "row" },
+            String(entry.name),
+            entry.me ? h("span", { class: "cl-lb-you", text: " (you)" }) : null,
+          ),
+          h("td", { text: formatNumber(entry.score) }),
+        ),
+      ),
+    ),
+  );
+}
+
+export default {
+  render({ model, el }) {
+    const view = new LeaderboardView(model, el);
+    return () => view.dispose();
+  },
+};
