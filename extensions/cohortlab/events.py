@@ -106,11 +106,14 @@ class PostgresEventBus(EventBus):
         await super().stop()
 
     async def publish(self, recipients: Iterable[str], event: Event) -> None:
+        """NOTIFY the event; a long recipient list (a live quiz's whole room) goes out in
+        as many notifications as it takes to keep each under PostgreSQL's size limit."""
+        for payload in _payloads(list(recipients), event):
+            await self._notify(payload)
+
+    async def _notify(self, payload: str) -> None:
         import psycopg
 
-        payload = json.dumps({"to": list(recipients), "event": event}, separators=(",", ":"))
-        if len(payload.encode()) > MAX_PAYLOAD:
-            raise ValueError("event too large for NOTIFY; publish ids and let clients fetch")
         async with self._send_lock:
             for attempt in (1, 2):
                 try:
@@ -150,6 +153,31 @@ class PostgresEventBus(EventBus):
                 log.warning("Event listener lost its connection (%s); retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+
+def _payloads(recipients: list[str], event: Event) -> list[str]:
+    """The NOTIFY payloads for one event: recipients split so each payload fits."""
+    body = json.dumps(event, separators=(",", ":"))
+    room = MAX_PAYLOAD - len(body.encode()) - len('{"to":[],"event":}')
+    if room < 300:
+        raise ValueError("event too large for NOTIFY; publish ids and let clients fetch")
+    payloads: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for name in recipients:
+        cost = len(json.dumps(name).encode()) + 1
+        if chunk and size + cost > room:
+            payloads.append(_payload(chunk, body))
+            chunk, size = [], 0
+        chunk.append(name)
+        size += cost
+    if chunk or not payloads:
+        payloads.append(_payload(chunk, body))
+    return payloads
+
+
+def _payload(recipients: list[str], body: str) -> str:
+    return '{"to":' + json.dumps(recipients, separators=(",", ":")) + ',"event":' + body + "}"
 
 
 def make_bus(db_url: str) -> EventBus:

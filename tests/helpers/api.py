@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from tests.helpers.hub import Hub
 
@@ -32,3 +36,13 @@ class Person:
         error = resp.json()["error"]
         assert error["message"]
         return error["code"]
+
+
+async def event_stream(hub: Hub, user: str) -> WebSocketClientConnection:
+    """``user``'s event stream, straight from the service, once its hello has arrived."""
+    url = f"{hub.service_url}api/v1/events".replace("http", "ws", 1)
+    conn = await websocket_connect(
+        HTTPRequest(url, headers={"Authorization": f"token {hub.token_for(user)}"})
+    )
+    assert json.loads(await asyncio.wait_for(conn.read_message(), 10))["type"] == "hello"
+    return conn

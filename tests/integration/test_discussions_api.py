@@ -8,10 +8,9 @@ import uuid
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 from tests.helpers.api import Person as BasePerson
+from tests.helpers.api import event_stream
 from tests.helpers.hub import Hub
 
 COURSE = "demo101"
@@ -446,19 +445,10 @@ def test_members_list_the_course_for_mentions(cl_people: dict[str, Person]) -> N
     ] == ["ben"]
 
 
-async def _stream(hub: Hub, user: str):  # type: ignore[no-untyped-def]
-    url = f"{hub.service_url}api/v1/events".replace("http", "ws", 1)
-    conn = await websocket_connect(
-        HTTPRequest(url, headers={"Authorization": f"token {hub.token_for(user)}"})
-    )
-    assert json.loads(await asyncio.wait_for(conn.read_message(), 10))["type"] == "hello"
-    return conn
-
-
 async def test_changes_reach_those_who_may_see_them_within_2_seconds(
     cl_hub: Hub, cl_people: dict[str, Person]
 ) -> None:
-    ben, dee = await _stream(cl_hub, "ben"), await _stream(cl_hub, "dee")
+    ben, dee = await event_stream(cl_hub, "ben"), await event_stream(cl_hub, "dee")
     try:
         thread = await asyncio.to_thread(
             cl_people["ada"].open, visibility="cohort", cohort="red", body="live"
@@ -535,7 +525,7 @@ def test_staff_dismiss_flags_without_hiding_and_it_is_logged(cl_people: dict[str
 
 async def test_a_flag_is_news_for_staff_only(cl_hub: Hub, cl_people: dict[str, Person]) -> None:
     thread = await asyncio.to_thread(cl_people["ada"].open, body="flag me")
-    mentor, cy = await _stream(cl_hub, "mentor"), await _stream(cl_hub, "cy")
+    mentor, cy = await event_stream(cl_hub, "mentor"), await event_stream(cl_hub, "cy")
     try:
         post_id = thread["posts"][0]["id"]
         await asyncio.to_thread(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
-from cohortlab.events import EventBus, PostgresEventBus, make_bus
+from cohortlab.events import MAX_PAYLOAD, EventBus, PostgresEventBus, _payloads, make_bus
 
 
 async def test_events_reach_only_their_recipients() -> None:
@@ -74,6 +75,22 @@ async def test_notify_fans_out_across_two_replicas(cl_db_url: str) -> None:
         assert (await asyncio.wait_for(received.get(), 5))["token"] == "t2"
         with pytest.raises(ValueError, match="too large"):
             await one.publish(["ada"], {"type": "x", "body": "y" * 9000})
+        # a whole room: the list is split over several notifications, the last still arrives
+        room = [f"learner-{i:04d}" for i in range(1500)] + ["ada"]
+        await one.publish(room, {"type": "pong", "token": "room"})
+        assert (await asyncio.wait_for(received.get(), 5))["token"] == "room"
     finally:
         await one.stop()
         await two.stop()
+
+
+def test_long_recipient_lists_are_split_to_fit_notify() -> None:
+    room = [f"learner-{i:04d}" for i in range(2000)]
+    event = {"type": "live", "results": {"top": ["x" * 40] * 10}}
+    payloads = _payloads(room, event)
+    assert len(payloads) > 1
+    assert all(len(p.encode()) <= MAX_PAYLOAD for p in payloads)
+    decoded = [json.loads(p) for p in payloads]
+    assert [n for d in decoded for n in d["to"]] == room
+    assert all(d["event"] == event for d in decoded)
+    assert len(_payloads([], event)) == 1

@@ -85,6 +85,17 @@ def set_opt_in(session: Session, caller: Caller, on: bool) -> dict[str, Any]:
     return {"course": caller.course, "opted_in": on}
 
 
+def opted_in_names(session: Session, course: str, names: list[str]) -> set[str]:
+    """Who among ``names`` chose to show their real name in ``course``."""
+    opted_ids = set(
+        session.scalars(select(LeaderboardOptIn.user_id).where(LeaderboardOptIn.course == course))
+    )
+    if not opted_ids:
+        return set()
+    ids = dict(session.execute(select(User.name, User.id).where(User.name.in_(names))).all())
+    return {name for name, uid in ids.items() if uid in opted_ids}
+
+
 def _board(
     session: Session,
     caller: Caller,
@@ -94,12 +105,6 @@ def _board(
     limit: int,
 ) -> dict[str, Any]:
     setting = course_setting(session, caller.course)
-    opted_ids = set(
-        session.scalars(
-            select(LeaderboardOptIn.user_id).where(LeaderboardOptIn.course == caller.course)
-        )
-    )
-    ids = dict(session.execute(select(User.name, User.id).where(User.name.in_(learners))).all())
     ranked = ranking.rank(
         ranking.Standing(name, score, reached)
         for name, (score, reached) in totals.items()
@@ -111,7 +116,7 @@ def _board(
         staff=caller.is_staff,
         names=setting.names,  # type: ignore[arg-type]
         aliases=aliases(session, setting, learners),
-        opted_in={name for name, uid in ids.items() if uid in opted_ids},
+        opted_in=opted_in_names(session, caller.course, learners),
         limit=limit,
     )
     return board.as_json(scope)

@@ -24,6 +24,27 @@ from ..store.db import session_scope
 T = TypeVar("T")
 
 
+async def run_db(settings: dict[str, Any], fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(session, *args)`` in one transaction, off the event loop.
+
+    Committed when it returns, rolled back whole when it raises: an error never leaves
+    half a write behind. A function (not only a handler method) so timers that outlive a
+    request can use it too.
+    """
+
+    def work() -> T:
+        with session_scope(settings["session_factory"]) as session:
+            return fn(session, *args)
+
+    return await IOLoop.current().run_in_executor(settings["db_executor"], work)
+
+
+async def roster(settings: dict[str, Any], course: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """Everyone in ``course`` with their role and cohorts, from the hub's cached groups."""
+    hub = settings["hub_groups"]
+    return course_members(course, await hub.users(), await hub.properties())
+
+
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
     #: Pages redirect a browser without a session to the hub's login; API calls get 401.
     redirect_to_login = False
@@ -102,21 +123,11 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     async def roster(self, course: str) -> dict[str, tuple[str, frozenset[str]]]:
         """Everyone in the course with their role and cohorts, from the hub's cached groups."""
-        hub = self.settings["hub_groups"]
-        return course_members(course, await hub.users(), await hub.properties())
+        return await roster(self.settings, course)
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(session, *args)`` in one transaction, off the event loop.
-
-        Committed when it returns, rolled back whole when it raises: an error never
-        leaves half a write behind.
-        """
-
-        def work() -> T:
-            with session_scope(self.settings["session_factory"]) as session:
-                return fn(session, *args)
-
-        return await IOLoop.current().run_in_executor(self.settings["db_executor"], work)
+        """Run ``fn(session, *args)`` in one transaction, off the event loop (:func:`run_db`)."""
+        return await run_db(self.settings, fn, *args)
 
     def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read ``fn(session, *args)`` on the event loop.

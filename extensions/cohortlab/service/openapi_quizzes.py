@@ -164,6 +164,83 @@ def quiz_paths() -> dict[str, Any]:
                 ok=(200, _ref("LeaderboardSettings")),
             ),
         },
+        **live_paths(),
+    }
+
+
+def live_paths() -> dict[str, Any]:
+    session_params = _path_params("course", "session_id")
+    round_view = _ref("LiveView")
+    return {
+        f"{QUIZ}/live": {
+            "parameters": _path_params("course", "quiz"),
+            "get": _op(
+                "currentLiveSession",
+                "The quiz's running live session (or its latest), as I see it",
+                MEMBER,
+                ok=(200, round_view),
+            ),
+            "post": _op(
+                "startLiveSession",
+                "Start a live round in the lobby (one running round per quiz)",
+                INSTRUCTOR,
+                ok=(201, round_view),
+                body=_obj(
+                    {
+                        "team_mode": {"enum": ["none", "cohorts", "teams"]},
+                        "team_cohort": STR,
+                        "countdown": INT,
+                        "speed": {"enum": ["points", "tiebreak"]},
+                        "streak": BOOL,
+                    }
+                ),
+                errors=ANSWER_ERRORS,
+            ),
+        },
+        f"{COURSE}/live/{{session_id}}": {
+            "parameters": session_params,
+            "get": _op("getLiveSession", "A live round as I see it", MEMBER, ok=(200, round_view)),
+        },
+        f"{COURSE}/live/{{session_id}}/join": {
+            "parameters": session_params,
+            "post": _op(
+                "joinLiveSession",
+                "Join a round (until it ends)",
+                "A learner of the course",
+                ok=(200, round_view),
+                errors=ANSWER_ERRORS,
+            ),
+        },
+        f"{COURSE}/live/{{session_id}}/answers": {
+            "parameters": session_params,
+            "post": _op(
+                "answerLive",
+                "Answer the open question once; acknowledged now, graded aloud when it closes",
+                "A learner who joined the round",
+                ok=(201, _obj({"received": BOOL, "question": STR, "elapsed": NUM})),
+                body=_ref("Answer"),
+                errors=ANSWER_ERRORS,
+            ),
+        },
+        f"{COURSE}/live/{{session_id}}/{{action}}": {
+            "parameters": [
+                *session_params,
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["next", "close", "end"]},
+                },
+            ],
+            "post": _op(
+                "stepLiveSession",
+                "Show the next question (optional countdown), close the open one, or end",
+                INSTRUCTOR,
+                ok=(200, round_view),
+                body=_obj({"countdown": INT}),
+                errors=ANSWER_ERRORS,
+            ),
+        },
     }
 
 
@@ -321,6 +398,20 @@ def quiz_schemas() -> dict[str, Any]:
                 "names": {"enum": ["real", "alias", "opt_in"]},
                 "opted_in": BOOL,
                 "alias": STR,
+            }
+        ),
+        "LiveView": _obj(
+            {
+                "session": {"type": "object", "description": "state, remaining seconds, players"},
+                "joined": BOOL,
+                "question": {"oneOf": [public_question, {"type": "null"}]},
+                "me": {"type": "object"},
+                "my_answer": {"type": "object"},
+                "results": {
+                    "type": "object",
+                    "description": "only once the question has closed: distribution, "
+                    "correct answer, explanation, leaderboard, teams",
+                },
             }
         ),
         "QuizScores": _obj(

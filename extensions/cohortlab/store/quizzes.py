@@ -111,3 +111,68 @@ class LeaderboardOptIn(Base):
     course: Mapped[str] = mapped_column(String(255), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LiveSession(Base):
+    """One live (instructor-paced) round of a quiz. ``state`` is
+    :meth:`cohortlab.quizzes.live.LiveState.as_json`: every replica reads the same row, so
+    no part of a round lives only in one process."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (Index("ix_live_sessions_quiz", "quiz_id", "ended"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    course: Mapped[str] = mapped_column(String(255))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "none", "cohorts" (cohorts compete) or "teams" (the teams inside team_cohort)
+    team_mode: Mapped[str] = mapped_column(String(10), default="none")
+    team_cohort: Mapped[str | None] = mapped_column(String(255))
+    ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last question index whose results were announced (so a timer on one replica and
+    # the instructor's close on another announce it once).
+    announced: Mapped[int] = mapped_column(Integer, default=-1)
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LivePlayer(Base):
+    """One person who joined a live session, with their running totals
+    (:class:`cohortlab.quizzes.live.Player`)."""
+
+    __tablename__ = "live_players"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    team: Mapped[str | None] = mapped_column(String(255))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_correct: Mapped[int] = mapped_column(Integer, default=-1)
+    answer_time: Mapped[float] = mapped_column(Float, default=0.0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LiveAnswer(Base):
+    """One answer in a live round; one per person and question (the unique constraint)."""
+
+    __tablename__ = "live_answers"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id", "question", name="uq_live_answers_once"),
+        Index("ix_live_answers_question", "session_id", "question"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    question: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[Any] = mapped_column(JSON)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    fraction: Mapped[float] = mapped_column(Float)
+    points: Mapped[int] = mapped_column(Integer)
+    bonus: Mapped[int] = mapped_column(Integer)
+    elapsed: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -101,9 +101,84 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("course", "user_id", name=op.f("pk_leaderboard_opt_ins")),
     )
+    op.create_table(
+        "live_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("quiz_id", sa.Integer(), nullable=False),
+        sa.Column("course", sa.String(length=255), nullable=False),
+        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("team_mode", sa.String(length=10), nullable=False),
+        sa.Column("team_cohort", sa.String(length=255), nullable=True),
+        sa.Column("ended", sa.Boolean(), nullable=False),
+        sa.Column("announced", sa.Integer(), nullable=False),
+        sa.Column("started_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["quiz_id"], ["quizzes.id"], name=op.f("fk_live_sessions_quiz_id_quizzes")
+        ),
+        sa.ForeignKeyConstraint(
+            ["started_by"], ["users.id"], name=op.f("fk_live_sessions_started_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_live_sessions")),
+    )
+    op.create_index("ix_live_sessions_quiz", "live_sessions", ["quiz_id", "ended"])
+    op.create_table(
+        "live_players",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("team", sa.String(length=255), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("streak", sa.Integer(), nullable=False),
+        sa.Column("last_correct", sa.Integer(), nullable=False),
+        sa.Column("answer_time", sa.Float(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("correct", sa.Integer(), nullable=False),
+        sa.Column("joined_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["live_sessions.id"],
+            name=op.f("fk_live_players_session_id_live_sessions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_live_players_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("session_id", "user_id", name=op.f("pk_live_players")),
+    )
+    op.create_table(
+        "live_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.String(length=64), nullable=False),
+        sa.Column("answer", sa.JSON(), nullable=False),
+        sa.Column("correct", sa.Boolean(), nullable=False),
+        sa.Column("fraction", sa.Float(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("bonus", sa.Integer(), nullable=False),
+        sa.Column("elapsed", sa.Float(), nullable=False),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["live_sessions.id"],
+            name=op.f("fk_live_answers_session_id_live_sessions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_live_answers_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_live_answers")),
+        sa.UniqueConstraint("session_id", "user_id", "question", name="uq_live_answers_once"),
+    )
+    op.create_index("ix_live_answers_question", "live_answers", ["session_id", "question"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_live_answers_question", table_name="live_answers")
+    op.drop_table("live_answers")
+    op.drop_table("live_players")
+    op.drop_index("ix_live_sessions_quiz", table_name="live_sessions")
+    op.drop_table("live_sessions")
     op.drop_table("leaderboard_opt_ins")
     op.drop_table("leaderboard_settings")
     op.drop_table("quiz_extensions")
