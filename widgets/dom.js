@@ -137,7 +137,11 @@ export function errorView(error, testid, onRetry) {
     "div",
     { class: "cl-w-error", testid, role: "alert" },
     h("p", { class: "cl-w-error-title", text: errorTitle(error) }),
-    h("p", { class: "cl-w-error-message", testid: `${testid}-message`, text: error?.message ?? "" }),
+    h("p", {
+      class: "cl-w-error-message",
+      testid: `${testid}-message`,
+      text: error?.message ?? "",
+    }),
     onRetry &&
       h("button", {
         type: "button",

@@ -3,13 +3,19 @@
 // the top rows, then "around you" when the learner is not among them, with the
 // learner's own row marked for sight and for screen readers.
 
-import { errorTitle, errorView, formatNumber, h, loadingView, sendToKernel, setText } from "./dom.js";
+import {
+  errorTitle,
+  errorView,
+  formatNumber,
+  h,
+  loadingView,
+  plural,
+  sendToKernel,
+  setText,
+} from "./dom.js";
 import { liveRefresh } from "./live.js";
 
 const SYNCED = ["status", "error", "busy", "board", "course"];
-// Others' answers are not sent to this learner's event stream, so boards also poll
-// slowly while a socket is open; without one they poll like every widget.
-const POLL_CONNECTED_MS = 60000;
 
 class LeaderboardView {
   constructor(model, el) {
@@ -22,10 +28,12 @@ class LeaderboardView {
     this.onChange = () => this.update();
     for (const name of SYNCED) model.on(`change:${name}`, this.onChange);
     this.live = liveRefresh(model, this.root, (message) => sendToKernel(model, message), {
+      // The service tells the whole course {"type": "quiz", "action": "scores"} (at most
+      // about once a second per quiz) when scores change; "quiz": null concerns every board
+      // of the course (names, opt-ins).
       matches: (frame) =>
         (frame.course === undefined || frame.course === model.get("course")) &&
-        (!model.get("quiz_id") || frame.quiz === model.get("quiz_id")),
-      pollConnectedMs: POLL_CONNECTED_MS,
+        (!model.get("quiz_id") || frame.quiz == null || frame.quiz === model.get("quiz_id")),
     });
     this.update();
   }
@@ -73,16 +81,28 @@ class LeaderboardView {
       ),
     ];
     const problem = error ? `Could not refresh. ${errorTitle(error)}: ${error.message}` : "";
-    if (problem) nodes.push(h("div", { class: "cl-w-problem", testid: "leaderboard-refresh-error", role: "alert", text: problem }));
+    if (problem) {
+      nodes.push(
+        h("div", {
+          class: "cl-w-problem",
+          testid: "leaderboard-refresh-error",
+          role: "alert",
+          text: problem,
+        }),
+      );
+    }
     if (!top.length) {
-      nodes.push(h("p", { class: "cl-lb-empty", testid: "leaderboard-empty", text: "No scores yet." }));
+      nodes.push(
+        h("p", { class: "cl-lb-empty", testid: "leaderboard-empty", text: "No scores yet." }),
+      );
       return nodes;
     }
     const summary = h("p", { class: "cl-lb-me-summary", testid: "leaderboard-me" });
     setText(
       summary,
       me
-        ? `You are number ${formatNumber(me.rank)} of ${formatNumber(board.total)}, with ${formatNumber(me.score)} points.`
+        ? `You are number ${formatNumber(me.rank)} of ${formatNumber(board.total)}, ` +
+            `with ${plural(me.score, "point", "points")}.`
         : "You are not on this board yet.",
     );
     nodes.push(summary, table(top, `Top ${top.length}`, "leaderboard-top"));
@@ -120,7 +140,11 @@ function table(entries, caption, testid) {
     h(
       "thead",
       {},
-      h("tr", {}, h("th", { scope: "col", text: "Rank" }), h("th", { scope: "col", text: "Name" }), h("th", { scope: "col", text: "Score" })),
+      h(
+        "tr",
+        {},
+        ["Rank", "Name", "Score"].map((text) => h("th", { scope: "col", text })),
+      ),
     ),
     h(
       "tbody",

@@ -125,14 +125,13 @@ export function eventHub() {
 }
 
 /**
- * Keep one view of a widget fresh. `matches(frame)` says which events concern it;
- * `pollMs` is the fallback period without a socket; `pollConnectedMs` (0 = never)
- * polls even with one, for boards whose changes (others' answers) are not sent to this
- * learner. Refetches are debounced, skipped while the widget is off screen or the
- * browser tab is hidden (and made up for when it shows again), and deferred while the
- * kernel is still busy with the previous request. The first load is asked at once.
+ * Keep one view of a widget fresh. `matches(frame)` says which `quiz`/`live` events
+ * concern it; `pollMs` is the period of the fallback without a socket. Refetches are
+ * debounced, skipped while the widget is off screen or the browser tab is hidden (and
+ * made up for when it shows again), and deferred while the kernel is still busy with
+ * the previous request. The first load is asked at once.
  */
-export function liveRefresh(model, el, send, { matches, pollMs = 30000, pollConnectedMs = 0 }) {
+export function liveRefresh(model, el, send, { matches, pollMs = 30000 }) {
   let connected = false;
   let everConnected = false;
   let dirty = false;
@@ -174,8 +173,7 @@ export function liveRefresh(model, el, send, { matches, pollMs = 30000, pollConn
   });
 
   const tick = setInterval(() => {
-    const every = connected ? pollConnectedMs : pollMs;
-    if (every && visible() && Date.now() - lastSent >= every) refreshNow();
+    if (!connected && visible() && Date.now() - lastSent >= pollMs) refreshNow();
   }, TICK_MS);
 
   const onShow = () => {

@@ -8,8 +8,17 @@
 
 import { h } from "./dom.js";
 
-const INLINE =
-  /(`+)([\s\S]*?[^`])\1(?!`)|\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\s\S]*?\S)__|\*(?=\S)([^*]*?\S)\*|\b_(?=\S)([^_]*?\S)_\b|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g;
+const INLINE = new RegExp(
+  [
+    /(`+)([\s\S]*?[^`])\1(?!`)/.source, // `code` (groups 1, 2)
+    /\*\*(?=\S)([\s\S]*?\S)\*\*/.source, // **strong** (3)
+    /__(?=\S)([\s\S]*?\S)__/.source, // __strong__ (4)
+    /\*(?=\S)([^*]*?\S)\*/.source, // *emphasis* (5)
+    /\b_(?=\S)([^_]*?\S)_\b/.source, // _emphasis_ (6)
+    /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/.source, // [text](http...) (7, 8)
+  ].join("|"),
+  "g",
+);
 
 /** Inline Markdown of one line or paragraph, as an array of nodes and strings. */
 export function renderInline(text) {

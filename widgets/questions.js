@@ -51,7 +51,9 @@ function choices(question, lastAnswer, testid) {
     read() {
       const ids = inputs.filter((input) => input.checked).map((input) => input.value);
       if (multiple) return { ok: true, value: ids };
-      return ids.length ? { ok: true, value: ids[0] } : { ok: false, message: "Choose an answer first." };
+      return ids.length
+        ? { ok: true, value: ids[0] }
+        : { ok: false, message: "Choose an answer first." };
     },
     setDisabled(disabled) {
       for (const input of inputs) input.disabled = disabled;
@@ -188,7 +190,8 @@ function ordering(question, lastAnswer, testid) {
       setText(position, `${index + 1}.`);
       up.disabled = disabled || index === 0;
       down.disabled = disabled || index === order.length - 1;
-      row.setAttribute("aria-label", `${byId.get(id).text}, position ${index + 1} of ${order.length}`);
+      const where = `position ${index + 1} of ${order.length}`;
+      row.setAttribute("aria-label", `${byId.get(id).text}, ${where}`);
     });
   }
 
@@ -240,11 +243,17 @@ export function correctAnswerView(question, correct) {
         ? h("ul", {}, correct.map((id) => h("li", {}, label(id))))
         : h("span", { text: "none of the choices" });
     case "ordering":
-      return h("ol", {}, (Array.isArray(correct) ? correct : []).map((id) => h("li", {}, label(id))));
+      return h(
+        "ol",
+        {},
+        (Array.isArray(correct) ? correct : []).map((id) => h("li", {}, label(id))),
+      );
     case "numeric": {
       if (!correct || typeof correct !== "object") return h("span", { text: String(correct) });
       let text = formatNumber(correct.answer);
-      if (correct.relative_tolerance) text += ` (± ${formatNumber(correct.relative_tolerance * 100)} %)`;
+      if (correct.relative_tolerance) {
+        text += ` (± ${formatNumber(correct.relative_tolerance * 100)} %)`;
+      }
       else if (correct.tolerance) text += ` (± ${formatNumber(correct.tolerance)})`;
       return h("span", { text });
     }

@@ -23,7 +23,17 @@ import { liveRefresh } from "./live.js";
 import { renderMarkdown } from "./markdown.js";
 import { answerControl, correctAnswerView } from "./questions.js";
 
-const SYNCED = ["status", "error", "busy", "quiz", "question_states", "score", "max_score", "pending_question"];
+const SYNCED = [
+  "status",
+  "error",
+  "busy",
+  "quiz",
+  "question_states",
+  "score",
+  "max_score",
+  "pending_question",
+  "previews",
+];
 // Re-enable submitting if the kernel never answers (it died, or was restarted).
 const SAFETY_MS = 60000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -52,8 +62,11 @@ class QuizView {
     model.on("change:pending_question", this.onPending);
     model.on("change:error", this.onError);
     this.live = liveRefresh(model, this.root, (message) => sendToKernel(model, message), {
+      // "scores" events tell the course that someone's score changed: boards care, this
+      // learner's own quiz does not (and a whole class answering would refetch it).
       matches: (frame) =>
         frame.quiz === model.get("quiz_id") &&
+        frame.action !== "scores" &&
         (frame.course === undefined || frame.course === model.get("course")),
     });
     this.update();
@@ -232,9 +245,16 @@ class QuizView {
           "legend",
           {},
           `Question ${index + 1} of ${count}`,
-          h("span", { class: "cl-quiz-points", text: ` · ${plural(question.points, "point", "points")}` }),
+          h("span", {
+            class: "cl-quiz-points",
+            text: ` · ${plural(question.points, "point", "points")}`,
+          }),
         ),
-        h("div", { class: "cl-quiz-prompt", id: promptId, testid: `${testid}-prompt` }, renderMarkdown(question.prompt)),
+        h(
+          "div",
+          { class: "cl-quiz-prompt", id: promptId, testid: `${testid}-prompt` },
+          renderMarkdown(question.prompt),
+        ),
         control.node,
       ),
       h("div", { class: "cl-quiz-actions" }, parts.submit, parts.attempts),
@@ -250,9 +270,12 @@ class QuizView {
     setText(title, quiz.title);
     const opens = parseTime(quiz.opens_at);
     const closes = parseTime(quiz.closes_at);
+    // The service's own status where it sends one; else the flag and this clock.
+    const notYet = opens !== null && opens > Date.now();
+    const status = quiz.status ?? (quiz.open ? "open" : notYet ? "not_open" : "closed");
     let state = "open";
     let parts = ["Open."];
-    if (!quiz.open && opens !== null && opens > Date.now()) {
+    if (!quiz.open && status === "not_open") {
       state = "not-open";
       parts = ["Not open yet: opens ", timeElement(quiz.opens_at), "."];
     } else if (!quiz.open) {
@@ -266,16 +289,26 @@ class QuizView {
     setContent(availability, JSON.stringify([state, quiz.opens_at, quiz.closes_at]), parts);
 
     const attempts = Number(quiz.attempts) || 1;
-    let rule = attempts === 1 ? "One attempt per question." : `${attempts} attempts per question; your ${quiz.counting === "last" ? "last" : "best"} attempt counts.`;
+    const counts = quiz.counting === "last" ? "last" : "best";
+    let rule =
+      attempts === 1
+        ? "One attempt per question."
+        : `${attempts} attempts per question; your ${counts} attempt counts.`;
     if (quiz.revealed) rule += " Answers have been revealed.";
     setText(rules, rule);
 
     const mine = this.model.get("score");
     const max = this.model.get("max_score");
-    setText(score, typeof mine === "number" ? `Your score: ${formatNumber(mine)} of ${formatNumber(max)}` : "");
+    setText(
+      score,
+      typeof mine === "number" ? `Your score: ${formatNumber(mine)} of ${formatNumber(max)}` : "",
+    );
 
     const error = this.model.get("error");
-    const shown = error && error.during !== "answer" ? `Could not refresh the quiz. ${errorTitle(error)}: ${error.message}` : "";
+    const shown =
+      error && error.during !== "answer"
+        ? `Could not refresh the quiz. ${errorTitle(error)}: ${error.message}`
+        : "";
     setText(problem, shown);
     problem.hidden = !shown;
   }
@@ -287,7 +320,8 @@ class QuizView {
       parts.disabled = locked;
       parts.control.setDisabled(locked);
     }
-    const pending = this.model.get("pending_question") === question.id || this.localPending === question.id;
+    const pending =
+      this.model.get("pending_question") === question.id || this.localPending === question.id;
     parts.submit.disabled = locked || this.inFlight();
     setText(parts.submit, pending ? "Submitting…" : "Submit answer");
     parts.form.dataset.done = String(done);
@@ -301,32 +335,42 @@ class QuizView {
     const error = this.model.get("error");
     const problem =
       this.problems.get(question.id) ??
-      (error?.during === "answer" && error.question === question.id ? `${errorTitle(error)}: ${error.message}` : "");
+      (error?.during === "answer" && error.question === question.id
+        ? `${errorTitle(error)}: ${error.message}`
+        : "");
     setText(parts.problem, problem);
     parts.problem.hidden = !problem;
 
-    this.updateFeedback(quiz, question, state, parts.feedback);
-    this.updateSolution(question, state, parts.solution);
+    // A staff preview (graded, not recorded) is shown from its Result instead.
+    const preview = this.model.get("previews")?.[question.id];
+    this.updateFeedback(quiz, question, preview ?? state, parts.feedback, Boolean(preview));
+    this.updateSolution(question, preview ?? state, parts.solution);
   }
 
-  updateFeedback(quiz, question, state, node) {
-    if (!state?.answered) {
+  updateFeedback(quiz, question, result, node, preview) {
+    if (!preview && !result?.answered) {
       setContent(node, "", []);
       return;
     }
-    let verdict;
-    if (state.correct === true) verdict = "Correct.";
-    else if (state.correct === false && state.score > 0)
-      verdict = `Partly right: ${formatNumber(state.score)} of ${plural(question.points, "point", "points")}.`;
-    else if (state.correct === false) verdict = done(state, quiz) ? "Not correct." : "Not quite. Try again.";
-    else verdict = "Answer recorded.";
-    node.dataset.correct = String(state.correct);
-    const feedback = Array.isArray(state.feedback) ? state.feedback : [];
+    let verdict = verdictText(result, question, !preview && (Boolean(result.done) || !quiz.open));
+    if (preview) verdict = `Preview, not recorded: ${verdict}`;
+    node.dataset.correct = String(result.correct);
+    const feedback = Array.isArray(result.feedback) ? result.feedback : [];
     setContent(
       node,
-      JSON.stringify([verdict, feedback, state.attempts_used]),
-      h("p", { class: "cl-quiz-verdict", testid: `quiz-question-${question.id}-verdict`, text: verdict }),
-      feedback.length ? h("ul", { class: "cl-quiz-feedback-items" }, feedback.map((text) => h("li", {}, renderMarkdown(text)))) : null,
+      JSON.stringify([verdict, feedback, result.attempts_used, preview]),
+      h("p", {
+        class: "cl-quiz-verdict",
+        testid: `quiz-question-${question.id}-verdict`,
+        text: verdict,
+      }),
+      feedback.length
+        ? h(
+            "ul",
+            { class: "cl-quiz-feedback-items" },
+            feedback.map((text) => h("li", {}, renderMarkdown(text))),
+          )
+        : null,
     );
   }
 
@@ -371,8 +415,17 @@ class QuizView {
   }
 }
 
-function done(state, quiz) {
-  return Boolean(state.done) || !quiz.open;
+/** What a graded answer (QuestionState or Result) means, in a few words. */
+function verdictText(result, question, finished) {
+  if (result.correct === true) return "Correct.";
+  if (result.correct === false && result.score > 0) {
+    return (
+      `Partly right: ${formatNumber(result.score)} of ` +
+      `${plural(question.points, "point", "points")}.`
+    );
+  }
+  if (result.correct === false) return finished ? "Not correct." : "Not quite. Try again.";
+  return "Answer recorded.";
 }
 
 export default {

@@ -57,3 +57,24 @@ def test_wheel_carries_the_prebuilt_lab_extension_and_server_config(tmp_path: Pa
     assert f"{data}/data/etc/jupyter/jupyter_server_config.d/cohortlab.json" in names
     assert "cohortlab/store/alembic/versions/0001_users.py" in names
     assert "cohortlab/store/alembic/script.py.mako" in names
+    # The widgets' front end, where cohortlab.widgets._assets looks for it in a wheel.
+    for asset in ("quiz.js", "leaderboard.js", "dom.js", "live.js", "cohortlab.css"):
+        assert f"cohortlab/widgets/static/{asset}" in names, asset
+    # ...and the installed classes load them from there, not from a source checkout.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from cohortlab.widgets import Quiz, _assets; "
+            "assert 'export default' in Quiz._esm; print(_assets.asset_dir())",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert Path(found.stdout.strip()) == site / "cohortlab" / "widgets" / "static"

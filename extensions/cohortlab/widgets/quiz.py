@@ -38,6 +38,9 @@ class Quiz(ServiceWidget):
     score = t.Any(None, help="my score, as the service sent it").tag(sync=True)
     max_score = t.Any(None, help="the quiz's maximum, as the service sent it").tag(sync=True)
     pending_question = t.Unicode("", help="the question whose answer is being sent").tag(sync=True)
+    previews = t.Dict(
+        help="staff only: the service's Result of the last preview answer per question"
+    ).tag(sync=True)
 
     def __init__(
         self, quiz_id: str, course: str | None = None, *, client: ServiceClient | None = None
@@ -87,7 +90,9 @@ class Quiz(ServiceWidget):
 
         The refusal (closed quiz, no attempts left, malformed answer, too many requests)
         is shown at the question. After a 409 the quiz is reloaded, since it usually
-        means the quiz closed while the page was open.
+        means the quiz closed while the page was open. Staff answers are previews
+        (graded, not recorded): their ``Result`` is kept in ``previews`` and the
+        question stays answerable.
         """
         if self.status != "ready":
             self.refresh()
@@ -98,14 +103,10 @@ class Quiz(ServiceWidget):
         try:
             resp = self._call(
                 "answer",
-                lambda: pick(
+                lambda: _answer_response(
                     self._client.post(
                         f"{self._path()}/answers", {"question": question, "answer": answer}
-                    ),
-                    "result",
-                    "question",
-                    "score",
-                    "max_score",
+                    )
                 ),
                 question=question,
             )
@@ -115,8 +116,18 @@ class Quiz(ServiceWidget):
             if self.error is not None and self.error.get("status") == 409:
                 self.refresh()
             return None
+        if resp.get("preview") is True:
+            self.previews = {**self.previews, question: resp["result"]}
+            return resp["result"]
         with self.hold_sync():
             self.question_states = {**self.question_states, question: resp["question"]}
             self.score = resp["score"]
             self.max_score = resp["max_score"]
         return resp["result"]
+
+
+def _answer_response(data: Any) -> dict[str, Any]:
+    """The parts of an answer's response the widget keeps (a ValueError if malformed)."""
+    if isinstance(data, dict) and data.get("preview") is True:
+        return {**pick(data, "result", "question"), "preview": True}
+    return pick(data, "result", "question", "score", "max_score")
