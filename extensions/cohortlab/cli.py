@@ -30,6 +30,7 @@ class CohortLabCLI(Application):
     subcommands = {
         "service": ("cohortlab.service.app.ServiceApp", "Run the CohortLab hub service."),
         "upgrade-db": (UpgradeDBApp, "Create or migrate the database schema."),
+        "quiz": ("cohortlab.quiz_cli.QuizApp", "Publish quizzes, read scores, export to nbgrader."),
     }
 
     def start(self) -> None:
