@@ -88,6 +88,7 @@ export function errorTitle(error) {
   const status = error?.status ?? 0;
   if (error?.code === "ambiguous_course") return "Which course?";
   if (error?.code === "no_token") return "No JupyterHub sign-in in this kernel";
+  if (error?.code === "shared_server") return "Not in a shared server";
   if (status === 401) return "Not signed in to CohortLab";
   if (status === 403) return "Not available to you";
   if (status === 404) return "Not found";

@@ -39,9 +39,11 @@ function choices(question, lastAnswer, testid) {
       testid: `${testid}-choice-${choice.id}`,
     }),
   );
+  // Arrow keys move between radio buttons; JupyterLab must not take them as notebook
+  // shortcuts (select cell above/below) while a choice has focus.
   const node = h(
     "div",
-    { class: "cl-quiz-choices" },
+    { class: "cl-quiz-choices", "data-lm-suppress-shortcuts": "true" },
     question.choices.map((choice, i) =>
       h("label", { class: "cl-quiz-choice" }, inputs[i], h("span", {}, renderInline(choice.text))),
     ),
@@ -135,6 +137,7 @@ function ordering(question, lastAnswer, testid) {
   let order = valid ? [...lastAnswer] : question.items.map((item) => item.id);
   let disabled = false;
   const announcer = h("p", { class: "cl-w-sr-only", role: "status", "aria-live": "polite" });
+  // Alt+Arrow keys are ours here, not JupyterLab's (see choices()).
   const list = h("ol", {
     class: "cl-quiz-order",
     testid: `${testid}-order`,

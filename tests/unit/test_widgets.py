@@ -401,6 +401,23 @@ def test_a_kernel_without_hub_token_says_what_to_do(cl_service: FakeService) -> 
     assert cl_service.calls == []
 
 
+def test_a_shared_server_kernel_never_acts_as_its_owner(
+    cl_service: FakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COHORTLAB_CLIENT_MODE", "direct")
+    monkeypatch.setenv("COHORTLAB_SERVICE_URL", cl_service.url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "the-owners-token")
+    quiz = Quiz("week-3", course="stats")
+    quiz.refresh()
+    board = Leaderboard(course="stats")
+    board.refresh()
+    assert quiz.error is not None
+    assert board.error is not None
+    assert quiz.error["code"] == board.error["code"] == "shared_server"
+    assert "shared by several people" in quiz.error["message"]
+    assert cl_service.calls == []
+
+
 def test_an_unreadable_answer_is_a_message(cl_service: FakeService) -> None:
     cl_service.answer("GET", "courses/stats/quizzes/week-3", (200, "<html>proxy page</html>"))
     quiz = Quiz("week-3", course="stats", client=cl_service.client())

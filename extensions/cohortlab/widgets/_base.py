@@ -11,6 +11,7 @@ the service.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STATIC_FALLBACK = "Open this notebook in JupyterLab with a running kernel to take the quiz."
+SHARED_SERVER = (
+    "This server is shared by several people, so its kernel would answer as the server's "
+    "owner, not as you. Take quizzes and see your rank in your own server (your own copy of "
+    "the notebook)."
+)
 
 
 def segment(value: str) -> str:
@@ -56,6 +62,9 @@ class ServiceWidget(anywidget.AnyWidget):
 
     def __init__(self, *, client: ServiceClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # A shared server (a cohort workspace) runs in direct mode: its kernel holds the
+        # owner's hub token, so anything sent with it would count for the owner.
+        self._shared_server = client is None and os.environ.get("COHORTLAB_CLIENT_MODE") == "direct"
         self._client = client or ServiceClient()
         self.on_msg(self._on_frontend_msg)
 
@@ -100,6 +109,9 @@ class ServiceWidget(anywidget.AnyWidget):
         and an unreadable answer end up as a message in the widget, never as an
         exception in the kernel's output. Returns ``None`` after a failure.
         """
+        if self._shared_server:
+            self._fail(during, 409, "shared_server", SHARED_SERVER, question)
+            return None
         self.busy = True
         try:
             result = request()
