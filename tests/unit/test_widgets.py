@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from cohortlab.client import ServiceClient
-from cohortlab.widgets import Leaderboard, Quiz, _assets
+from cohortlab.widgets import Leaderboard, Quiz, _assets, _base
 from cohortlab.widgets._base import STATIC_FALLBACK
 from tornado import web, websocket
 from tornado.httpserver import HTTPServer
@@ -706,6 +706,26 @@ def test_the_static_fallback_holds_no_quiz_content(cl_service: FakeService) -> N
         assert secret not in text
 
 
+def test_displaying_a_widget_puts_a_static_note_before_it(
+    cl_service: FakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbconvert's HTML renders a widget view empty; the note before it is what shows."""
+    serve_quiz(cl_service)
+    quiz = Quiz("week-3", course="stats", client=cl_service.client())
+    quiz.refresh()
+    shown: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    monkeypatch.setattr(
+        _base, "display", lambda data, metadata=None, raw=False: shown.append((data, metadata))
+    )
+    quiz._ipython_display_()
+    (note, _), (widget, _) = shown
+    assert note["text/plain"] == STATIC_FALLBACK
+    assert note["text/html"] == f'<p class="cl-static-fallback">{STATIC_FALLBACK}</p>'
+    assert widget["application/vnd.jupyter.widget-view+json"]["model_id"] == quiz.model_id
+    assert widget["text/plain"] == STATIC_FALLBACK
+    assert "Week 3" not in json.dumps(shown)
+
+
 def test_the_leaderboard_fallback_holds_no_names(cl_service: FakeService) -> None:
     cl_service.answer("GET", "courses/stats/leaderboard", (200, BOARD))
     board = Leaderboard(course="stats", client=cl_service.client())
@@ -976,6 +996,20 @@ def test_quiz_view_asks_for_a_load_and_shows_loading(
     assert by_testid(cl_page, "quiz-loading").is_visible()
     assert by_testid(cl_page, "quiz").get_attribute("aria-busy") == "true"
     assert sent(cl_page) == [{"type": "refresh"}]
+
+
+@pytest.mark.browser
+def test_the_static_note_is_hidden_where_the_widget_runs(
+    cl_page: Any, cl_fake_server: FakeServer
+) -> None:
+    mount(cl_page, cl_fake_server.origin, "quiz.js", quiz_state())
+    cl_page.evaluate(
+        """() => document.body.insertAdjacentHTML('afterbegin',
+          '<div class="jp-OutputArea-child" id="note-area"><div class="jp-OutputArea-output">' +
+          '<p class="cl-static-fallback">Open this notebook...</p></div></div>')"""
+    )
+    assert cl_page.locator("#note-area").is_hidden()
+    assert by_testid(cl_page, "quiz").is_visible()
 
 
 @pytest.mark.browser
@@ -1291,3 +1325,37 @@ def test_a_course_board_refetches_when_scores_change(
     cl_page.wait_for_function("() => model.sent.length >= 2")
     cl_page.wait_for_timeout(1200)
     assert sent(cl_page) == [{"type": "refresh"}, {"type": "refresh"}]
+
+
+@pytest.mark.slow
+def test_an_executed_notebook_holds_no_quiz_and_its_html_shows_the_note(tmp_path: Path) -> None:
+    """A real kernel runs the released cell with no front end: no request is made, so the
+    widget state nbclient saves holds no quiz; nbconvert's HTML shows the note where the
+    widget would be."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            'from cohortlab.widgets import Quiz\nQuiz("week-3", course="stats")'
+        )
+    )
+    ExecutePreprocessor(timeout=120, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}}
+    )
+    outputs = nb.cells[0].outputs
+    assert [o["output_type"] for o in outputs] == ["display_data", "display_data"]
+    assert outputs[0]["data"]["text/plain"] == STATIC_FALLBACK
+    assert "application/vnd.jupyter.widget-view+json" in outputs[1]["data"]
+    saved = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    (model,) = [m["state"] for m in saved.values() if m["state"].get("quiz_id") == "week-3"]
+    assert (model["status"], model["quiz"], model["question_states"]) == ("idle", None, {})
+
+    # As JupyterLab saves it by default: without widget state.
+    del nb.metadata["widgets"]
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    assert f'<p class="cl-static-fallback">{STATIC_FALLBACK}</p>' in body
+    # The widgets' stylesheet, which would hide the note, is not on a static page.
+    assert ".cl-static-fallback {" not in body

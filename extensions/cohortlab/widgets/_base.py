@@ -10,6 +10,7 @@ the service.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from urllib.parse import quote
 
 import anywidget
 import traitlets as t
+from IPython.display import display
 
 from ..client import ServiceClient, ServiceError
 from ._assets import bundle, read_asset
@@ -88,12 +90,34 @@ class ServiceWidget(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The widget view, with a text/plain that holds no quiz content: it is what a
-        saved notebook shows in nbconvert, GitHub and other static renderers."""
+        saved notebook shows where widgets are not rendered (nbconvert to Markdown, PDF,
+        text; renderers that skip widget views)."""
         bundle_ = super()._repr_mimebundle_(**kwargs)
         if bundle_ is None:
             return None
         data, metadata = bundle_
         return {**data, "text/plain": self.fallback_text}, metadata
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: a note for static renderers, then the widget.
+
+        nbconvert's HTML exporter (and so nbviewer) prefers a widget's view mimetype and,
+        without saved widget state, renders it empty, so the text/plain inside the
+        widget's own bundle is never seen there. A separate note is; the widgets'
+        stylesheet, which is only on a page where the widget runs, hides it, so the note
+        shows exactly where the widget cannot.
+        """
+        note = html.escape(self.fallback_text)
+        display(
+            {
+                "text/plain": self.fallback_text,
+                "text/html": f'<p class="cl-static-fallback">{note}</p>',
+            },
+            raw=True,
+        )
+        bundle_ = self._repr_mimebundle_()
+        if bundle_ is not None:
+            display(bundle_[0], metadata=bundle_[1], raw=True)
 
     # -- the service ---------------------------------------------------------------------
 
