@@ -237,6 +237,10 @@ class QuizView {
           event.preventDefault();
           this.submit(question.id);
         },
+        // "Choose an answer first" goes away once there is one.
+        oninput: () => {
+          if (this.problems.delete(question.id)) this.update();
+        },
       },
       h(
         "fieldset",

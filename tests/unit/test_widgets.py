@@ -1049,6 +1049,7 @@ def test_quiz_view_sends_an_answer_and_disables_submitting_while_in_flight(
     assert sent(cl_page) == [{"type": "refresh"}]
 
     cl_page.get_by_label("Squared error").check()
+    assert by_testid(cl_page, "quiz-question-loss-error").is_hidden()
     submit.click()
     assert sent(cl_page)[-1] == {"type": "answer", "question": "loss", "answer": "sq"}
     assert submit.inner_text() == "Submitting…"
