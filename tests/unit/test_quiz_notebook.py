@@ -551,3 +551,19 @@ def test_other_data_files_are_released_as_nbgrader_copies_them(
     generate(course)
     assert (course / "release" / "hw1" / "data.json").exists()
     assert (course / "release" / "hw1" / "notes.yaml").exists()
+
+
+# --- the demo course ------------------------------------------------------------------------
+
+
+def test_the_demo_assignment_has_a_quiz_that_releases_without_its_key() -> None:
+    source = Path(__file__).resolve().parents[2] / "notebooks" / "source" / "hw1" / "hw1.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    [found] = find_quizzes(nb)
+    assert found.quiz.id == "hw1-check"
+    assert found.cell_id == "quiz" and nb.cells[found.index].cell_type == "markdown"
+    assert len({q.type for q in found.quiz.questions}) == len(found.quiz.questions) == 3
+    assert found.quiz.settings.live.countdown == 20
+    text = nbformat.writes(release(nb, COURSE))
+    for needle in ("correct", "feedback", "explanation", "tolerance", "20.0", "middle value"):
+        assert needle not in text
