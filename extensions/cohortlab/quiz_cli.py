@@ -18,6 +18,7 @@ what to change.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -389,7 +390,9 @@ class ExportGradebookApp(QuizCommand):
         from nbgrader.apps.baseapp import NbGrader
         from nbgrader.coursedir import CourseDirectory
 
-        nbgrader = NbGrader(log_level=self.log_level)
+        # Quiet below errors: nbgrader warns when a folder has no nbgrader_config.py, and the
+        # missing gradebook is reported on its own, in one line.
+        nbgrader = NbGrader(log_level=max(self.log_level, logging.ERROR))
         nbgrader.initialize([])
         return CourseDirectory(parent=nbgrader)
 
