@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,12 +58,25 @@ def _state(row: LiveSession) -> live.LiveState:
     return live.LiveState.from_json(row.state)
 
 
+_ROUNDS: dict[tuple[Any, ...], tuple[list[dict[str, Any]], list[Question]]] = {}
+
+
 def _questions(record: QuizRecord, row_id: int) -> tuple[list[dict[str, Any]], list[Question]]:
-    """The round's questions: public views (shared order) and their keys, index-aligned."""
-    quiz = parsed(record)
-    view = public_view(quiz, seed=f"live-{row_id}")
-    by_id = {q.id: q for q in quiz.questions}
-    return view["questions"], [by_id[q["id"]] for q in view["questions"]]
+    """The round's questions: public views (shared order) and their keys, index-aligned.
+
+    Worked out once per round and quiz version: every answer needs them.
+    """
+    key = (row_id, record.course, record.id, record.version, record.updated_at)
+    found = _ROUNDS.get(key)
+    if found is None:
+        quiz = parsed(record)
+        view = public_view(quiz, seed=f"live-{row_id}")
+        by_id = {q.id: q for q in quiz.questions}
+        found = (view["questions"], [by_id[q["id"]] for q in view["questions"]])
+        if len(_ROUNDS) >= 64:
+            _ROUNDS.pop(next(iter(_ROUNDS)))
+        _ROUNDS[key] = found
+    return found
 
 
 def _live_error(e: live.LiveError) -> APIError:
@@ -305,60 +318,65 @@ def settle_row(
     return announce(session, row, record, settled, now)
 
 
-def _players(session: Session, row: LiveSession) -> dict[int, LivePlayer]:
-    return {
-        p.user_id: p
-        for p in session.scalars(select(LivePlayer).where(LivePlayer.session_id == row.id))
-    }
+class PlayerRow(NamedTuple):
+    name: str
+    score: int
+    answer_time: float
+    team: str | None
 
 
-def _names(session: Session, user_ids: list[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+def _players(session: Session, row: LiveSession) -> list[PlayerRow]:
+    """Everyone in the round with their totals, in one query (a room may hold thousands)."""
+    query = (
+        select(User.name, LivePlayer.score, LivePlayer.answer_time, LivePlayer.team)
+        .join(User, User.id == LivePlayer.user_id)
+        .where(LivePlayer.session_id == row.id)
+    )
+    return [PlayerRow(*r) for r in session.execute(query)]
 
 
-def _standings(
-    players: dict[int, LivePlayer], names: dict[int, str], speed: str
-) -> list[ranking.Ranked]:
+def _standings(players: list[PlayerRow], speed: str) -> list[ranking.Ranked]:
     return live.standings(
-        {
-            names[uid]: live.Player(score=p.score, answer_time=p.answer_time)
-            for uid, p in players.items()
-        },
+        {p.name: live.Player(score=p.score, answer_time=p.answer_time) for p in players},
         speed,  # type: ignore[arg-type]
     )
 
 
-def _board(
-    session: Session,
-    row: LiveSession,
-    ranked: list[ranking.Ranked],
-    viewer: str,
-    staff: bool,
-) -> dict[str, Any]:
-    setting = boards.course_setting(session, row.course)
-    everyone = [r.user for r in ranked]
-    board = ranking.leaderboard(
-        ranked,
-        viewer=viewer,
-        staff=staff,
-        names=setting.names,  # type: ignore[arg-type]
-        aliases=boards.aliases(session, setting, everyone),
-        opted_in=boards.opted_in_names(session, row.course, everyone),
-        limit=BOARD_SIZE,
-    )
-    return board.as_json("live")
+@dataclass
+class Naming:
+    """The course's naming rule and everyone's aliases, worked out once per announcement."""
+
+    names: str
+    aliases: dict[str, str]
+    opted_in: set[str]
+
+    @classmethod
+    def load(cls, session: Session, course: str, people: list[str]) -> Naming:
+        setting = boards.course_setting(session, course)
+        return cls(
+            names=setting.names,
+            aliases=boards.aliases(session, setting, people),
+            opted_in=boards.opted_in_names(session, course, people),
+        )
+
+    def board(self, ranked: list[ranking.Ranked], viewer: str, staff: bool) -> dict[str, Any]:
+        return ranking.leaderboard(
+            ranked,
+            viewer=viewer,
+            staff=staff,
+            names=self.names,  # type: ignore[arg-type]
+            aliases=self.aliases,
+            opted_in=self.opted_in,
+            limit=BOARD_SIZE,
+        ).as_json("live")
 
 
-def _teams(players: dict[int, LivePlayer], names: dict[int, str], speed: str) -> list[dict]:
-    if not any(p.team for p in players.values()):
+def _teams(players: list[PlayerRow], speed: str) -> list[dict[str, Any]]:
+    if not any(p.team for p in players):
         return []
-    totals = {names[uid]: float(p.score) for uid, p in players.items()}
-    team_of = {names[uid]: p.team for uid, p in players.items() if p.team}
-    times = (
-        {names[uid]: p.answer_time for uid, p in players.items()} if speed == "tiebreak" else None
-    )
+    totals = {p.name: float(p.score) for p in players}
+    team_of = {p.name: p.team for p in players if p.team}
+    times = {p.name: p.answer_time for p in players} if speed == "tiebreak" else None
     return [
         {"rank": t.rank, "team": t.team, "score": t.score, "members": t.members}
         for t in live.team_scores(totals, team_of, times)
@@ -366,17 +384,18 @@ def _teams(players: dict[int, LivePlayer], names: dict[int, str], speed: str) ->
 
 
 def results(
-    session: Session, row: LiveSession, record: QuizRecord, question: int
+    session: Session, row: LiveSession, record: QuizRecord, question: int, joined: int
 ) -> dict[str, Any]:
     """What everyone may see once ``question`` has closed (without anyone's own row)."""
     questions, keys = _questions(record, row.id)
-    answers = session.scalars(
-        select(LiveAnswer).where(LiveAnswer.session_id == row.id, LiveAnswer.question == question)
-    ).all()
-    joined = len(_players(session, row))
+    answers = session.execute(
+        select(LiveAnswer.answer, LiveAnswer.correct, LiveAnswer.fraction).where(
+            LiveAnswer.session_id == row.id, LiveAnswer.question == question
+        )
+    )
     dist = live.distribution(
         questions[question],
-        [live.Response(a.answer, a.correct, a.fraction) for a in answers],
+        [live.Response(answer, correct, fraction) for answer, correct, fraction in answers],
         joined=joined,
     )
     key = keys[question]
@@ -400,8 +419,7 @@ def announce(
         "state": {**state.as_json(), "remaining": live.remaining(state, now)},
     }
     players = _players(session, row)
-    names = _names(session, list(players))
-    player_names = sorted(names.values())
+    player_names = sorted(p.name for p in players)
     closed_now = (
         state.question >= 0
         and live.results_visible(state, state.question)
@@ -419,22 +437,23 @@ def announce(
     staff_event = {**base, "action": action}
     if closed_now:
         row.announced = state.question
-        shown = results(session, row, record, state.question)
+        shown = results(session, row, record, state.question, len(players))
         # Events stay small (PostgreSQL NOTIFY): counts by choice id, not the choice texts
         # (clients hold the question), and the explanation is fetched with the view.
         shown.pop("explanation")
         for choice in shown["distribution"].get("choices", []):
             choice.pop("text", None)
-        ranked = _standings(players, names, state.options.speed)
-        teams = _teams(players, names, state.options.speed)
+        ranked = _standings(players, state.options.speed)
+        teams = _teams(players, state.options.speed)
+        naming = Naming.load(session, row.course, [r.user for r in ranked])
         learner_event["results"] = {
             **shown,
-            "leaderboard": _board(session, row, ranked, "", staff=False),
+            "leaderboard": naming.board(ranked, "", staff=False),
             "teams": teams,
         }
         staff_event["results"] = {
             **shown,
-            "leaderboard": _board(session, row, ranked, "", staff=True),
+            "leaderboard": naming.board(ranked, "", staff=True),
             "teams": teams,
         }
         session.flush()
@@ -447,8 +466,10 @@ def view(
     """The round as the caller sees it now."""
     state = live.settle(_state(row), now)
     questions, _keys = _questions(record, row.id)
-    players = _players(session, row)
-    me = players.get(caller.user_id)
+    me = session.get(LivePlayer, (row.id, caller.user_id))
+    count = session.scalar(
+        select(func.count()).select_from(LivePlayer).where(LivePlayer.session_id == row.id)
+    )
     body: dict[str, Any] = {
         "session": {
             "id": row.id,
@@ -459,7 +480,7 @@ def view(
             "team_cohort": row.team_cohort,
             **state.as_json(),
             "remaining": live.remaining(state, now),
-            "players": len(players),
+            "players": count,
         },
         "joined": me is not None,
         "question": questions[state.question] if state.question >= 0 else None,
@@ -485,12 +506,14 @@ def view(
                         streak=me.streak if me.last_correct == state.question else 0,
                     )
     if state.question >= 0 and live.results_visible(state, state.question):
-        names = _names(session, list(players))
-        ranked = _standings(players, names, state.options.speed)
+        players = _players(session, row)
+        ranked = _standings(players, state.options.speed)
         body["results"] = {
-            **results(session, row, record, state.question),
-            "leaderboard": _board(session, row, ranked, caller.name, staff=caller.is_staff),
-            "teams": _teams(players, names, state.options.speed),
+            **results(session, row, record, state.question, len(players)),
+            "leaderboard": Naming.load(session, row.course, [r.user for r in ranked]).board(
+                ranked, caller.name, staff=caller.is_staff
+            ),
+            "teams": _teams(players, state.options.speed),
         }
     return body
 

@@ -14,7 +14,6 @@ instructor) — its explanation and correct answer. A wrong attempt with attempt
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -58,18 +57,21 @@ def iso(value: datetime | None) -> str | None:
 # --- the parsed quiz, cached per published version -----------------------------------
 
 
-@functools.lru_cache(maxsize=256)
-def _parse_cached(record_id: int, version: int, spec_json: str) -> Quiz:
-    import json
-
-    return parse_quiz(json.loads(spec_json))
+_PARSED: dict[tuple[Any, ...], Quiz] = {}
+_PARSED_MAX = 256
 
 
 def parsed(record: QuizRecord) -> Quiz:
-    """The stored spec as a :class:`Quiz` (parsed once per published version)."""
-    import json
-
-    return _parse_cached(record.id, record.version, json.dumps(record.spec, sort_keys=True))
+    """The stored spec as a :class:`Quiz`, parsed once per published version (a live round
+    reads it for every answer)."""
+    key = (record.course, record.slug, record.id, record.version, record.updated_at)
+    quiz = _PARSED.get(key)
+    if quiz is None:
+        quiz = parse_quiz(record.spec)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = quiz
+    return quiz
 
 
 def find(session: Session, course: str, slug: str) -> QuizRecord:

@@ -183,6 +183,9 @@ class ServiceApp(CohortLabApp):
         )
 
     def start(self) -> None:
+        # Module loggers (cohortlab.*) write through this app's handler and format, as
+        # jupyter_server does for tornado's loggers.
+        logging.getLogger("cohortlab").parent = self.log
         engine = connect(self.db_url)
         self.log.info("CohortLab %s using database %s", __version__, engine.url.render_as_string())
         asyncio.run(self._serve(engine))

@@ -42,7 +42,16 @@ async def run_db(settings: dict[str, Any], fn: Callable[..., T], *args: Any) -> 
 async def roster(settings: dict[str, Any], course: str) -> dict[str, tuple[str, frozenset[str]]]:
     """Everyone in ``course`` with their role and cohorts, from the hub's cached groups."""
     hub = settings["hub_groups"]
-    return course_members(course, await hub.users(), await hub.properties())
+    users, properties = await hub.users(), await hub.properties()
+    # Worked out once per course for each fetch of the hub's groups (a class of a thousand
+    # joining a live round would otherwise walk every group a thousand times).
+    cache: dict[str, tuple[Any, Any, Any]] = settings.setdefault("roster_cache", {})
+    cached = cache.get(course)
+    if cached is not None and cached[0] is users and cached[1] is properties:
+        return cached[2]
+    members = course_members(course, users, properties)
+    cache[course] = (users, properties, members)
+    return members
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):

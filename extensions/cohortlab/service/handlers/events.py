@@ -22,6 +22,18 @@ from ..permissions import allow, person
 PING_INTERVAL_MS = 25_000
 
 
+_last: tuple[dict[str, Any] | None, str] = (None, "")
+
+
+def _encoded(event: dict[str, Any]) -> str:
+    """The event as JSON, encoded once for all its recipients (a live quiz's results go to
+    a thousand sockets at once; the bus hands each the same dict)."""
+    global _last
+    if _last[0] is not event:
+        _last = (event, json.dumps(event, separators=(",", ":")))
+    return _last[1]
+
+
 class EventsHandler(BaseHandler, websocket.WebSocketHandler):
     _unsubscribe = None
 
@@ -40,7 +52,7 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
 
     def _send(self, event: dict[str, Any]) -> None:
         try:
-            self.write_message(json.dumps(event, separators=(",", ":")))
+            self.write_message(_encoded(event))
         except websocket.WebSocketClosedError:
             self.on_close()
 

@@ -12,6 +12,7 @@ results go out with the instructor's next step.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from tornado.ioloop import IOLoop
@@ -75,6 +76,7 @@ class LiveHandler(QuizHandler):
         settings = self.settings
 
         async def settle() -> None:
+            started = time.perf_counter()
             try:
                 announcement = await run_db(
                     settings, live_records.settle_row, course, session_id, utcnow()
@@ -82,7 +84,17 @@ class LiveHandler(QuizHandler):
             except Exception:
                 log.warning("Could not close live session %s at its deadline", session_id)
                 return
+            computed = time.perf_counter()
             await announce(settings, announcement)
+            if announcement is not None:
+                log.info(
+                    "Live session %s: question closed at its deadline; results for %d "
+                    "players in %.0f ms, sent in %.0f ms",
+                    session_id,
+                    len(announcement.players),
+                    1000 * (computed - started),
+                    1000 * (time.perf_counter() - computed),
+                )
 
         IOLoop.current().call_later(max(0.0, remaining) + TIMER_SLACK, settle)
 
