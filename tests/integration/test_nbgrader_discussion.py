@@ -64,8 +64,14 @@ class Release:
         return nbformat.read(self.copies[learner], as_version=4)
 
 
-def nbgrader(user: str, cwd: Path, exchange: Path, *args: str) -> subprocess.Popen[str]:
-    """Start ``nbgrader <args>`` as ``user`` in ``cwd``, with a clean environment."""
+def nbgrader(
+    user: str, cwd: Path, exchange: Path, *args: str, hub: Hub | None = None
+) -> subprocess.Popen[str]:
+    """Start ``nbgrader <args>`` as ``user`` in ``cwd``, with a clean environment.
+
+    With ``hub``, the run holds ``user``'s hub token and the service's address, as in their
+    own JupyterLab terminal: generating hw1 publishes its quiz to the service.
+    """
     env = {
         "HOME": str(home(user)),
         "USER": user,
@@ -73,6 +79,9 @@ def nbgrader(user: str, cwd: Path, exchange: Path, *args: str) -> subprocess.Pop
         "LANG": "C.UTF-8",
         "COHORTLAB_NBGRADER_EXCHANGE": str(exchange),
     }
+    if hub is not None:
+        env["JUPYTERHUB_API_TOKEN"] = hub.token_for(user)
+        env["COHORTLAB_SERVICE_URL"] = hub.service_url
     return subprocess.Popen(
         [RUNUSER, "-u", user, "--", str(VENV / "bin" / "nbgrader"), *args],
         cwd=cwd,
@@ -101,7 +110,15 @@ def cl_release(cl_hub: Hub) -> Iterator[Release]:
     workdirs = {name: home(name) / f"cl-test-{uuid.uuid4().hex[:8]}" for name in LEARNERS}
     try:
         finish(
-            nbgrader("instructor", course, exchange, "generate_assignment", ASSIGNMENT, "--force")
+            nbgrader(
+                "instructor",
+                course,
+                exchange,
+                "generate_assignment",
+                ASSIGNMENT,
+                "--force",
+                hub=cl_hub,
+            )
         )
         finish(
             nbgrader("instructor", course, exchange, "release_assignment", ASSIGNMENT, "--force")
