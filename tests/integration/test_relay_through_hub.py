@@ -80,7 +80,10 @@ async def test_relay_carries_the_event_stream(cl_ada_server: Hub) -> None:
             headers={"Content-Type": "application/json"},
             data="",
         )
-        frame = json.loads(await asyncio.wait_for(conn.read_message(), 5))
+        # the stream also carries ada's other news (earlier tests' quiz scores, ...)
+        frame: dict = {}
+        while frame.get("type") != "pong":
+            frame = json.loads(await asyncio.wait_for(conn.read_message(), 5))
         assert frame == {"type": "pong", "token": "via-relay"}
     finally:
         conn.close()
