@@ -13,6 +13,7 @@ import {
   sendToKernel,
   setText,
 } from "./dom.js";
+import { rankTable } from "./board.js";
 import { liveRefresh } from "./live.js";
 
 const SYNCED = ["status", "error", "busy", "board", "course"];
@@ -133,44 +134,7 @@ class LeaderboardView {
 }
 
 function table(entries, caption, testid) {
-  return h(
-    "table",
-    { class: "cl-lb-table", testid },
-    h("caption", { text: caption }),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        ["Rank", "Name", "Score"].map((text) => h("th", { scope: "col", text })),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      entries.map((entry) =>
-        h(
-          "tr",
-          {
-            class: entry.me ? "cl-lb-row cl-lb-me" : "cl-lb-row",
-            testid: "leaderboard-row",
-            "data-rank": String(entry.rank),
-            "data-me": entry.me ? "true" : null,
-            "aria-current": entry.me ? "true" : null,
-          },
-          h("td", { text: formatNumber(entry.rank) }),
-          h(
-            "th",
-            { scope: "row" },
-            String(entry.name),
-            entry.me ? h("span", { class: "cl-lb-you", text: " (you)" }) : null,
-          ),
-          h("td", { text: formatNumber(entry.score) }),
-        ),
-      ),
-    ),
-  );
+  return rankTable(entries, { caption, testid, rowTestid: "leaderboard-row" });
 }
 
 export default {

@@ -5,7 +5,7 @@
 // event stream at <baseUrl>cohortlab/api/v1/events (same origin; the page config in
 // <script id="jupyter-config-data"> gives baseUrl, and a token only where the page uses
 // one). Frames are JSON; a matching `quiz` or `live` event makes the widget ask its
-// kernel to refetch. Where no socket can be opened (VS Code, classic Notebook, a
+// kernel to refetch (a live round asks for its round only). Where no socket can be opened (VS Code, classic Notebook, a
 // shared server in direct mode, the extension missing), widgets poll every 30 s while
 // they are on screen.
 //
@@ -124,45 +124,66 @@ export function eventHub() {
   return globalThis[HUB_KEY];
 }
 
+const REFRESH = Object.freeze({ type: "refresh" });
+
 /**
  * Keep one view of a widget fresh. `matches(frame)` says which `quiz`/`live` events
- * concern it; `pollMs` is the period of the fallback without a socket. Refetches are
- * debounced, skipped while the widget is off screen or the browser tab is hidden (and
- * made up for when it shows again), and deferred while the kernel is still busy with
- * the previous request. The first load is asked at once.
+ * concern it: `true` asks for a whole refresh ({type: "refresh"}), an object
+ * `{ message, wait }` asks for that message instead (e.g. a live round's own refetch,
+ * after `wait` ms rather than the usual debounce), anything falsy ignores the frame.
+ * `poll()` may say how to poll without a socket (`{ everyMs, message }`); the default
+ * is a whole refresh every `pollMs`. Requests are debounced and coalesced by message
+ * type (a whole refresh covers the rest), skipped while the widget is off screen or the
+ * browser tab is hidden (and made up for when it shows again), and deferred while the
+ * kernel is still busy with the previous request. The first load is asked at once.
  */
-export function liveRefresh(model, el, send, { matches, pollMs = 30000 }) {
+export function liveRefresh(model, el, send, { matches, pollMs = 30000, poll = null }) {
   let connected = false;
   let everConnected = false;
   let dirty = false;
   let onScreen = typeof IntersectionObserver !== "function";
   let lastSent = 0;
   let debounce = 0;
+  const queued = new Map(); // message type -> the message to send
 
   const visible = () => onScreen && !globalThis.document?.hidden;
 
-  function refreshNow() {
+  function flush() {
     if (model.get("busy")) {
       dirty = true;
       return;
     }
     dirty = false;
+    if (!queued.size) return;
+    const messages = queued.has("refresh") ? [REFRESH] : [...queued.values()];
+    queued.clear();
     lastSent = Date.now();
-    send({ type: "refresh" });
+    for (const message of messages) send(message);
   }
 
-  function request() {
+  function refreshNow() {
+    queued.set("refresh", REFRESH);
+    flush();
+  }
+
+  function request(message = REFRESH, wait = DEBOUNCE_MS) {
+    queued.set(message.type, message);
     clearTimeout(debounce);
     debounce = setTimeout(() => {
       debounce = 0;
-      if (visible()) refreshNow();
+      if (visible()) flush();
       else dirty = true;
-    }, DEBOUNCE_MS);
+    }, wait);
   }
 
   const unsubscribe = eventHub().subscribe({
     event(frame) {
-      if ((frame.type === "quiz" || frame.type === "live") && matches(frame)) request();
+      if (frame.type !== "quiz" && frame.type !== "live") return;
+      const wanted = matches(frame);
+      if (wanted === true) request();
+      else if (wanted && typeof wanted === "object") {
+        request(wanted.message ?? REFRESH, wanted.wait ?? DEBOUNCE_MS);
+      }
     },
     connected(value) {
       connected = value;
@@ -173,11 +194,22 @@ export function liveRefresh(model, el, send, { matches, pollMs = 30000 }) {
   });
 
   const tick = setInterval(() => {
-    if (!connected && visible() && Date.now() - lastSent >= pollMs) refreshNow();
+    if (connected || !visible()) return;
+    const plan = poll?.() ?? null;
+    const every = plan?.everyMs ?? pollMs;
+    if (Date.now() - lastSent < every) return;
+    queued.set((plan?.message ?? REFRESH).type, plan?.message ?? REFRESH);
+    flush();
   }, TICK_MS);
 
   const onShow = () => {
-    if (dirty && visible()) request();
+    if (!dirty || !visible()) return;
+    if (!queued.size) queued.set("refresh", REFRESH);
+    clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      debounce = 0;
+      if (visible()) flush();
+    }, DEBOUNCE_MS);
   };
   const onBusy = () => {
     if (!model.get("busy")) onShow();
@@ -198,6 +230,9 @@ export function liveRefresh(model, el, send, { matches, pollMs = 30000 }) {
 
   return {
     refreshNow,
+    request,
+    /** Whether frames arrive through the relay (else the widget polls). */
+    connected: () => connected,
     dispose() {
       unsubscribe();
       clearInterval(tick);

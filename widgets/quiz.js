@@ -4,6 +4,7 @@
 // service sent this learner) and sends the kernel two messages: {type: "refresh"} and
 // {type: "answer", question, answer}. The questions' DOM is built once per quiz version
 // and then only updated, so a half-typed answer or the focus survives live refreshes.
+// The quiz's live rounds (join, play, host) are a panel of their own: live-round.js.
 
 import {
   errorTitle,
@@ -20,6 +21,7 @@ import {
   uid,
 } from "./dom.js";
 import { liveRefresh } from "./live.js";
+import { LiveRound } from "./live-round.js";
 import { renderMarkdown } from "./markdown.js";
 import { answerControl, correctAnswerView } from "./questions.js";
 
@@ -33,6 +35,8 @@ const SYNCED = [
   "max_score",
   "pending_question",
   "previews",
+  "live",
+  "host",
 ];
 // Re-enable submitting if the kernel never answers (it died, or was restarted).
 const SAFETY_MS = 60000;
@@ -52,6 +56,9 @@ class QuizView {
     this.safety = 0;
     this.transition = 0;
     this.loading = null;
+    this.questionList = null;
+    // Before this view's own listeners, so the round is derived when update() asks it.
+    this.liveRound = new LiveRound(model, (message) => sendToKernel(model, message));
 
     this.onChange = () => this.update();
     this.onPending = () => this.trackPending();
@@ -64,16 +71,22 @@ class QuizView {
     this.live = liveRefresh(model, this.root, (message) => sendToKernel(model, message), {
       // "scores" events tell the course that someone's score changed: boards care, this
       // learner's own quiz does not (and a whole class answering would refetch it).
-      matches: (frame) =>
-        frame.quiz === model.get("quiz_id") &&
-        frame.action !== "scores" &&
-        (frame.course === undefined || frame.course === model.get("course")),
+      // Live frames go to the round, which asks for only what the frame lacks.
+      matches: (frame) => {
+        if (frame.quiz !== model.get("quiz_id")) return false;
+        if (frame.course !== undefined && frame.course !== model.get("course")) return false;
+        if (frame.type === "live") return this.liveRound.onFrame(frame) ?? false;
+        return frame.action !== "scores";
+      },
+      poll: () => this.liveRound.pollPlan(),
     });
+    this.liveRound.connect(this.live.request);
     this.update();
   }
 
   dispose() {
     this.live.dispose();
+    this.liveRound.dispose();
     this.loading?.dispose();
     clearTimeout(this.safety);
     clearTimeout(this.transition);
@@ -131,7 +144,12 @@ class QuizView {
   update() {
     const quiz = this.model.get("quiz");
     this.root.setAttribute("aria-busy", String(this.inFlight() || !quiz));
-    if (quiz) this.showQuiz(quiz);
+    if (quiz) {
+      this.showQuiz(quiz);
+      this.liveRound.update();
+      // A round being played or hosted is what to look at; the self-paced questions wait.
+      this.questionList.hidden = this.liveRound.takesOver();
+    }
     else if (this.model.get("status") === "error") this.showError();
     else this.showLoading();
   }
@@ -187,6 +205,7 @@ class QuizView {
       this.questions.set(question.id, parts);
       return h("li", {}, parts.form);
     });
+    this.questionList = h("ol", { class: "cl-quiz-questions", testid: "quiz-questions" }, items);
     this.setMode(
       "quiz",
       h(
@@ -198,7 +217,8 @@ class QuizView {
         this.header.score,
       ),
       this.header.problem,
-      h("ol", { class: "cl-quiz-questions", testid: "quiz-questions" }, items),
+      this.liveRound.node,
+      this.questionList,
     );
     this.root.setAttribute("aria-labelledby", titleId);
   }
@@ -310,7 +330,7 @@ class QuizView {
 
     const error = this.model.get("error");
     const shown =
-      error && error.during !== "answer"
+      error && (error.during === "load" || error.during === "refresh")
         ? `Could not refresh the quiz. ${errorTitle(error)}: ${error.message}`
         : "";
     setText(problem, shown);

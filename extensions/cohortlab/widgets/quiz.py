@@ -6,6 +6,8 @@ kernel, as the learner. The synced state is picked verbatim from the service's a
 (``LearnerQuiz`` and, after each answer, its ``QuestionState``), so the browser sees
 exactly what the service chose to show this learner: no key, and explanations and
 correct answers only once the service says a question is ``done``.
+
+Live rounds of the quiz (join, play, host) are a mode of this widget: :mod:`.live`.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ from typing import Any
 import traitlets as t
 
 from ..client import ServiceClient
+from ._assets import read_asset
 from ._base import ServiceWidget, esm, pick, segment
+from .live import LiveRounds
 
 
-class Quiz(ServiceWidget):
+class Quiz(LiveRounds):
     """One quiz for the person whose hub token the kernel holds.
 
     ``Quiz("week-3")`` finds the course itself when only one of the learner's courses
     has that quiz; ``course=`` names it otherwise. Nothing is fetched until the widget
-    is displayed (or :meth:`refresh` is called).
+    is displayed (or :meth:`refresh` is called). While a live round of the quiz runs,
+    learners can join it here and instructors host it (:class:`.live.LiveRounds`).
     """
 
     _esm = esm("quiz.js")
+    _css = ServiceWidget._css + read_asset("live.css")
 
     quiz_id = t.Unicode(help="the quiz's id, as published").tag(sync=True)
     quiz = t.Dict(
@@ -61,7 +67,8 @@ class Quiz(ServiceWidget):
         return f"courses/{segment(self.course)}/quizzes/{segment(self.quiz_id)}"
 
     def refresh(self) -> None:
-        """Load (or reload) the questions, my answers so far and my score."""
+        """Load (or reload) the questions, my answers so far, my score and the quiz's
+        live round (if it has one)."""
         if self.status != "ready":
             self.status = "loading"
         if not self._resolve_course(
@@ -69,10 +76,7 @@ class Quiz(ServiceWidget):
         ):
             return
         during = "refresh" if self.status == "ready" else "load"
-        data = self._call(
-            during,
-            lambda: pick(self._client.get(self._path()), "quiz", "state", "score", "max_score"),
-        )
+        data = self._call(during, lambda: _quiz_response(self._client.get(self._path())))
         if data is None:
             return
         with self.hold_sync():
@@ -80,10 +84,14 @@ class Quiz(ServiceWidget):
             self.question_states = data["state"]
             self.score = data["score"]
             self.max_score = data["max_score"]
+            # Only instructors get the spec (which is dropped here): they host rounds.
+            self.host = data["host"]
             self.status = "ready"
-            # An answer's refusal stays next to its question until the next attempt.
-            if self.error is not None and self.error.get("during") != "answer":
+            # An answer's refusal stays next to its question until the next attempt, and
+            # a live refusal in the live panel until the round moves on.
+            if self.error is not None and self.error.get("during") in ("load", "refresh"):
                 self.error = None
+        self.refresh_live()
 
     def submit(self, question: str, answer: Any) -> dict[str, Any] | None:
         """Send one answer; the service's ``Result``, or ``None`` if it was refused.
@@ -124,6 +132,12 @@ class Quiz(ServiceWidget):
             self.score = resp["score"]
             self.max_score = resp["max_score"]
         return resp["result"]
+
+
+def _quiz_response(data: Any) -> dict[str, Any]:
+    """A ``LearnerQuiz``'s parts the widget keeps, and whether it came with the staff-only
+    ``spec`` (which is not kept: it holds the key)."""
+    return {**pick(data, "quiz", "state", "score", "max_score"), "host": "spec" in data}
 
 
 def _answer_response(data: Any) -> dict[str, Any]:
