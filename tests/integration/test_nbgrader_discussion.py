@@ -10,13 +10,11 @@ reads ``COHORTLAB_NBGRADER_EXCHANGE``), so it never touches the demo's ``/srv/nb
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import shutil
 import stat
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,25 +27,12 @@ from cohortlab.discussions.anchoring import Anchor, fingerprint, locate, stable_
 from nbformat import NotebookNode
 
 from tests.helpers.hub import REPO, Hub
+from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, seed_module
 
-VENV = Path(sys.prefix)
 COURSE = "demo101"
 ASSIGNMENT = "hw1"
 NOTEBOOK_KEY = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 LEARNERS = ("ada", "ben")
-RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
-
-
-def _seed_module() -> Any:
-    spec = importlib.util.spec_from_file_location("cl_seed", REPO / "hub_config" / "seed.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def home(user: str) -> Path:
-    return Path(pwd.getpwnam(user).pw_dir)
 
 
 def owner(path: Path) -> str:
@@ -72,13 +57,7 @@ def nbgrader(
     With ``hub``, the run holds ``user``'s hub token and the service's address, as in their
     own JupyterLab terminal: generating hw1 publishes its quiz to the service.
     """
-    env = {
-        "HOME": str(home(user)),
-        "USER": user,
-        "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",  # nbgrader runs `alembic` for its gradebook
-        "LANG": "C.UTF-8",
-        "COHORTLAB_NBGRADER_EXCHANGE": str(exchange),
-    }
+    env = person_env(user, COHORTLAB_NBGRADER_EXCHANGE=str(exchange))
     if hub is not None:
         env["JUPYTERHUB_API_TOKEN"] = hub.token_for(user)
         env["COHORTLAB_SERVICE_URL"] = hub.service_url
@@ -102,7 +81,7 @@ def finish(*procs: subprocess.Popen[str]) -> None:
 def cl_release(cl_hub: Hub) -> Iterator[Release]:
     """hw1 generated and released by the instructor, fetched by ada and ben."""
     exchange = cl_hub.state / "nbgrader-exchange"
-    _seed_module().ensure_exchange(exchange)
+    seed_module().ensure_exchange(exchange)
     course = home("instructor") / COURSE
     existing = {p.name for p in course.iterdir()}
     released = course / "release" / ASSIGNMENT
