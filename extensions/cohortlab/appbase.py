@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from traitlets import Unicode, default
@@ -51,3 +52,17 @@ class CohortLabApp(Application):
             self.load_config_file(self.config_file)
             # Command-line flags win over the file.
             self.update_config(self.cli_config)
+
+
+class CommandGroup(Application):
+    """A command made of subcommands (``cohortlab``, ``cohortlab quiz``, ...): without one,
+    it shows its help and names them, and exits 2."""
+
+    version = __version__
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_help()
+            print("Pick a subcommand: " + ", ".join(self.subcommands), file=sys.stderr)
+            self.exit(2)
+        self.subapp.start()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from traitlets.config import Application
-
 from ._version import __version__
-from .appbase import CohortLabApp
+from .appbase import CohortLabApp, CommandGroup
 from .store.db import DatabaseError, upgrade
 
 
@@ -23,7 +21,7 @@ class UpgradeDBApp(CohortLabApp):
             print(f"cohortlab: database schema upgraded from {before or 'empty'} to {after}")
 
 
-class CohortLabCLI(Application):
+class CohortLabCLI(CommandGroup):
     name = "cohortlab"
     version = __version__
     description = "CohortLab: a social learning layer for JupyterHub."
@@ -32,13 +30,6 @@ class CohortLabCLI(Application):
         "upgrade-db": (UpgradeDBApp, "Create or migrate the database schema."),
         "quiz": ("cohortlab.quiz_cli.QuizApp", "Publish quizzes, read scores, export to nbgrader."),
     }
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            print("Pick a subcommand: " + ", ".join(self.subcommands), file=sys.stderr)
-            self.exit(2)
-        self.subapp.start()
 
 
 def main(argv: list[str] | None = None) -> None:

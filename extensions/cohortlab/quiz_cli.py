@@ -32,6 +32,7 @@ from traitlets import Bool, Unicode
 from traitlets.config import Application
 
 from ._version import __version__
+from .appbase import CommandGroup
 from .client import ServiceClient, ServiceError
 from .discussions.anchoring import notebook_key
 from .quizzes.notebook import SPEC_TAG, QuizNotebookError, find_quizzes, release
@@ -425,7 +426,7 @@ def _sqlite_file(db_url: str) -> Path | None:
     return Path(db_url[len(prefix) :]) if db_url.startswith(prefix) else None
 
 
-class QuizApp(Application):
+class QuizApp(CommandGroup):
     name = "cohortlab-quiz"
     version = __version__
     description = "Publish quizzes, read their scores, export them to nbgrader's gradebook."
@@ -434,10 +435,3 @@ class QuizApp(Application):
         "scores": (QuizScoresApp, "A quiz's scores as CSV."),
         "export-gradebook": (ExportGradebookApp, "Write a quiz's scores into nbgrader."),
     }
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            print("Pick a subcommand: " + ", ".join(self.subcommands), file=sys.stderr)
-            self.exit(2)
-        self.subapp.start()
