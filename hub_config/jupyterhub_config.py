@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from cohortlab.cohorts.hubhooks import prepare_workspace_server, refuse_workspace_logins
 from jupyterhub.auth import DummyAuthenticator
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
@@ -78,6 +79,10 @@ class DemoAuthenticator(DummyAuthenticator):
 
 
 c.JupyterHub.authenticator_class = DemoAuthenticator
+# Cohort workspace accounts (made by the service at run time) never log in, whatever the
+# allow settings, and get a system account and a short auth cache when their server starts.
+c.Authenticator.post_auth_hook = refuse_workspace_logins
+c.Spawner.pre_spawn_hook = prepare_workspace_server
 # Only the demo people; collaboration and service accounts never log in, even
 # once they exist in the hub's database.
 c.Authenticator.allowed_users = set(DEMO_PEOPLE)
@@ -145,9 +150,22 @@ c.JupyterHub.load_roles = [
         "scopes": ["self", "access:services!service=cohortlab"],
     },
     {
-        # Least privilege for the service: read groups (with their properties).
+        # Least privilege for the service (docs/cohorts.md): read groups (with their
+        # properties); create cohort groups and change their members and properties
+        # (admin:groups: their names are made at run time, so no filter fits; delete only to
+        # undo a failed create); create collaboration accounts (admin:users: the hub has no
+        # narrower scope to create users; it cannot make anyone admin); share, read and stop
+        # only the servers of collaboration accounts, which are in cohortlab-workspaces.
         "name": "cohortlab-service",
-        "scopes": ["list:groups", "read:groups"],
+        "scopes": [
+            "list:groups",
+            "read:groups",
+            "admin:groups",
+            "admin:users",
+            "shares!group=cohortlab-workspaces",
+            "read:servers!group=cohortlab-workspaces",
+            "delete:servers!group=cohortlab-workspaces",
+        ],
         "services": ["cohortlab"],
     },
 ]

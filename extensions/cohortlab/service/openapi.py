@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._version import __version__
+from .openapi_cohorts import cohort_paths, cohort_schemas
 from .openapi_discussions import discussion_paths, discussion_schemas
 from .openapi_quizzes import quiz_paths, quiz_schemas
 
@@ -90,6 +91,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             },
             **discussion_paths(),
             **quiz_paths(),
+            **cohort_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -188,6 +190,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 },
                 **discussion_schemas(),
                 **quiz_schemas(),
+                **cohort_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

@@ -1,6 +1,6 @@
 """One module per resource; each ends with ``default_handlers``."""
 
-from . import discussions, events, live, me, meta, notifications, pages, quizzes
+from . import cohorts, discussions, events, live, me, meta, notifications, pages, quizzes
 
 default_handlers = [
     *meta.default_handlers,
@@ -10,5 +10,6 @@ default_handlers = [
     *notifications.default_handlers,
     *quizzes.default_handlers,
     *live.default_handlers,
+    *cohorts.default_handlers,
     *pages.default_handlers,
 ]

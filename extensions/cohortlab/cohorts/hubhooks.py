@@ -1,0 +1,100 @@
+"""Hooks that run inside JupyterHub (set in ``hub_config/jupyterhub_config.py``).
+
+- :func:`prepare_workspace_server` (``c.Spawner.pre_spawn_hook``): a collaboration account
+  is created by the service through the hub's REST API at run time, so on the one-machine
+  hub it has no system account to run its server as; this creates one (no login shell,
+  locked password, private home) just before its server first starts. It also shortens
+  the workspace server's cache of hub identities to :data:`WORKSPACE_AUTH_CACHE` seconds,
+  which bounds how long a removed member's requests still get through (docs/cohorts.md).
+- :func:`refuse_workspace_logins` (``c.Authenticator.post_auth_hook``): a collaboration
+  account never logs in, whatever the authenticator or its allow settings (with
+  ``allow_existing_users`` on, every user the service creates would otherwise be allowed).
+
+Both recognise a workspace account by its membership of ``cohortlab-workspaces``, which
+only the service (and hub admins) can change; the login guard also refuses every name
+starting ``cohort-``, so nobody can sign up under a name a workspace will use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pwd
+import subprocess
+from typing import Any
+
+from .manage import ACCOUNT_PREFIX, SYSTEM_NAME, WORKSPACES_GROUP
+
+log = logging.getLogger("cohortlab.hub")
+
+#: Seconds a workspace server trusts a hub identity before asking again; the most a
+#: removed member keeps reaching it by new requests. Hub default is 300 s.
+WORKSPACE_AUTH_CACHE = int(os.environ.get("COHORTLAB_WORKSPACE_AUTH_CACHE", "30"))
+NOLOGIN = "/usr/sbin/nologin"
+
+
+def is_workspace_account(user: Any) -> bool:
+    """Whether a hub ``User`` (wrapper or ORM object) is a collaboration account."""
+    return any(group.name == WORKSPACES_GROUP for group in getattr(user, "groups", ()) or ())
+
+
+async def prepare_workspace_server(spawner: Any) -> None:
+    """Before a workspace server starts: its system account, and a short auth cache."""
+    if not is_workspace_account(spawner.user):
+        return
+    flag = "--HubOAuth.cache_max_age="
+    spawner.args = [a for a in spawner.args if not a.startswith(flag)] + [
+        f"{flag}{WORKSPACE_AUTH_CACHE}"
+    ]
+    if _runs_as_system_user(spawner):
+        await asyncio.to_thread(ensure_system_account, spawner.user.name)
+
+
+def _runs_as_system_user(spawner: Any) -> bool:
+    from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner
+
+    return isinstance(spawner, LocalProcessSpawner) and not isinstance(
+        spawner, SimpleLocalProcessSpawner
+    )
+
+
+def ensure_system_account(name: str) -> None:
+    """Create the system account ``name`` if missing: nologin, locked password, 0700 home.
+
+    ``useradd`` leaves the password locked (``!``), so with the nologin shell nobody can
+    sign in to the machine as a workspace either; only its server runs as it.
+    """
+    if not SYSTEM_NAME.fullmatch(name) or not name.startswith(ACCOUNT_PREFIX):
+        raise ValueError(f"refusing to create system account {name!r} for a workspace")
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            [
+                "useradd",
+                "--create-home",
+                "--shell",
+                NOLOGIN,
+                "--comment",
+                "CohortLab workspace",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        entry = pwd.getpwnam(name)
+        log.info("Created system account %s for a CohortLab workspace", name)
+    os.chmod(entry.pw_dir, 0o700)  # other workspaces' and learners' kernels cannot read it
+
+
+async def refuse_workspace_logins(
+    authenticator: Any, handler: Any, auth_model: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Turn a login as a collaboration account into a failed login (``None``)."""
+    name = auth_model.get("name", "")
+    user = handler.find_user(name) if handler is not None else None
+    if name.startswith(ACCOUNT_PREFIX) or (user is not None and is_workspace_account(user)):
+        log.warning("Refused a login as %s: CohortLab workspace accounts never log in", name)
+        return None
+    return auth_model

@@ -1,0 +1,174 @@
+"""OpenAPI paths and schemas for cohort management (merged into openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .openapi_discussions import COURSE, _op, _path_params, _ref
+
+COHORT = f"{COURSE}/cohorts/{{cohort}}"
+INSTRUCTOR = "An instructor of the course (formgrade- group); learners and mentors get 403"
+VIEWER = (
+    "The course's instructors and mentors, or a learner who is a member of the cohort "
+    "(anyone else gets 404, as for a cohort that does not exist)"
+)
+COURSE_ERRORS = "; an unknown course is 404, a person not in the course gets 403"
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 502, 503)
+READ_ERRORS = (400, 401, 403, 404, 502, 503)
+
+
+def _result(**extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["cohort"],
+        "properties": {"cohort": _ref("CohortDetail"), **extra},
+    }
+
+
+def cohort_paths() -> dict[str, Any]:
+    params = _path_params("course", "cohort")
+    strings = {"type": "array", "items": {"type": "string"}}
+    return {
+        f"{COURSE}/cohorts": {
+            "parameters": _path_params("course"),
+            "get": _op(
+                "listCohorts",
+                "The course's cohorts (a learner sees only their own)",
+                "A person in the course" + COURSE_ERRORS,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"cohorts": {"type": "array", "items": _ref("CohortDetail")}},
+                    },
+                ),
+                errors=READ_ERRORS,
+            ),
+            "post": _op(
+                "createCohort",
+                "Create a cohort: its hub group, its collaboration account and members' "
+                "access; nothing is left behind if a step fails",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(201, _result()),
+                body=_ref("NewCohort"),
+                errors=WRITE_ERRORS,
+            ),
+        },
+        COHORT: {
+            "parameters": params,
+            "get": _op(
+                "getCohort",
+                "One cohort with its members and staff (instructors also get `access`: who "
+                "holds a share of the workspace now)",
+                VIEWER + COURSE_ERRORS,
+                ok=(200, _result()),
+                errors=READ_ERRORS,
+            ),
+        },
+        f"{COHORT}/members": {
+            "parameters": params,
+            "get": _op(
+                "listCohortMembers",
+                "The cohort's members",
+                VIEWER + COURSE_ERRORS,
+                ok=(200, {"type": "object", "properties": {"members": strings}}),
+                errors=READ_ERRORS,
+            ),
+        },
+        f"{COHORT}/members/{{user}}": {
+            "parameters": [*params, *_path_params("user")],
+            "put": _op(
+                "addCohortMember",
+                "Add a learner or mentor of the course and give them access to the "
+                "workspace (201 when new, 200 when already a member); instructors are 409: "
+                "they always have access",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, _result(added={"type": "boolean"})),
+                errors=WRITE_ERRORS,
+            ),
+            "delete": _op(
+                "removeCohortMember",
+                "Revoke a member's access to the workspace, then their membership (open "
+                "requests stop within the workspace's auth cache period, docs/cohorts.md); "
+                "instructors are 409: they keep access to every cohort of their course",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, _result()),
+                errors=WRITE_ERRORS,
+            ),
+        },
+        f"{COHORT}/archive": {
+            "parameters": params,
+            "post": _op(
+                "archiveCohort",
+                "Archive: nobody keeps access, the workspace server stops, nothing is "
+                "deleted; repeating it finishes an archive that failed half-way",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, _result(server_stopped={"type": "boolean"})),
+                errors=WRITE_ERRORS,
+            ),
+        },
+        f"{COHORT}/sync": {
+            "parameters": params,
+            "post": _op(
+                "syncCohort",
+                "Make workspace access match the hub group again (after edits in the hub's "
+                "admin page or a failed change); idempotent",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(
+                    200,
+                    _result(
+                        granted=strings,
+                        revoked=strings,
+                        created_account={"type": "boolean"},
+                    ),
+                ),
+                errors=WRITE_ERRORS,
+            ),
+        },
+    }
+
+
+def cohort_schemas() -> dict[str, Any]:
+    strings = {"type": "array", "items": {"type": "string"}}
+    return {
+        "NewCohort": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "pattern": "^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$",
+                    "description": "1-32 lowercase letters, digits and inner hyphens",
+                },
+                "members": {**strings, "maxItems": 500},
+            },
+        },
+        "CohortDetail": {
+            "type": "object",
+            "required": [
+                "course",
+                "name",
+                "group",
+                "account",
+                "workspace_url",
+                "archived",
+                "members",
+                "staff",
+            ],
+            "properties": {
+                "course": {"type": "string"},
+                "name": {"type": "string"},
+                "group": {"type": "string", "description": "the hub group cohort-<course>-<name>"},
+                "account": {
+                    "type": "string",
+                    "description": "the collaboration account whose server is the workspace",
+                },
+                "workspace_url": {"type": "string"},
+                "archived": {"type": "boolean"},
+                "members": strings,
+                "staff": {**strings, "description": "the course's instructors (always access)"},
+                "access": {**strings, "description": "instructors only: who holds a share"},
+            },
+        },
+    }
