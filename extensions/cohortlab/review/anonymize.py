@@ -1,0 +1,487 @@
+"""The anonymous copy of a submitted notebook that peer reviewers see, and a leak checker.
+
+:func:`anonymize_notebook` builds a new notebook (the input is never changed):
+
+- **Metadata by allow-list.** Extensions write anything into notebook metadata: ``authors``,
+  ``widgets`` state (our own widgets' state holds user ids), papermill and VS Code paths,
+  Colab provenance, and CohortLab's ``notebook_key``, which would lead a reviewer to the
+  author's own discussion threads. So the notebook keeps only ``kernelspec`` and
+  ``language_info``, and cells keep only ``nbgrader`` (the rubric), ``tags``, ``jupyter``,
+  ``collapsed``, ``scrolled``, ``editable``, ``deletable``, ``slideshow`` and CohortLab's
+  ``quiz``; run timestamps (``execution``) and everything else go.
+- **Keys made unlinkable.** Cell ids and CohortLab cell keys of cells a learner added are
+  random per copy and could match threads the author started; they become
+  HMAC-SHA256(secret, key), stable within a round. Cells keep their order and number, so
+  cell ``i`` of the copy is cell ``i`` of the submission (how reviewers' comments get back to
+  the author's cells), and nbgrader ``grade_id`` stays as it is (shared by everyone).
+- **Text scrubbed everywhere** it can appear: sources, attachment names, stream text, every
+  text and JSON output (``text/plain``, ``text/html``, ``application/json``, Vega, Plotly,
+  ...), error names, values and tracebacks (also with their ANSI colours removed, when a
+  colour code split a name), and whatever metadata is kept. The author's identifying strings
+  (user name, full name, email, student id: :class:`Author`) become ``placeholder``, matched
+  case-insensitively wherever no letter or digit touches them, also HTML-escaped and
+  URL-encoded; every home directory (``/home/<u>``, ``/Users/<u>``, ``C:\\Users\\<u>``,
+  ``~<u>/``) becomes the placeholder's, except ``shared_homes`` that name nobody (a
+  container's ``jovyan``), so peer code reading shared data still runs. nbgrader's header
+  cell ``NAME = "..."`` / ``COLLABORATORS = "..."`` is emptied, since learners type their
+  name there in whatever spelling they like.
+- **Image metadata stripped.** PNG keeps only its pixel and colour chunks (text, EXIF, time
+  and ICC profile chunks go), JPEG loses its APP1-APP13/APP15 segments (EXIF, XMP, IPTC,
+  ICC) and comments, SVG its ``<metadata>`` element. An image that cannot be parsed is kept.
+
+Limits (what cannot be anonymised here, and the checker cannot always see):
+
+- a name inside an image's pixels (a plotted title, a screenshot), or in compressed or
+  binary outputs (PDF, audio, video, GIF comments);
+- a name the caller did not pass (a nickname, a misspelling, a friend's name), or one
+  written differently (``Alice  Smith``, ``Smith, Alice``, split by HTML tags), or glued to
+  other letters or digits (``alicesmith2``: replacing inside words would break code); user
+  names shorter than ``MIN_FREE_LENGTH`` are replaced only inside home paths, since
+  replacing ``al`` everywhere would rewrite ``et al.``;
+- a name the learner wrote as code (``alice = 3``) is replaced like any text and may shadow
+  or clash with a variable called ``learner``; a first name that is also a word (``Will``)
+  rewrites that word everywhere, so pass full names rather than parts;
+- style and content: how someone writes, what they worked on, a late submission's number.
+
+:func:`find_identifying` looks for what is left, for the anonymity probe and for staff.
+:func:`number_submissions` gives the "Submission N" pseudonyms.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import html
+import re
+import unicodedata
+import zlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+import nbformat
+from nbformat import NotebookNode
+
+PLACEHOLDER = "learner"
+SHARED_HOMES: tuple[str, ...] = ("jovyan",)
+MIN_SECRET_BYTES = 16  # the secret fixes pseudonym order and hashed keys; guessable = linkable
+MIN_FREE_LENGTH = 3
+NOTEBOOK_METADATA = ("kernelspec", "language_info")
+CELL_METADATA = (
+    "nbgrader", "tags", "jupyter", "collapsed", "scrolled", "editable", "deletable", "slideshow",
+)  # fmt: skip
+TEXT_MIMES = ("application/javascript", "application/xml", "image/svg+xml")
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_UNIX_HOME = re.compile(r"(/(?:home|Users)/)([^/\\\s\"'`<>:;,|*?()\[\]{}]+)")
+_WINDOWS_HOME = re.compile(r"([A-Za-z]:(?:\\+|/)Users(?:\\+|/))([^\\/\s\"'`<>:;,|*?]+)", re.I)
+_TILDE_HOME = re.compile(r"(?<![\w~])(~)([A-Za-z_][\w.-]*)(?=[/\\])")
+_NBGRADER_NAME = re.compile(
+    r"^([ \t]*(?:NAME|COLLABORATORS)[ \t]*=[ \t]*)(\"[^\"\n]*\"|'[^'\n]*')", re.MULTILINE
+)
+_SVG_METADATA = re.compile(r"<metadata\b.*?</metadata\s*>", re.I | re.S)
+_DATA_URI = re.compile(r"data:([\w/+.-]+);base64,([A-Za-z0-9+/=]{16,})")
+_BASE64 = re.compile(r"[A-Za-z0-9+/\s]+={0,2}\s*")
+
+
+@dataclass(frozen=True)
+class Author:
+    """Whose submission it is: the strings that would give them away.
+
+    ``names`` are the other forms to remove: full name, email, nbgrader student id, LMS id
+    (from nbgrader's gradebook and the hub). Pass whole names rather than their parts.
+    """
+
+    user: str
+    names: tuple[str, ...] = ()
+
+    def strings(self) -> tuple[str, ...]:
+        found = {s.strip() for s in (self.user, *self.names) if s and s.strip()}
+        return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An identifying string found in a notebook (or any JSON document).
+
+    ``where`` is a path like ``cells[3].outputs[0].traceback[2]``; ``form`` says how it was
+    seen: ``text``, ``key`` (a mapping key), ``ansi`` (with colour codes removed), ``html``
+    (entities decoded), ``url`` (percent-decoded), ``base64`` or ``data-uri`` (decoded bytes).
+    """
+
+    where: str
+    string: str
+    form: str
+
+
+def anonymize_notebook(
+    nb: Mapping[str, Any],
+    author: Author,
+    *,
+    secret: bytes | str,
+    placeholder: str = PLACEHOLDER,
+    shared_homes: Collection[str] = SHARED_HOMES,
+) -> NotebookNode:
+    """A new notebook with the author removed as far as text allows (see the module's limits).
+
+    ``secret`` is the round's secret (at least ``MIN_SECRET_BYTES``), which keys the hashed
+    cell ids so they are stable within the round and unlinkable to the author's copy.
+    """
+    key = _secret(secret)
+    scrub = _Scrubber(author, placeholder, shared_homes)
+    metadata = nb.get("metadata") or {}
+    return nbformat.from_dict(
+        {
+            "nbformat": nb.get("nbformat", 4),
+            "nbformat_minor": nb.get("nbformat_minor", 5),
+            "metadata": {k: scrub.value(metadata[k]) for k in NOTEBOOK_METADATA if k in metadata},
+            "cells": [_cell(cell, scrub, key) for cell in nb.get("cells") or []],
+        }
+    )
+
+
+def scrub_text(
+    text: str,
+    author: Author,
+    *,
+    placeholder: str = PLACEHOLDER,
+    shared_homes: Collection[str] = SHARED_HOMES,
+) -> str:
+    """The text rule of :func:`anonymize_notebook`, for file names and other loose text."""
+    return _Scrubber(author, placeholder, shared_homes).text(text)
+
+
+def find_identifying(
+    document: Any,
+    strings: Iterable[str],
+    *,
+    whole_words: bool = False,
+    neutral: Collection[str] = (PLACEHOLDER,),
+) -> list[Finding]:
+    """Every place in a notebook (or any JSON value) where one of ``strings`` still shows.
+
+    Case-insensitive. Looks into mapping keys, text with ANSI colours removed, HTML entities
+    and percent-encoding decoded, and base64 (outputs, attachments, data URIs) decoded as
+    Latin-1, UTF-8 and UTF-16, including PNG's compressed text chunks. By default any
+    substring counts (strict, for the probe); ``whole_words`` ignores matches touching other
+    letters or digits (for short names that occur inside ordinary words). ``neutral`` text
+    (the placeholder) is blanked first, so "Lea" is not reported inside "learner".
+    """
+    needles = sorted({s.strip() for s in strings if s and s.strip()}, key=lambda s: (-len(s), s))
+    if not needles:
+        return []
+    alternation = "|".join(re.escape(n) for n in needles)
+    pattern = re.compile(
+        rf"(?<![^\W_])(?:{alternation})(?![^\W_])" if whole_words else alternation, re.I
+    )
+    folded = {n.casefold() for n in needles}
+    blank = [  # only as a whole token: a user called "learner1" must still be found
+        re.compile(rf"(?<![^\W_]){re.escape(n)}(?![^\W_])", re.I)
+        for n in neutral
+        if n and n.casefold() not in folded
+    ]
+    findings: dict[tuple[str, str], Finding] = {}
+
+    def seen(where: str, text: str, form: str) -> None:
+        for mask in blank:
+            text = mask.sub(lambda m: "\0" * len(m.group()), text)
+        for match in pattern.finditer(text):
+            found = match.group().casefold()
+            string = next((n for n in needles if n.casefold() == found), match.group())
+            findings.setdefault((where, string), Finding(where, string, form))
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                seen(f"{where}.{k}" if where else str(k), str(k), "key")
+                walk(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                walk(v, f"{where}[{i}]")
+        elif isinstance(value, str):
+            for text, form in _readings(value):
+                seen(where, text, form)
+
+    walk(document, "")
+    return list(findings.values())
+
+
+def number_submissions(
+    keys: Iterable[str], secret: bytes | str, *, existing: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Stable "Submission N" numbers in an order unrelated to names.
+
+    New keys (author ids or submission ids) are numbered after the ``existing`` ones, in the
+    order of HMAC-SHA256(secret, key): with the secret unknown, nobody can tell which number
+    a name gets (alphabetical or plain-hash order could be recomputed from the class list).
+    Existing numbers never change, so a re-run for late submissions renames no one; the price
+    is that a late submission has a high number.
+    """
+    key = _secret(secret)
+    numbers = dict(existing or {})
+    if len(set(numbers.values())) != len(numbers) or any(n < 1 for n in numbers.values()):
+        raise ValueError("existing pseudonym numbers must be distinct and positive")
+    fresh = [k for k in dict.fromkeys(keys) if k not in numbers]
+    fresh.sort(key=lambda k: hmac.new(key, k.encode(), hashlib.sha256).digest())
+    start = max(numbers.values(), default=0)
+    numbers.update({k: start + i for i, k in enumerate(fresh, start=1)})
+    return numbers
+
+
+def pseudonym(number: int) -> str:
+    return f"Submission {number}"
+
+
+# --- the copy ---------------------------------------------------------------------------------
+
+
+class _Scrubber:
+    """The text rule, compiled once per author."""
+
+    def __init__(self, author: Author, placeholder: str, shared_homes: Collection[str]) -> None:
+        self.placeholder = placeholder
+        self.shared = {h.casefold() for h in shared_homes}
+        variants: set[str] = set()
+        for s in author.strings():
+            if len(s) < MIN_FREE_LENGTH:
+                continue
+            for form in {unicodedata.normalize("NFC", s), unicodedata.normalize("NFD", s)}:
+                variants |= {form, html.escape(form), quote(form, safe="")}
+        alternation = "|".join(re.escape(v) for v in sorted(variants, key=lambda v: -len(v)))
+        self.names = (
+            re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", re.I) if variants else None
+        )
+
+    def text(self, text: str) -> str:
+        out = self._replace(text)
+        if "\x1b[" in out and self.names and self.names.search(_ANSI.sub("", out)):
+            out = self._replace(_ANSI.sub("", text))  # a colour code split a name: drop colours
+        return out
+
+    def _replace(self, text: str) -> str:
+        if "base64," in text:  # an image inlined in HTML or Markdown
+            text = _DATA_URI.sub(lambda m: f"data:{m[1]};base64,{_strip_image(m[2])}", text)
+        if self.names is not None:
+            text = self.names.sub(self.placeholder, text)
+        for pattern in (_UNIX_HOME, _WINDOWS_HOME, _TILDE_HOME):
+            text = pattern.sub(self._home, text)
+        return text
+
+    def _home(self, match: re.Match[str]) -> str:
+        user = match.group(2)
+        return match.group(1) + (user if user.casefold() in self.shared else self.placeholder)
+
+    def value(self, value: Any) -> Any:
+        """Scrub a JSON value: every string, mapping keys included."""
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return self.text(value) if isinstance(value, str) else value
+
+
+def _cell(cell: Mapping[str, Any], scrub: _Scrubber, key: bytes) -> dict[str, Any]:
+    kind = cell.get("cell_type", "raw")
+    source = _joined(cell.get("source", ""))
+    if kind == "code":
+        source = _NBGRADER_NAME.sub(r'\1""', source)
+    out: dict[str, Any] = {
+        "cell_type": kind,
+        "metadata": _cell_metadata(cell.get("metadata") or {}, scrub, key),
+        "source": scrub.text(source),
+    }
+    if cell.get("id"):
+        out["id"] = _hashed(key, "id", str(cell["id"]))
+    if kind == "code":
+        out["execution_count"] = cell.get("execution_count")
+        out["outputs"] = [_output(o, scrub) for o in cell.get("outputs") or []]
+    if "attachments" in cell:
+        attachments = cell.get("attachments") or {}
+        out["attachments"] = {scrub.text(n): _bundle(b, scrub) for n, b in attachments.items()}
+    return out
+
+
+def _cell_metadata(metadata: Mapping[str, Any], scrub: _Scrubber, key: bytes) -> dict[str, Any]:
+    out = {k: scrub.value(metadata[k]) for k in CELL_METADATA if k in metadata}
+    ours = metadata.get("cohortlab")
+    if isinstance(ours, Mapping):
+        kept: dict[str, Any] = {}
+        if ours.get("quiz"):
+            kept["quiz"] = scrub.value(ours["quiz"])
+        if ours.get("cell_key"):
+            kept["cell_key"] = _hashed(key, "cell_key", str(ours["cell_key"]))
+        if kept:
+            out["cohortlab"] = kept
+    return out
+
+
+def _output(output: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
+    out = {k: scrub.value(v) for k, v in output.items() if k not in ("data", "text", "traceback")}
+    if "text" in output:
+        out["text"] = scrub.text(_joined(output["text"]))
+    if "traceback" in output:
+        out["traceback"] = [scrub.text(str(line)) for line in output["traceback"]]
+    if "data" in output:
+        out["data"] = _bundle(output["data"], scrub)
+    return out
+
+
+def _bundle(data: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
+    """A mime bundle: text and JSON scrubbed, images stripped, other binaries kept."""
+    out: dict[str, Any] = {}
+    for mime, value in data.items():
+        if _is_text(mime) and not isinstance(value, Mapping):
+            text = _joined(value)
+            out[mime] = scrub.text(_SVG_METADATA.sub("", text) if "svg" in mime else text)
+        elif _is_text(mime):
+            out[mime] = scrub.value(value)
+        elif isinstance(value, str):
+            out[mime] = _strip_image(value)
+        else:
+            out[mime] = value
+    return out
+
+
+def _is_text(mime: str) -> bool:
+    return mime.startswith("text/") or mime in TEXT_MIMES or mime.endswith(("json", "+xml"))
+
+
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _hashed(key: bytes, kind: str, value: str) -> str:
+    return hmac.new(key, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _secret(secret: bytes | str) -> bytes:
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"the round secret must be at least {MIN_SECRET_BYTES} bytes (secrets.token_bytes)"
+        )
+    return key
+
+
+# --- images -----------------------------------------------------------------------------------
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_PNG_KEPT = {
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"pHYs",
+    b"bKGD", b"hIST", b"acTL", b"fcTL", b"fdAT",
+}  # fmt: skip
+_JPEG_KEPT_APPS = {0xE0, 0xEE}  # JFIF, Adobe (colour transform): neither carries names
+
+
+def _strip_image(encoded: str) -> str:
+    try:
+        data = base64.b64decode(encoded)
+    except (binascii.Error, ValueError):
+        return encoded
+    stripped = _strip_png(data) if data.startswith(_PNG) else None
+    if data.startswith(b"\xff\xd8"):
+        stripped = _strip_jpeg(data)
+    if stripped is None:
+        return encoded
+    return base64.b64encode(stripped).decode("ascii") + ("\n" if encoded.endswith("\n") else "")
+
+
+def _png_chunks(data: bytes) -> Iterable[tuple[bytes, bytes, bytes]]:
+    """(type, body, whole chunk) for each chunk up to IEND; ValueError if it is cut short."""
+    pos = len(_PNG)
+    while True:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind, end = data[pos + 4 : pos + 8], pos + 12 + length
+        if end > len(data):
+            raise ValueError("truncated PNG")
+        yield kind, data[pos + 8 : pos + 8 + length], data[pos:end]
+        if kind == b"IEND":
+            return
+        pos = end
+
+
+def _strip_png(data: bytes) -> bytes | None:
+    try:
+        # Unknown critical chunks (upper-case first letter) must stay or the image breaks.
+        kept = [c for kind, _, c in _png_chunks(data) if kind in _PNG_KEPT or kind[0] < 0x60]
+    except ValueError:
+        return None
+    return _PNG + b"".join(kept)
+
+
+def _strip_jpeg(data: bytes) -> bytes | None:
+    out, pos = [data[:2]], 2
+    while pos + 2 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0xDA or marker == 0xD9:  # start of scan: the rest is image data
+            out.append(data[pos:])
+            return b"".join(out)
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            out.append(data[pos : pos + 2])
+            pos += 2
+        else:
+            end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if end > len(data):
+                return None
+            app = 0xE0 <= marker <= 0xEF
+            if not (marker == 0xFE or (app and marker not in _JPEG_KEPT_APPS)):
+                out.append(data[pos:end])
+            pos = end
+    return None
+
+
+# --- the checker's readings -------------------------------------------------------------------
+
+
+def _readings(value: str) -> Iterable[tuple[str, str]]:
+    """The ways a string can carry a name: as written, decoded, or as base64 bytes."""
+    yield value, "text"
+    if "\x1b[" in value:
+        yield _ANSI.sub("", value), "ansi"
+    if "&" in value:
+        yield html.unescape(value), "html"
+    if "%" in value:
+        yield unquote(value), "url"
+    compact = "".join(value.split())
+    if len(compact) >= 16 and len(compact) % 4 == 0 and _BASE64.fullmatch(value):
+        yield from ((text, "base64") for text in _decoded(compact))
+    for match in _DATA_URI.finditer(value):
+        yield from ((text, "data-uri") for text in _decoded(match[2]))
+
+
+def _decoded(encoded: str) -> list[str]:
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    blobs = [data]
+    if data.startswith(_PNG):
+        blobs += _png_texts(data)
+    texts = []
+    for blob in blobs:
+        texts += [blob.decode("latin-1"), blob.decode("utf-8", "ignore")]
+        texts += [blob[i:].decode("utf-16-le", "ignore") for i in (0, 1)]
+    return texts
+
+
+def _png_texts(data: bytes) -> list[bytes]:
+    """The inflated text of zTXt and compressed iTXt chunks (tEXt is readable as it is)."""
+    out = []
+    try:
+        for kind, body, _ in _png_chunks(data):
+            if kind == b"zTXt":
+                out.append(zlib.decompress(body.split(b"\0", 1)[1][1:]))
+            elif kind == b"iTXt":
+                rest = body.split(b"\0", 1)[1]
+                if rest[:1] == b"\x01":
+                    out.append(zlib.decompress(rest[2:].split(b"\0", 2)[2]))
+    except (ValueError, IndexError, zlib.error):
+        pass
+    return out
