@@ -29,6 +29,7 @@ class CohortLabCLI(CommandGroup):
         "service": ("cohortlab.service.app.ServiceApp", "Run the CohortLab hub service."),
         "upgrade-db": (UpgradeDBApp, "Create or migrate the database schema."),
         "quiz": ("cohortlab.quiz_cli.QuizApp", "Publish quizzes, read scores, export to nbgrader."),
+        "cohort": ("cohortlab.cohort_cli.CohortApp", "Create cohorts, change members, archive."),
     }
 
 

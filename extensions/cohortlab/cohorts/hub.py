@@ -204,28 +204,29 @@ async def ensure_account(hub: HubClient, cohort: CohortState) -> bool:
     """Make sure the collaboration account exists and is a workspace; True if created.
 
     Refuses (409) to take over a hub user of that name that is not a CohortLab workspace:
-    that would hand a person's server to the cohort.
+    that would hand a person's server to the cohort. An account this call creates is
+    deleted again if it cannot be made a workspace, so it is never left half-made.
     """
     model = await hub.find(f"/users/{q(cohort.account)}")
-    created = False
-    if model is not None and WORKSPACES_GROUP in (model.get("groups") or []):
-        return False
-    if model is None:
-        try:
-            await hub.call("POST", f"/users/{q(cohort.account)}")
-        except HubCallError as e:
-            if e.status == 409:
-                raise account_taken(cohort) from None
-            raise hub_refused(e, f"create the workspace account {cohort.account}") from None
-        created = True
-    else:
+    if model is not None:
+        if WORKSPACES_GROUP in (model.get("groups") or []):
+            return False
         raise account_taken(cohort)
-    await ensure_workspaces_group(hub)
     try:
-        await hub.call("POST", f"/groups/{q(WORKSPACES_GROUP)}/users", {"users": [cohort.account]})
+        await hub.call("POST", f"/users/{q(cohort.account)}")
     except HubCallError as e:
+        if e.status == 409:
+            raise account_taken(cohort) from None
+        raise hub_refused(e, f"create the workspace account {cohort.account}") from None
+    try:
+        await ensure_workspaces_group(hub)
+        await hub.call("POST", f"/groups/{q(WORKSPACES_GROUP)}/users", {"users": [cohort.account]})
+    except (HubCallError, APIError) as e:
+        await _undo(hub, [("DELETE", f"/users/{q(cohort.account)}")])
+        if isinstance(e, APIError):
+            raise
         raise hub_refused(e, f"add {cohort.account} to {WORKSPACES_GROUP}") from None
-    return created
+    return True
 
 
 def account_taken(cohort: CohortState) -> APIError:
@@ -334,15 +335,19 @@ async def create_cohort(hub: HubClient, course: str, new: NewCohort) -> Synced:
 
 
 async def _undo_create(hub: HubClient, cohort: CohortState, created_account: bool) -> None:
-    """Best effort: a step that fails here is logged, and the original error is reported."""
     steps = [("DELETE", f"/groups/{q(cohort.group)}")]
     if created_account:
         steps.insert(0, ("DELETE", f"/users/{q(cohort.account)}"))
+    await _undo(hub, steps)
+
+
+async def _undo(hub: HubClient, steps: list[tuple[str, str]]) -> None:
+    """Best effort: a step that fails here is logged, and the original error is reported."""
     for method, path in steps:
         try:
             await hub.call(method, path)
         except (HubCallError, APIError) as e:
-            log.error("Could not undo a failed cohort creation (%s %s): %s", method, path, e)
+            log.error("Could not undo a failed cohort change (%s %s): %s", method, path, e)
 
 
 async def add_member(hub: HubClient, course: str, name: str, user: str) -> tuple[Synced, bool]:

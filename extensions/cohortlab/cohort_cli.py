@@ -1,0 +1,220 @@
+"""``cohortlab cohort ...``: an instructor's cohort management from a terminal.
+
+Run where the instructor works (a terminal in their JupyterLab has ``JUPYTERHUB_API_TOKEN``
+and ``COHORTLAB_SERVICE_URL``). Every command calls the service's cohort API as the person
+whose hub token it holds (:class:`cohortlab.client.ServiceClient`); the service decides
+what they may do, so this module holds no rules of its own.
+
+    cohortlab cohort list [NAME] [--json]
+    cohortlab cohort create NAME [USER ...]
+    cohortlab cohort add NAME USER [USER ...]
+    cohortlab cohort remove NAME USER [USER ...]
+    cohortlab cohort archive NAME
+    cohortlab cohort sync NAME
+
+``--course`` (default ``$COHORTLAB_COURSE``) names the course. Mistakes end in one line on
+stderr and exit 1; what was done before a mistake is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+from urllib.parse import quote
+
+from traitlets import Bool, Unicode
+from traitlets.config import Application
+
+from ._version import __version__
+from .appbase import CommandGroup
+from .client import ServiceClient, ServiceError
+
+
+class CohortCommandError(Exception):
+    """A mistake the person running the command can fix; the message says how."""
+
+
+class CohortCommand(Application):
+    """What every ``cohortlab cohort`` command shares: course, service, one-line errors."""
+
+    version = __version__
+
+    course = Unicode(
+        help="The course id (as in the hub's nbgrader-<course> groups). Default $COHORTLAB_COURSE."
+    ).tag(config=True)
+    service_url = Unicode(
+        help=(
+            "Base URL of the CohortLab service (…/services/cohortlab/). Default "
+            "$COHORTLAB_SERVICE_URL, which JupyterHub sets in every CohortLab server. The token "
+            "comes from $JUPYTERHUB_API_TOKEN or $COHORTLAB_TOKEN, never from the command line."
+        )
+    ).tag(config=True)
+
+    aliases = {
+        "course": "CohortCommand.course",
+        "service-url": "CohortCommand.service_url",
+        "log-level": "Application.log_level",
+    }
+
+    #: (fewest, most) positional arguments, and what they are, for the usage message.
+    arguments: tuple[int, int | None, str] = (1, 1, "NAME")
+
+    def start(self) -> None:
+        try:
+            fewest, most, usage = self.arguments
+            count = len(self.extra_args)
+            if count < fewest or (most is not None and count > most):
+                raise CohortCommandError(
+                    f"usage: cohortlab cohort {self.name.rsplit('-', 1)[-1]} {usage} "
+                    f"(got {count} argument(s)); see --help."
+                )
+            self.run()
+        except (CohortCommandError, ServiceError) as e:
+            print(f"cohortlab: {e}", file=sys.stderr)
+            self.exit(1)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def course_id(self) -> str:
+        course = self.course or os.environ.get("COHORTLAB_COURSE", "")
+        if not course:
+            raise CohortCommandError("which course? Give --course <course id>.")
+        return course
+
+    def client(self) -> ServiceClient:
+        return ServiceClient(url=self.service_url or None)
+
+    def path(self, *parts: str) -> str:
+        """The service path under the course's cohorts (each part quoted, so an odd name
+        cannot reach another route)."""
+        segments = ["courses", self.course_id(), "cohorts", *parts]
+        return "/".join(quote(part, safe="") for part in segments)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def describe(cohort: dict[str, Any]) -> str:
+    """A cohort as a few aligned lines for a person."""
+    state = " (archived)" if cohort.get("archived") else ""
+    lines = [
+        f"cohort {cohort['name']} of {cohort['course']}{state}",
+        f"  group      {cohort['group']}",
+        f"  workspace  {cohort['workspace_url']} (account {cohort['account']})",
+        f"  members    {_names(cohort['members'])}",
+        f"  staff      {_names(cohort['staff'])}",
+    ]
+    if "access" in cohort:
+        lines.append(f"  access     {_names(cohort['access'])}")
+    return "\n".join(lines)
+
+
+class ListCohortsApp(CohortCommand):
+    name = "cohortlab-cohort-list"
+    description = "List the course's cohorts, or show one with its members and access."
+    arguments = (0, 1, "[NAME]")
+    as_json = Bool(False, help="Print the service's JSON instead of text.").tag(config=True)
+    flags = {"json": ({"ListCohortsApp": {"as_json": True}}, "Print JSON.")}
+
+    def run(self) -> None:
+        client = self.client()
+        if self.extra_args:
+            cohort = client.get(self.path(self.extra_args[0]))["cohort"]
+            print(json.dumps(cohort, indent=1) if self.as_json else describe(cohort))
+            return
+        cohorts = client.get(self.path())["cohorts"]
+        if self.as_json:
+            print(json.dumps(cohorts, indent=1))
+            return
+        if not cohorts:
+            print(f"{self.course_id()} has no cohorts you can see.")
+        for c in cohorts:
+            state = "  archived" if c["archived"] else ""
+            print(f"{c['name']}\t{len(c['members'])} member(s)\t{c['workspace_url']}{state}")
+
+
+class CreateCohortApp(CohortCommand):
+    name = "cohortlab-cohort-create"
+    description = "Create a cohort (its hub group and workspace account), optionally with members."
+    arguments = (1, None, "NAME [USER ...]")
+
+    def run(self) -> None:
+        name, *members = self.extra_args
+        cohort = self.client().post(self.path(), {"name": name, "members": members})["cohort"]
+        print(
+            f"created cohort {cohort['name']} in {cohort['course']}: workspace "
+            f"{cohort['workspace_url']}, members {_names(cohort['members'])}"
+        )
+
+
+class AddMembersApp(CohortCommand):
+    name = "cohortlab-cohort-add"
+    description = "Add learners or mentors of the course to a cohort (they get its workspace)."
+    arguments = (2, None, "NAME USER [USER ...]")
+
+    def run(self) -> None:
+        name, *users = self.extra_args
+        client = self.client()
+        for user in users:
+            added = client.put(self.path(name, "members", user))["added"]
+            print(f"added {user} to {name}" if added else f"{user} was already in {name}")
+
+
+class RemoveMembersApp(CohortCommand):
+    name = "cohortlab-cohort-remove"
+    description = "Remove members from a cohort; their workspace access is revoked first."
+    arguments = (2, None, "NAME USER [USER ...]")
+
+    def run(self) -> None:
+        name, *users = self.extra_args
+        client = self.client()
+        for user in users:
+            client.request("DELETE", self.path(name, "members", user))
+            print(
+                f"removed {user} from {name}; new workspace requests from them are refused "
+                "within the workspace's auth cache period (30 s by default)"
+            )
+
+
+class ArchiveCohortApp(CohortCommand):
+    name = "cohortlab-cohort-archive"
+    description = "Archive a cohort: nobody keeps access, its server stops, nothing is deleted."
+
+    def run(self) -> None:
+        name = self.extra_args[0]
+        result = self.client().post(self.path(name, "archive"))
+        server = "stopped" if result.get("server_stopped") else "still stopping"
+        print(f"archived {name}: nobody has access to its workspace; the server is {server}")
+
+
+class SyncCohortApp(CohortCommand):
+    name = "cohortlab-cohort-sync"
+    description = "Make workspace access match the cohort's hub group again (idempotent)."
+
+    def run(self) -> None:
+        name = self.extra_args[0]
+        result = self.client().post(self.path(name, "sync"))
+        if not (result["granted"] or result["revoked"] or result["created_account"]):
+            print(f"{name}: workspace access already matches its members")
+            return
+        if result["created_account"]:
+            print(f"{name}: created workspace account {result['cohort']['account']}")
+        print(f"{name}: granted {_names(result['granted'])}; revoked {_names(result['revoked'])}")
+
+
+class CohortApp(CommandGroup):
+    name = "cohortlab-cohort"
+    version = __version__
+    description = "Create cohorts, change their members, archive them (instructors)."
+    subcommands = {
+        "list": (ListCohortsApp, "List cohorts, or show one."),
+        "create": (CreateCohortApp, "Create a cohort with its workspace."),
+        "add": (AddMembersApp, "Add members to a cohort."),
+        "remove": (RemoveMembersApp, "Remove members from a cohort."),
+        "archive": (ArchiveCohortApp, "Archive a cohort."),
+        "sync": (SyncCohortApp, "Repair a cohort's workspace access."),
+    }
