@@ -323,6 +323,10 @@ def test_a_rerun_keeps_every_assignment_and_places_the_late_ones_by_the_rules(
     after = extend_allocation(first, rnd.subs, rnd.revs, k, seed=seed, constraints=c)
     assert set(first.assignments) <= set(after.assignments)
     assert_rules(after, rnd, k, c)
+    subs, revs = list(rnd.subs), list(rnd.revs)
+    data.draw(st.randoms(use_true_random=False)).shuffle(subs)
+    data.draw(st.randoms(use_true_random=False)).shuffle(revs)
+    assert extend_allocation(first, subs, revs, k, seed=seed, constraints=c) == after
     again = extend_allocation(
         after, list(reversed(rnd.subs)), rnd.revs, k, seed=seed, constraints=c
     )
