@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from cohortlab.review.allocation import (
+from cohortlab.reviews.allocation import (
     Allocation,
     AllocationError,
     Assignment,

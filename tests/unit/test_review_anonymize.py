@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from cohortlab.review.anonymize import (
+from cohortlab.reviews.anonymize import (
     MIN_SECRET_BYTES,
     Author,
     anonymize_notebook,

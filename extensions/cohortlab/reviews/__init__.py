@@ -1,9 +1,9 @@
 """Peer review of nbgrader assignments (issue 6): the pure logic, no database and no HTTP.
 
-- :mod:`cohortlab.review.allocation` decides who reviews whom: k distinct reviewers per
+- :mod:`cohortlab.reviews.allocation` decides who reviews whom: k distinct reviewers per
   submission, never one's own, loads within ±1, optional cohort and team rules, late
   submissions, expired leases and extra reviews, deterministic for a round's secret seed.
-- :mod:`cohortlab.review.anonymize` makes the copy a reviewer sees: author metadata, user
+- :mod:`cohortlab.reviews.anonymize` makes the copy a reviewer sees: author metadata, user
   names and home paths gone from metadata, sources and outputs, image metadata stripped,
   "Submission N" pseudonyms, and a checker for anything identifying left behind.
 

@@ -1,4 +1,4 @@
-"""The two constructions behind :mod:`cohortlab.review.allocation`, which explains them and
+"""The two constructions behind :mod:`cohortlab.reviews.allocation`, which explains them and
 why they are correct: the circulant (:func:`circulant`) for rounds with no rule beyond "not
 one's own", and for the rest a b-matching by max-flow on classes of interchangeable people
 (Dinic's :class:`FlowNetwork`, :class:`ClassProblem` with its round-robin dealing back to
