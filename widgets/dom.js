@@ -153,3 +153,19 @@ export function errorView(error, testid, onRetry) {
       }),
   );
 }
+
+/**
+ * Enter in an input of `form` submits it. Browsers do that by themselves (implicit
+ * submission), but not inside JupyterLab's output areas (seen in Chromium with
+ * JupyterLab 4.6: no submit and no click follow the key, though no one prevents it),
+ * so the widgets' answer forms do it themselves.
+ */
+export function submitOnEnter(event) {
+  const target = event.target;
+  if (event.key !== "Enter" || event.isComposing || target?.tagName !== "INPUT") return;
+  if (event.shiftKey || event.ctrlKey || event.altKey || event.metaKey) return;
+  const form = target.form;
+  if (!form) return;
+  event.preventDefault();
+  form.requestSubmit();
+}

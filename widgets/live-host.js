@@ -7,7 +7,7 @@
 // Only instructors get here (the service sends them the quiz's spec); the service still
 // checks every step and its refusal is shown in the live panel.
 
-import { h, plural, setContent, setText, uid } from "./dom.js";
+import { h, plural, setContent, setText, submitOnEnter, uid } from "./dom.js";
 import { resultsView } from "./live-results.js";
 import { renderInline, renderMarkdown } from "./markdown.js";
 
@@ -113,6 +113,7 @@ export class HostView {
         class: "cl-live-start",
         testid: "live-start-form",
         novalidate: true,
+        onkeydown: submitOnEnter,
         onsubmit: (event) => {
           event.preventDefault();
           const message = { type: "start", team_mode: mode.value };

@@ -5,7 +5,7 @@
 // a newer event frame's state on top). The answer form is built once per question and
 // then only updated, so a half-typed answer survives refetches.
 
-import { formatNumber, h, plural, setContent, setText } from "./dom.js";
+import { formatNumber, h, plural, setContent, setText, submitOnEnter } from "./dom.js";
 import { resultsView } from "./live-results.js";
 import { renderMarkdown } from "./markdown.js";
 import { answerControl } from "./questions.js";
@@ -141,6 +141,7 @@ export class PlayerView {
           event.preventDefault();
           this.submit(round.question.id);
         },
+        onkeydown: submitOnEnter,
         oninput: () => {
           if (this.problem) {
             this.problem = "";

@@ -48,6 +48,7 @@ export class LiveRound {
     this.model = model;
     this.send = send; // (message) => whether a kernel took it
     this.request = () => {};
+    this.onLayout = () => {}; // the quiz shows or hides its questions (takesOver())
     this.frame = null;
     this.anchor = null;
     this.localPending = null;
@@ -281,6 +282,7 @@ export class LiveRound {
     const round = (this.round = this.derive());
     const visible = round.host || Boolean(round.view && (round.joined || round.phase !== "ended"));
     this.node.hidden = !visible;
+    this.onLayout();
     if (!visible) {
       this.countdown.hide();
       return;

@@ -187,6 +187,7 @@ export function liveRefresh(model, el, send, { matches, pollMs = 30000, poll = n
     },
     connected(value) {
       connected = value;
+      el.dataset.events = value ? "connected" : "offline"; // a hook for browser tests
       // Back after a drop: events may have been missed meanwhile.
       if (value && everConnected) request();
       if (value) everConnected = true;

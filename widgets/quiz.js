@@ -17,6 +17,7 @@ import {
   sendToKernel,
   setContent,
   setText,
+  submitOnEnter,
   timeElement,
   uid,
 } from "./dom.js";
@@ -59,6 +60,10 @@ class QuizView {
     this.questionList = null;
     // Before this view's own listeners, so the round is derived when update() asks it.
     this.liveRound = new LiveRound(model, (message) => sendToKernel(model, message));
+    // A round being played or hosted is what to look at; the self-paced questions wait.
+    this.liveRound.onLayout = () => {
+      if (this.questionList) this.questionList.hidden = this.liveRound.takesOver();
+    };
 
     this.onChange = () => this.update();
     this.onPending = () => this.trackPending();
@@ -147,8 +152,6 @@ class QuizView {
     if (quiz) {
       this.showQuiz(quiz);
       this.liveRound.update();
-      // A round being played or hosted is what to look at; the self-paced questions wait.
-      this.questionList.hidden = this.liveRound.takesOver();
     }
     else if (this.model.get("status") === "error") this.showError();
     else this.showLoading();
@@ -257,6 +260,7 @@ class QuizView {
           event.preventDefault();
           this.submit(question.id);
         },
+        onkeydown: submitOnEnter,
         // "Choose an answer first" goes away once there is one.
         oninput: () => {
           if (this.problems.delete(question.id)) this.update();

@@ -867,3 +867,34 @@ def test_a_host_refusal_is_shown_in_the_live_panel(
     assert problem.get_attribute("role") == "alert"
     assert problem.inner_text() == "Not available to you: Only instructors run live quizzes."
     assert by_testid(cl_page, "quiz-refresh-error").is_hidden()
+
+
+@pytest.mark.browser
+def test_an_ended_frame_after_the_results_needs_no_refetch_and_gives_the_quiz_back(
+    cl_page: Any, cl_fake_server: FakeServer
+) -> None:
+    mount(
+        cl_page,
+        cl_fake_server.origin,
+        "quiz.js",
+        live_state(live_view("closed", 0)),
+        config="plain",
+    )
+    wait_for_socket(cl_page, cl_fake_server)
+    assert by_testid(cl_page, "quiz-questions").is_hidden()
+    before = len(sent(cl_page))
+    cl_fake_server.push(
+        {
+            "type": "live",
+            "action": "ended",
+            "course": "stats",
+            "quiz": "week-3",
+            "session": SID,
+            "state": session("ended", 0),
+        }
+    )
+    by_testid(cl_page, "live-ended").wait_for(timeout=2_000)
+    assert by_testid(cl_page, "live-my-rank").inner_text().startswith("You finished number 1")
+    assert by_testid(cl_page, "quiz-questions").is_visible()
+    cl_page.wait_for_timeout(500)
+    assert len(sent(cl_page)) == before  # the view already had the last results
