@@ -182,21 +182,26 @@ def test_non_members_are_refused_by_the_workspace(
     assert course.workspace_status(workspace["account"], f"{course.prefix}-{who}") == 403
 
 
-def test_a_workspace_account_cannot_log_in(course: Course, workspace: dict) -> None:
+def _login(hub: Hub, name: str) -> requests.Response:
     session = requests.Session()
-    session.get(f"{course.hub.url}/hub/login", timeout=10)
-    resp = session.post(
-        f"{course.hub.url}/hub/login",
-        data={
-            "username": workspace["account"],
-            "password": "demo",
-            "_xsrf": session.cookies.get("_xsrf", ""),
-        },
+    session.get(f"{hub.url}/hub/login", timeout=10)
+    return session.post(
+        f"{hub.url}/hub/login",
+        data={"username": name, "password": "demo", "_xsrf": session.cookies.get("_xsrf", "")},
         allow_redirects=False,
         timeout=10,
     )
-    assert resp.status_code == 403  # the login form again, with an error; no redirect
-    assert "jupyterhub-hub-login" not in session.cookies
+
+
+def test_a_workspace_account_cannot_log_in_while_people_still_can(
+    course: Course, workspace: dict
+) -> None:
+    refused = _login(course.hub, workspace["account"])
+    assert refused.status_code == 403  # the login form again, with an error; no session
+    assert "jupyterhub-hub-login" not in refused.cookies
+    person = _login(course.hub, "ada")  # a demo person: the login hook lets people through
+    assert person.status_code == 302
+    assert "jupyterhub-hub-login" in person.cookies
 
 
 # --- who may list, open and change -------------------------------------------------------

@@ -47,8 +47,10 @@ async def prepare_workspace_server(spawner: Any) -> None:
     spawner.args = [a for a in spawner.args if not a.startswith(flag)] + [
         f"{flag}{WORKSPACE_AUTH_CACHE}"
     ]
-    if _runs_as_system_user(spawner):
-        await asyncio.to_thread(ensure_system_account, spawner.user.name)
+    if _runs_as_system_user(spawner) and await asyncio.to_thread(
+        ensure_system_account, spawner.user.name
+    ):
+        spawner.log.info("Created system account %s for a CohortLab workspace", spawner.user.name)
 
 
 def _runs_as_system_user(spawner: Any) -> bool:
@@ -59,14 +61,16 @@ def _runs_as_system_user(spawner: Any) -> bool:
     )
 
 
-def ensure_system_account(name: str) -> None:
-    """Create the system account ``name`` if missing: nologin, locked password, 0700 home.
+def ensure_system_account(name: str) -> bool:
+    """Create the system account ``name`` if missing (True if it was): nologin, locked
+    password, 0700 home.
 
     ``useradd`` leaves the password locked (``!``), so with the nologin shell nobody can
     sign in to the machine as a workspace either; only its server runs as it.
     """
     if not SYSTEM_NAME.fullmatch(name) or not name.startswith(ACCOUNT_PREFIX):
         raise ValueError(f"refusing to create system account {name!r} for a workspace")
+    created = False
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
@@ -83,9 +87,9 @@ def ensure_system_account(name: str) -> None:
             check=True,
             capture_output=True,
         )
-        entry = pwd.getpwnam(name)
-        log.info("Created system account %s for a CohortLab workspace", name)
+        entry, created = pwd.getpwnam(name), True
     os.chmod(entry.pw_dir, 0o700)  # other workspaces' and learners' kernels cannot read it
+    return created
 
 
 async def refuse_workspace_logins(
@@ -95,6 +99,8 @@ async def refuse_workspace_logins(
     name = auth_model.get("name", "")
     user = handler.find_user(name) if handler is not None else None
     if name.startswith(ACCOUNT_PREFIX) or (user is not None and is_workspace_account(user)):
-        log.warning("Refused a login as %s: CohortLab workspace accounts never log in", name)
+        getattr(authenticator, "log", log).warning(
+            "Refused a login as %s: CohortLab workspace accounts never log in", name
+        )
         return None
     return auth_model
