@@ -9,6 +9,7 @@ service directly. Nothing below ``prepare`` runs without an identity.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from ..errors import APIError, error_body
 from ..store.db import session_scope
 
 T = TypeVar("T")
+log = logging.getLogger("cohortlab.service")
 
 
 async def run_db(settings: dict[str, Any], fn: Callable[..., T], *args: Any) -> T:
@@ -65,6 +67,11 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     @hub_auth.setter
     def hub_auth(self, value: Any) -> None:  # pragma: no cover - set through settings
         raise AttributeError("hub_auth comes from the application settings")
+
+    @property
+    def log(self) -> logging.Logger:
+        """The service's logger (tornado's handlers have none of their own)."""
+        return log
 
     @property
     def hub_user(self) -> dict[str, Any]:
