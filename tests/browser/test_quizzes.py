@@ -347,7 +347,9 @@ def test_an_instructor_runs_a_three_question_live_quiz_for_two_learners(
         assert learner.get_by_test_id("live-start-form").count() == 0
         assert learner.get_by_test_id("live").is_hidden()  # no round yet
 
-    # the instructor starts a round from the widget; learners are offered to join, live
+    # the instructor starts a round from the widget, cohorts competing (ada and ben are
+    # both in red); learners are offered to join, live
+    host.get_by_test_id("live-team-mode").select_option("cohorts")
     host.get_by_test_id("live-start").click()
     host.get_by_test_id("live-next").wait_for(timeout=LIVE_MS)
     for learner in (ada, ben):
@@ -390,6 +392,11 @@ def test_an_instructor_runs_a_three_question_live_quiz_for_two_learners(
     assert _my_row_score(ben_round) == 0
     assert ada_round.get_by_test_id("live-my-rank").inner_text().startswith("You are number 1 of 2")
     assert ben_round.get_by_test_id("live-my-rank").inner_text().startswith("You are number 2 of 2")
+    # team mode: the mean of red's two players, ada's team marked
+    red = ada_round.locator('[data-testid="live-team-row"][data-team="red"]')
+    assert red.get_attribute("aria-current") == "true"
+    assert red.locator("td").last.inner_text() == "2"
+    assert "your team: red" in ada.get_by_test_id("live-status").inner_text()
     # the presenter shows the same room with real names
     presenter_board = host.get_by_test_id("live-board")
     presenter_board.wait_for(timeout=LIVE_MS)
