@@ -154,8 +154,10 @@ c.JupyterHub.load_roles = [
         # properties); create cohort groups and change their members and properties
         # (admin:groups: their names are made at run time, so no filter fits; delete only to
         # undo a failed create); create collaboration accounts (admin:users: the hub has no
-        # narrower scope to create users; it cannot make anyone admin); share, read and stop
-        # only the servers of collaboration accounts, which are in cohortlab-workspaces.
+        # narrower scope to create users; it cannot make anyone admin); share, read, start
+        # (on demand, when a member opens the workspace) and stop only the servers of
+        # collaboration accounts, which are in cohortlab-workspaces: together the last three
+        # are servers!group=cohortlab-workspaces.
         "name": "cohortlab-service",
         "scopes": [
             "list:groups",
@@ -164,6 +166,7 @@ c.JupyterHub.load_roles = [
             "admin:users",
             "shares!group=cohortlab-workspaces",
             "read:servers!group=cohortlab-workspaces",
+            "start:servers!group=cohortlab-workspaces",
             "delete:servers!group=cohortlab-workspaces",
         ],
         "services": ["cohortlab"],

@@ -21,6 +21,7 @@ from cohortlab.cohorts.hubhooks import (
     ensure_system_account,
     prepare_workspace_server,
     refuse_workspace_logins,
+    workspace_server_args,
 )
 from cohortlab.cohorts.manage import WORKSPACES_GROUP, NewCohort
 from cohortlab.errors import APIError
@@ -331,16 +332,27 @@ async def test_logins_as_workspace_accounts_are_refused_and_people_pass() -> Non
 class Spawner:
     user: User
     args: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 async def test_a_workspace_server_gets_the_short_auth_cache_once_and_people_are_untouched() -> None:
     workspace = Spawner(User(ACCOUNT, [Group(WORKSPACES_GROUP)]), ["--debug"])
     await prepare_workspace_server(workspace)
     await prepare_workspace_server(workspace)  # a restart of the same spawner
-    assert workspace.args == ["--debug", f"--HubOAuth.cache_max_age={WORKSPACE_AUTH_CACHE}"]
+    assert workspace.args == ["--debug", *workspace_server_args()]
+    assert workspace.args[1] == f"--HubOAuth.cache_max_age={WORKSPACE_AUTH_CACHE}"
+    assert workspace.environment == {"COHORTLAB_CLIENT_MODE": "direct"}
     person = Spawner(User("ada", []), ["--debug"])
     await prepare_workspace_server(person)
-    assert person.args == ["--debug"]
+    assert (person.args, person.environment) == (["--debug"], {})
+
+
+def test_workspace_servers_cull_themselves_when_idle_unless_turned_off() -> None:
+    args = workspace_server_args(600)
+    assert "--ServerApp.shutdown_no_activity_timeout=600" in args
+    assert "--MappingKernelManager.cull_idle_timeout=600" in args
+    assert "--MappingKernelManager.cull_interval=60" in args
+    assert workspace_server_args(0) == [f"--HubOAuth.cache_max_age={WORKSPACE_AUTH_CACHE}"]
 
 
 @pytest.mark.parametrize("name", ["ada", "root", "cohort-../x", "cohort-" + "x" * 40])

@@ -5,7 +5,10 @@
   hub it has no system account to run its server as; this creates one (no login shell,
   locked password, private home) just before its server first starts. It also shortens
   the workspace server's cache of hub identities to :data:`WORKSPACE_AUTH_CACHE` seconds,
-  which bounds how long a removed member's requests still get through (docs/cohorts.md).
+  which bounds how long a removed member's requests still get through (docs/cohorts.md),
+  has it shut itself down after :data:`WORKSPACE_IDLE_TIMEOUT` seconds idle (the
+  workspace is started again on demand when someone opens it), and puts the lab client in
+  direct mode (a shared server must not relay as its owner).
 - :func:`refuse_workspace_logins` (``c.Authenticator.post_auth_hook``): a collaboration
   account never logs in, whatever the authenticator or its allow settings (with
   ``allow_existing_users`` on, every user the service creates would otherwise be allowed).
@@ -31,7 +34,28 @@ log = logging.getLogger("cohortlab.hub")
 #: Seconds a workspace server trusts a hub identity before asking again; the most a
 #: removed member keeps reaching it by new requests. Hub default is 300 s.
 WORKSPACE_AUTH_CACHE = int(os.environ.get("COHORTLAB_WORKSPACE_AUTH_CACHE", "30"))
+#: Seconds without activity after which a workspace server stops itself: its kernels are
+#: culled when idle that long with no browser connected, then the server shuts down once
+#: it has no kernels and no requests for that long (an open JupyterLab tab polls, so it
+#: keeps the server up). jupyter_server checks once a minute. 0 turns culling off.
+WORKSPACE_IDLE_TIMEOUT = int(os.environ.get("COHORTLAB_WORKSPACE_IDLE_TIMEOUT", "3600"))
 NOLOGIN = "/usr/sbin/nologin"
+
+
+def workspace_server_args(idle_timeout: int = WORKSPACE_IDLE_TIMEOUT) -> list[str]:
+    """Command-line settings of every workspace server (the auth cache and idle culling).
+
+    Culling by the server itself rather than by ``jupyterhub-idle-culler``: no extra
+    process, package or hub role, and it touches workspace servers only.
+    """
+    args = [f"--HubOAuth.cache_max_age={WORKSPACE_AUTH_CACHE}"]
+    if idle_timeout > 0:
+        args += [
+            f"--ServerApp.shutdown_no_activity_timeout={idle_timeout}",
+            f"--MappingKernelManager.cull_idle_timeout={idle_timeout}",
+            f"--MappingKernelManager.cull_interval={min(60, idle_timeout)}",
+        ]
+    return args
 
 
 def is_workspace_account(user: Any) -> bool:
@@ -40,13 +64,14 @@ def is_workspace_account(user: Any) -> bool:
 
 
 async def prepare_workspace_server(spawner: Any) -> None:
-    """Before a workspace server starts: its system account, and a short auth cache."""
+    """Before a workspace server starts: its system account, a short auth cache, idle
+    culling, and the lab client talking to the service as the person in the browser."""
     if not is_workspace_account(spawner.user):
         return
-    flag = "--HubOAuth.cache_max_age="
-    spawner.args = [a for a in spawner.args if not a.startswith(flag)] + [
-        f"{flag}{WORKSPACE_AUTH_CACHE}"
-    ]
+    ours = workspace_server_args()
+    flags = {a.split("=", 1)[0] for a in ours}
+    spawner.args = [a for a in spawner.args if a.split("=", 1)[0] not in flags] + ours
+    spawner.environment = {**spawner.environment, "COHORTLAB_CLIENT_MODE": "direct"}
     if _runs_as_system_user(spawner) and await asyncio.to_thread(
         ensure_system_account, spawner.user.name
     ):

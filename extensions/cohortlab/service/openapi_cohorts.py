@@ -28,6 +28,18 @@ def _result(**extra: dict[str, Any]) -> dict[str, Any]:
 def cohort_paths() -> dict[str, Any]:
     params = _path_params("course", "cohort")
     strings = {"type": "array", "items": {"type": "string"}}
+    open_workspace = _op(
+        "openCohortWorkspace",
+        "Open the cohort's shared workspace: start its server if it is not running (a dead "
+        "one is restarted) and say where it is; 200 when ready, 202 while starting (call "
+        "again); a failed start is 503 with the hub's reason",
+        "A member of the cohort or an instructor of the course (a learner of another cohort "
+        "gets 404, a mentor who is not a member 403, an archived cohort 409)" + COURSE_ERRORS,
+        ok=(200, {"type": "object", "properties": {"workspace": _ref("Workspace")}}),
+        body=_ref("OpenWorkspace"),
+        errors=WRITE_ERRORS,
+    )
+    open_workspace["requestBody"]["required"] = False  # an empty body waits for nothing
     return {
         f"{COURSE}/cohorts": {
             "parameters": _path_params("course"),
@@ -125,12 +137,42 @@ def cohort_paths() -> dict[str, Any]:
                 errors=WRITE_ERRORS,
             ),
         },
+        f"{COHORT}/workspace": {
+            "parameters": params,
+            "post": open_workspace,
+        },
     }
 
 
 def cohort_schemas() -> dict[str, Any]:
     strings = {"type": "array", "items": {"type": "string"}}
     return {
+        "OpenWorkspace": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "optional (an empty body waits for nothing)",
+            "properties": {
+                "wait": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 25,
+                    "description": "seconds to wait for a starting server before answering",
+                },
+            },
+        },
+        "Workspace": {
+            "type": "object",
+            "required": ["course", "cohort", "account", "url", "state", "message", "started"],
+            "properties": {
+                "course": {"type": "string"},
+                "cohort": {"type": "string"},
+                "account": {"type": "string"},
+                "url": {"type": "string", "description": "the workspace's JupyterLab"},
+                "state": {"type": "string", "enum": ["ready", "starting"]},
+                "message": {"type": "string"},
+                "started": {"type": "boolean", "description": "this call started the server"},
+            },
+        },
         "NewCohort": {
             "type": "object",
             "required": ["name"],

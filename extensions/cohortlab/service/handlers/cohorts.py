@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from ...cohorts import hub as cohort_hub
+from ...cohorts import workspace as cohort_workspace
 from ...cohorts.manage import (
     can_view,
     check_cohort_name,
@@ -145,6 +146,19 @@ class CohortSyncHandler(CohortHandler):
         )
 
 
+class CohortWorkspaceHandler(CohortHandler):
+    @allow(cohort_course_member)
+    async def post(self, course: str, cohort: str) -> None:
+        """Start the workspace if needed; 200 ``ready`` or 202 ``starting`` (call again)."""
+        assert self.caller is not None
+        wait = cohort_workspace.open_options(self.json_body() if self.request.body else None)
+        opened = await cohort_workspace.open_workspace(
+            self.hub, self.caller, check_cohort_name(cohort), wait=wait
+        )
+        status = 200 if opened.state == "ready" else 202
+        self.write_json({"workspace": opened.to_json()}, status=status)
+
+
 default_handlers = [
     (COHORTS, CohortListHandler),
     (COHORT, CohortItemHandler),
@@ -152,4 +166,5 @@ default_handlers = [
     (rf"{COHORT}/members/(?P<user>[^/]+)", CohortMemberHandler),
     (rf"{COHORT}/archive", CohortArchiveHandler),
     (rf"{COHORT}/sync", CohortSyncHandler),
+    (rf"{COHORT}/workspace", CohortWorkspaceHandler),
 ]
