@@ -8,6 +8,7 @@ from .._version import __version__
 from .openapi_cohorts import cohort_paths, cohort_schemas
 from .openapi_discussions import discussion_paths, discussion_schemas
 from .openapi_quizzes import quiz_paths, quiz_schemas
+from .openapi_reviews import review_paths, review_schemas
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -92,6 +93,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             **discussion_paths(),
             **quiz_paths(),
             **cohort_paths(),
+            **review_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -191,6 +193,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 **discussion_schemas(),
                 **quiz_schemas(),
                 **cohort_schemas(),
+                **review_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

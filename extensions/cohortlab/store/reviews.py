@@ -207,12 +207,16 @@ class ReviewUpload(Base):
 
 
 class ReviewUploadItem(Base):
-    """One staged anonymous submission: ``notebooks`` is zlib-compressed JSON, a list of
-    ``{"name", "content", "cells"}`` as :class:`ReviewNotebook` will hold them."""
+    """One notebook of a staged anonymous submission, as :class:`ReviewNotebook` will hold it
+    (so committing moves the compressed copy without reading it again)."""
 
     __tablename__ = "review_upload_items"
 
     upload_id: Mapped[str] = mapped_column(ForeignKey("review_uploads.id"), primary_key=True)
     author: Mapped[str] = mapped_column(String(255), primary_key=True)
-    notebooks: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,6 @@
 """One module per resource; each ends with ``default_handlers``."""
 
-from . import cohorts, discussions, events, live, me, meta, notifications, pages, quizzes
+from . import cohorts, discussions, events, live, me, meta, notifications, pages, quizzes, reviews
 
 default_handlers = [
     *meta.default_handlers,
@@ -11,5 +11,6 @@ default_handlers = [
     *quizzes.default_handlers,
     *live.default_handlers,
     *cohorts.default_handlers,
+    *reviews.default_handlers,
     *pages.default_handlers,
 ]

@@ -125,14 +125,18 @@ def upgrade() -> None:
         "review_upload_items",
         sa.Column("upload_id", sa.String(length=32), nullable=False),
         sa.Column("author", sa.String(length=255), nullable=False),
-        sa.Column("notebooks", sa.LargeBinary(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("cells", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["upload_id"],
             ["review_uploads.id"],
             name=op.f("fk_review_upload_items_upload_id_review_uploads"),
         ),
-        sa.PrimaryKeyConstraint("upload_id", "author", name=op.f("pk_review_upload_items")),
+        sa.PrimaryKeyConstraint("upload_id", "author", "name", name=op.f("pk_review_upload_items")),
     )
     op.create_table(
         "review_assignments",

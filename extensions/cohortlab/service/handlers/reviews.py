@@ -1,0 +1,228 @@
+"""Peer review rounds of a course: ``/api/v1/courses/<course>/reviews/...``.
+
+Every route needs a person in the course (``course_member``); the review logic
+(``cohortlab.reviews``) checks the finer rules (instructors open and change rounds, only an
+allocated learner reads and reviews a copy) and builds what each caller may see. Events go
+out after the transaction commits and never name an author or a reviewer: reviewers given
+work hear ``assigned``, staff hear ``submitted`` with the submission's number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from ...errors import APIError
+from ...reviews import manage, records, reviewing
+from ...reviews.rubric import parse_copies
+from ...reviews.state import require_instructor
+from ...store.models import utcnow
+from ..base import BaseHandler
+from ..permissions import allow, course_member
+
+COURSE = r"api/v1/courses/(?P<course>[^/]+)"
+REVIEWS = rf"{COURSE}/reviews"
+ROUND = rf"{REVIEWS}/(?P<assignment>[^/]+)"
+UPLOAD = rf"{ROUND}/uploads/(?P<upload>[^/]+)"
+SUBMISSION = rf"{ROUND}/submissions/(?P<number>[^/]+)"
+# One staged submission (all its notebooks, as JSON); nbgrader notebooks with plots are a few MB.
+MAX_STAGE_BYTES = 64 * 1024 * 1024
+
+
+def submission_number(number: str, assignment: str) -> int:
+    """The number in the URL; anything else is the same 404 as a submission not yours."""
+    if number.isdigit() and len(number) < 10:
+        return int(number)
+    raise APIError(
+        404,
+        "unknown_submission",
+        f"There is no Submission {number[:20]} for you in the peer review of {assignment!r}.",
+    )
+
+
+class ReviewHandler(BaseHandler):
+    async def tell(self, users: list[str], action: str, **extra: Any) -> None:
+        """Send a review event; a failure here must not turn a committed write into an error
+        the client would retry."""
+        if not users:
+            return
+        assert self.caller is not None
+        event = {"type": "review", "action": action, "course": self.caller.course, **extra}
+        try:
+            await self.settings["bus"].publish(sorted(set(users)), event)
+        except Exception:
+            self.log.warning("Could not publish review event", exc_info=True)
+
+    async def staff(self) -> list[str]:
+        assert self.caller is not None
+        members = await self.roster(self.caller.course)
+        return [n for n, (role, _c) in members.items() if role in ("instructor", "mentor")]
+
+
+class RoundListHandler(ReviewHandler):
+    @allow(course_member)
+    async def get(self, course: str) -> None:
+        roster = await self.roster(course)
+        body, told = await self.run_db(reviewing.list_rounds, self.caller, roster, utcnow())
+        self.write_json(body)
+        await self.tell(told, "assigned")
+
+
+class RoundHandler(ReviewHandler):
+    @allow(course_member)
+    async def get(self, course: str, assignment: str) -> None:
+        roster = await self.roster(course)
+        body, told = await self.run_db(
+            reviewing.round_view, self.caller, assignment, roster, utcnow()
+        )
+        self.write_json(body)
+        await self.tell(told, "assigned", assignment=assignment)
+
+    @allow(course_member)
+    async def patch(self, course: str, assignment: str) -> None:
+        body = self.json_body()
+        changed = await self.run_db(manage.change_round, self.caller, assignment, body, utcnow())
+        self.write_json(changed)
+        members = await self.roster(course)
+        await self.tell(list(members), "updated", assignment=assignment)
+
+
+class UploadListHandler(ReviewHandler):
+    @allow(course_member)
+    async def post(self, course: str, assignment: str) -> None:
+        body = self.json_body()
+        roster = await self.roster(course)
+        started = await self.run_db(records.start_upload, self.caller, assignment, body, roster)
+        self.write_json(started, status=201)
+
+
+class UploadHandler(ReviewHandler):
+    @allow(course_member)
+    async def delete(self, course: str, assignment: str, upload: str) -> None:
+        await self.run_db(records.discard_upload, self.caller, assignment, upload)
+        self.set_status(204)
+        self.finish()
+
+
+class StageHandler(ReviewHandler):
+    @allow(course_member)
+    async def put(self, course: str, assignment: str, upload: str, user: str) -> None:
+        assert self.caller is not None
+        if self.caller.role != "instructor":  # before reading megabytes for nothing
+            raise APIError(403, "instructor_only", "Only the course's instructors can upload.")
+        raw = self.request.body
+        if len(raw) > MAX_STAGE_BYTES:
+            raise APIError(
+                413,
+                "too_large",
+                f"One submission may be at most {MAX_STAGE_BYTES // 2**20} MB of notebooks.",
+            )
+        # Parsing and the leak check take a while for big notebooks: off the event loop, and
+        # off the database thread too.
+        notebooks = await IOLoop.current().run_in_executor(None, _parse_stage, raw, user)
+        staged = await self.run_db(records.stage, self.caller, assignment, upload, user, notebooks)
+        self.write_json(staged)
+
+
+def _parse_stage(raw: bytes, user: str) -> list[dict[str, Any]]:
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError as e:
+        raise APIError(400, "invalid_json", f"The body is not valid JSON: {e}.") from None
+    if not isinstance(body, dict) or set(body) != {"notebooks"}:
+        raise APIError(400, "invalid_copy", 'Send {"notebooks": [{"name", "content", "cells"}]}.')
+    return parse_copies(body["notebooks"], user)
+
+
+class CommitHandler(ReviewHandler):
+    @allow(course_member)
+    async def post(self, course: str, assignment: str, upload: str) -> None:
+        roster = await self.roster(course)
+        summary, told = await self.run_db(
+            records.commit_upload, self.caller, assignment, upload, roster, utcnow()
+        )
+        self.write_json(summary, status=201 if summary["created"] else 200)
+        await self.tell(told, "assigned", assignment=assignment)
+
+
+class SubmissionHandler(ReviewHandler):
+    @allow(course_member)
+    async def get(self, course: str, assignment: str, number: str) -> None:
+        roster = await self.roster(course)
+        body, told = await self.run_db(
+            reviewing.open_submission,
+            self.caller,
+            assignment,
+            submission_number(number, assignment),
+            roster,
+            utcnow(),
+        )
+        self.write_json(body)
+        await self.tell(told, "assigned", assignment=assignment)
+
+
+class MyReviewHandler(ReviewHandler):
+    @allow(course_member)
+    async def put(self, course: str, assignment: str, number: str) -> None:
+        body = self.json_body()
+        n = submission_number(number, assignment)
+        saved, submitted = await self.run_db(
+            reviewing.save_review, self.caller, assignment, n, body, utcnow()
+        )
+        self.write_json(saved)
+        if submitted:
+            await self.tell(await self.staff(), "submitted", assignment=assignment, submission=n)
+
+
+class SubmissionReviewsHandler(ReviewHandler):
+    @allow(course_member)
+    async def get(self, course: str, assignment: str, number: str) -> None:
+        n = submission_number(number, assignment)
+        self.write_json(await self.run_db(reviewing.reviews_of, self.caller, assignment, n))
+
+
+class ExtraHandler(ReviewHandler):
+    @allow(course_member)
+    async def post(self, course: str, assignment: str) -> None:
+        roster = await self.roster(course)
+        body, _told = await self.run_db(
+            reviewing.request_extra, self.caller, assignment, roster, utcnow()
+        )
+        self.write_json(body, status=201)
+
+
+class ExtensionHandler(ReviewHandler):
+    @allow(course_member)
+    async def put(self, course: str, assignment: str, user: str) -> None:
+        body = self.json_body()
+        members = await self.roster(course)
+        if members.get(user, ("", None))[0] != "learner":
+            assert self.caller is not None
+            require_instructor(self.caller, "grant extensions")
+            raise APIError(404, "unknown_learner", f"{user} is not a learner in course {course!r}.")
+        result = await self.run_db(manage.set_extension, self.caller, assignment, user, body)
+        self.write_json(result)
+        await self.tell([user], "updated", assignment=assignment)
+
+    @allow(course_member)
+    async def delete(self, course: str, assignment: str, user: str) -> None:
+        await self.run_db(manage.remove_extension, self.caller, assignment, user)
+        self.set_status(204)
+        self.finish()
+
+
+default_handlers = [
+    (REVIEWS, RoundListHandler),
+    (ROUND, RoundHandler),
+    (rf"{ROUND}/uploads", UploadListHandler),
+    (UPLOAD, UploadHandler),
+    (rf"{UPLOAD}/submissions/(?P<user>[^/]+)", StageHandler),
+    (rf"{UPLOAD}/commit", CommitHandler),
+    (SUBMISSION, SubmissionHandler),
+    (rf"{SUBMISSION}/review", MyReviewHandler),
+    (rf"{SUBMISSION}/reviews", SubmissionReviewsHandler),
+    (rf"{ROUND}/extra", ExtraHandler),
+    (rf"{ROUND}/extensions/(?P<user>[^/]+)", ExtensionHandler),
+]
