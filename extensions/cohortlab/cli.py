@@ -30,6 +30,7 @@ class CohortLabCLI(CommandGroup):
         "upgrade-db": (UpgradeDBApp, "Create or migrate the database schema."),
         "quiz": ("cohortlab.quiz_cli.QuizApp", "Publish quizzes, read scores, export to nbgrader."),
         "cohort": ("cohortlab.cohort_cli.CohortApp", "Create cohorts, change members, archive."),
+        "review": ("cohortlab.review_cli.ReviewApp", "Open peer review rounds on assignments."),
     }
 
 
