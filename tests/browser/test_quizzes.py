@@ -98,9 +98,21 @@ def _check_kernel_env(page: Any, hub: Hub) -> None:
 
 
 def _quiz(page: Any) -> Any:
-    """The loaded Quiz widget, once its relay event stream is open."""
-    quiz = page.locator('[data-testid="quiz"][data-events="connected"]')
-    quiz.locator('[data-testid="quiz-title"]').wait_for(timeout=WIDGET_MS)
+    """The loaded Quiz widget, once its relay event stream is open (events sent before
+    would be missed). A timeout says which of the two did not happen."""
+    try:
+        page.get_by_test_id("quiz-title").wait_for(timeout=WIDGET_MS)
+        quiz = page.locator('[data-testid="quiz"][data-events="connected"]')
+        quiz.wait_for(timeout=LIVE_MS)
+    except Exception as e:
+        root = page.get_by_test_id("quiz")
+        seen = (
+            f"data-events={root.first.get_attribute('data-events')!r}, "
+            f"text={root.first.inner_text()[:300]!r}"
+            if root.count()
+            else "no Quiz view at all"
+        )
+        raise AssertionError(f"the Quiz widget did not load and connect: {seen}") from e
     return quiz
 
 
@@ -304,6 +316,7 @@ def _my_row_score(round_: Any) -> int:
 def _screenshot(page: Any) -> None:
     """The README's picture of a live round: a learner's results after a question, with
     the file browser folded away and the round at the top."""
+    page.set_viewport_size({"width": 1280, "height": 1000})  # the whole panel, teams too
     page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
     page.get_by_test_id("live").evaluate("(node) => node.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(500)  # the notebook's layout after the side panel folded

@@ -101,7 +101,8 @@ class LiveRounds(ServiceWidget):
             self.refresh()
             return
         session = content.get("session")
-        self.refresh_live(session if isinstance(session, int) else None)
+        wanted = isinstance(session, int) and not isinstance(session, bool)
+        self.refresh_live(session if wanted else None)
 
     def _on_answer_live(self, content: dict[str, Any]) -> None:
         question = content.get("question")
@@ -122,7 +123,7 @@ class LiveRounds(ServiceWidget):
     def _session_id(self) -> int | None:
         session = (self.live or {}).get("session") or {}
         value = session.get("id")
-        return value if isinstance(value, int) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def refresh_live(self, session_id: int | None = None) -> bool:
         """Fetch the round again; ``False`` if that failed (the error is in ``error``).
