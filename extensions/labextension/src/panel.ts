@@ -4,6 +4,7 @@ import { Widget } from '@lumino/widgets';
 import { CohortLabError } from './errors';
 import { ConnectionState, ICohortLabClient, IMe, IServiceInfo, ITransportConfig } from './tokens';
 import { versionMismatch } from './version';
+import { WorkspaceOpener } from './workspace';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
 <g class="jp-icon3" fill="#616161">
@@ -143,6 +144,7 @@ export class CohortLabPanel extends Widget {
           course: cohort.course,
           cohort: cohort.name
         });
+        item.append(new WorkspaceOpener(this.client, cohort).node);
         list.append(item);
       }
       cohorts.append(list);
