@@ -71,9 +71,11 @@ async def next_event(conn: Any, action: str, timeout: float = 5.0) -> dict[str, 
 async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Person]) -> None:
     quiz_id, sid = start_round(people)
     ada, ben, teacher = people["ada"], people["ben"], people["instructor"]
-    streams = {n: await event_stream(cl_hub, n) for n in ("ada", "ben", "instructor")}
+    streams = {n: await event_stream(cl_hub, n) for n in ("ada", "ben", "dee", "instructor")}
     try:
         assert ada.ok("POST", live(sid, "/join"))["joined"] is True
+        # the host's screen counts the room
+        assert (await next_event(streams["instructor"], "player_joined"))["players"] == 1
         ben.ok("POST", live(sid, "/join"))
         # nothing to answer in the lobby
         early = {"question": "q1", "answer": "a"}
@@ -82,7 +84,7 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         assert opened["question"]["id"] == "q1" and 29 < opened["session"]["remaining"] <= 30
         assert "correct" not in json.dumps(opened["question"])
         event = await next_event(streams["ada"], "question_opened")
-        assert event["state"]["question"] == 0
+        assert event["state"]["question"] == 0 and event["state"]["players"] == 2
         ack = ada.ok("POST", live(sid, "/answers"), {"question": "q1", "answer": "a"})
         assert ack == {"received": True, "question": "q1", "elapsed": ack["elapsed"]}
         ben.ok("POST", live(sid, "/answers"), {"question": "q1", "answer": "b"})
@@ -114,6 +116,8 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         teacher.ok("POST", live(sid, "/next"))
         teacher.ok("POST", live(sid, "/end"))
         assert (await next_event(streams["ada"], "ended"))["state"]["phase"] == "ended"
+        # dee never joined: the end reaches her too, so her notebook stops offering to join
+        assert (await next_event(streams["dee"], "ended"))["state"]["phase"] == "ended"
         assert ada.refused(409, "POST", live(sid, "/join")) == "live_state"
         # the quiz's current round is the ended one, until a new one starts
         assert ada.ok("GET", f"courses/{COURSE}/quizzes/{quiz_id}/live")["session"]["id"] == sid

@@ -416,9 +416,13 @@ def announce(
         "course": row.course,
         "quiz": record.slug,
         "session": row.id,
-        "state": {**state.as_json(), "remaining": live.remaining(state, now)},
     }
     players = _players(session, row)
+    base["state"] = {
+        **state.as_json(),
+        "remaining": live.remaining(state, now),
+        "players": len(players),
+    }
     player_names = sorted(p.name for p in players)
     closed_now = (
         state.question >= 0

@@ -102,14 +102,21 @@ class LiveHandler(QuizHandler):
 async def announce(
     settings: dict[str, Any], announcement: live_records.Announcement | None
 ) -> None:
-    """Tell the players and the course's staff; never fail a committed step over it."""
+    """Tell the players and the course's staff; never fail a committed step over it.
+
+    The end goes to every learner of the course, so those who never joined stop being
+    offered to join a round that is over.
+    """
     if announcement is None:
         return
     try:
         members = await roster(settings, announcement.session.course)
         staff = sorted(n for n, (role, _c) in members.items() if role != "learner")
+        learners = announcement.players
+        if announcement.action == "ended":
+            learners = sorted(n for n, (role, _c) in members.items() if role == "learner")
         bus = settings["bus"]
-        await bus.publish(announcement.players, announcement.learner_event)
+        await bus.publish(learners, announcement.learner_event)
         await bus.publish(staff, announcement.staff_event)
     except Exception:
         log.warning("Could not publish a live quiz event", exc_info=True)
@@ -162,6 +169,23 @@ class JoinHandler(LiveHandler):
         teams = await self.teams(course, team_mode, team_cohort)
         view = await self.run_db(live_records.join, self.caller, sid, teams, utcnow())
         self.write_json(view)
+        # the host's screen counts the room (staff only: learners need no roll call)
+        try:
+            members = await self.roster(course)
+            staff = sorted(n for n, (role, _c) in members.items() if role != "learner")
+            await self.settings["bus"].publish(
+                staff,
+                {
+                    "type": "live",
+                    "action": "player_joined",
+                    "course": course,
+                    "quiz": view["session"]["quiz"],
+                    "session": sid,
+                    "players": view["session"]["players"],
+                },
+            )
+        except Exception:
+            log.warning("Could not publish a live quiz event", exc_info=True)
 
 
 class LiveAnswerHandler(LiveHandler):
