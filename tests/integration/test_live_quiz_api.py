@@ -221,3 +221,42 @@ def test_cohorts_compete_by_their_mean(people: dict[str, Person]) -> None:
         == "missing_field"
     )
     teacher.ok("POST", live(sid, "/end"))
+
+
+def test_teams_inside_a_cohort_compete_by_their_mean(
+    cl_hub: Hub, people: dict[str, Person]
+) -> None:
+    """Teams are hub groups marked ``{"cohortlab": {"kind": "team", ...}}`` inside a cohort
+    (red: ada, ben, cy); only the team's members who joined count."""
+    suffix = uuid.uuid4().hex[:6]
+    teams = {f"t{suffix}-a": ["ada"], f"t{suffix}-b": ["ben", "cy"]}
+    for team, members in teams.items():
+        group = f"team-{COURSE}-red-{team}"
+        cl_hub.admin("POST", f"/groups/{group}", json={"users": members})
+        cl_hub.admin(
+            "PUT",
+            f"/groups/{group}/properties",
+            json={"cohortlab": {"kind": "team", "course": COURSE, "cohort": "red", "team": team}},
+        )
+    teacher = people["instructor"]
+    quiz_id, sid = start_round(people, team_mode="teams", team_cohort="red")
+    for name in ("ada", "ben"):
+        people[name].ok("POST", live(sid, "/join"))
+    teacher.ok("POST", live(sid, "/next"))
+    people["ada"].ok("POST", live(sid, "/answers"), {"question": "q1", "answer": "b"})
+    people["ben"].ok("POST", live(sid, "/answers"), {"question": "q1", "answer": "a"})
+    teacher.ok("POST", live(sid, "/close"))
+    view = people["ben"].ok("GET", live(sid))
+    assert view["session"]["team_mode"] == "teams" and view["me"]["team"] == f"t{suffix}-b"
+    by_team = {t["team"]: t for t in view["results"]["teams"]}
+    # team b wins on ben alone (cy did not join), team a scored nothing
+    assert by_team[f"t{suffix}-b"]["rank"] == 1 and by_team[f"t{suffix}-b"]["members"] == 1
+    assert by_team[f"t{suffix}-a"]["score"] == 0
+    teacher.ok("POST", live(sid, "/end"))
+    code = teacher.refused(
+        404,
+        "POST",
+        f"courses/{COURSE}/quizzes/{quiz_id}/live",
+        {"team_mode": "teams", "team_cohort": "green"},
+    )
+    assert code == "unknown_cohort"
