@@ -113,18 +113,20 @@ def open_round(
     started = run(factory, records.start_upload, people["teacher"], "hw", body, roster(members))
     upload = started["upload"]
     for author in upload["to_upload"]:
-        run(
-            factory,
-            records.stage,
-            people["teacher"],
-            "hw",
-            upload["id"],
-            author,
-            copies(author, upload["copy_key"]),
-        )
+        stage(factory, people, upload, author)
     return run(
         factory, records.commit_upload, people["teacher"], "hw", upload["id"], roster(members), now
     )
+
+
+def stage(factory: Any, people: dict[str, Caller], upload: dict[str, Any], author: str) -> None:
+    nbs = copies(author, upload["copy_key"])
+    run(factory, records.stage, people["teacher"], "hw", upload["id"], author, nbs)
+
+
+def open_all(factory: Any, who: Caller) -> None:
+    for a in mine(factory, who):
+        run(factory, reviewing.open_submission, who, "hw", a["submission"], roster(), NOW)
 
 
 def staff_view(factory: Any, people: dict[str, Caller], now: datetime = NOW) -> dict[str, Any]:
@@ -214,15 +216,13 @@ def test_a_failed_open_leaves_no_round(factory: Any, people: dict[str, Caller]) 
     body = {"authors": LEARNERS, "k": 2}
     upload = run(factory, records.start_upload, people["teacher"], "hw", body, roster())["upload"]
     for author in LEARNERS[:3]:
-        run(factory, records.stage, people["teacher"], "hw", upload["id"], author,
-            copies(author, upload["copy_key"]))  # fmt: skip
+        stage(factory, people, upload, author)
     code = refused(
         409, factory, records.commit_upload, people["teacher"], "hw", upload["id"], roster(), NOW
     )
     assert code == "upload_incomplete"
     for author in LEARNERS[3:]:
-        run(factory, records.stage, people["teacher"], "hw", upload["id"], author,
-            copies(author, upload["copy_key"]))  # fmt: skip
+        stage(factory, people, upload, author)
     # between start and commit five learners left the course: the allocation is impossible,
     # and the whole commit is undone
     code = refused(
@@ -454,9 +454,7 @@ def test_a_lapsed_lease_goes_to_someone_else_when_read(
     open_round(factory, people, LEARNERS, lease_hours=48)
     for name in LEARNERS:  # everyone opens their reviews but ben
         if name != "ben":
-            for a in mine(factory, people[name]):
-                run(factory, reviewing.open_submission, people[name], "hw", a["submission"],
-                    roster(), NOW)  # fmt: skip
+            open_all(factory, people[name])
     bens = [a["submission"] for a in mine(factory, people["ben"])]
     assert all(a["lease_expires_at"] for a in mine(factory, people["ben"]))
     later = NOW + timedelta(hours=49)
@@ -492,9 +490,7 @@ def test_racing_reads_reallocate_a_lapsed_lease_once(
 ) -> None:
     open_round(factory, people, LEARNERS, lease_hours=1)
     for name in LEARNERS[:4]:  # they open theirs; eli's and fay's lapse
-        for a in mine(factory, people[name]):
-            run(factory, reviewing.open_submission, people[name], "hw", a["submission"],
-                roster(), NOW)  # fmt: skip
+        open_all(factory, people[name])
     later = NOW + timedelta(hours=2)
     threads = 6 if not cl_db_url.startswith("sqlite") else 1
     start = threading.Barrier(threads)
