@@ -1,4 +1,5 @@
-"""Cohorts of a course: ``/api/v1/courses/<course>/cohorts[/<cohort>[/members[/<user>]]]``.
+"""Cohorts of a course: ``/api/v1/courses/<course>/cohorts[/<cohort>[/members[/<user>]]]``,
+and opening a cohort's workspace: ``.../cohorts/<cohort>/workspace`` (``cohorts.workspace``).
 
 Every route needs a person in a course the hub knows (:func:`cohort_course_member`: an
 unknown course is a 404, a course the caller is not in a 403). Reads are for the course's
