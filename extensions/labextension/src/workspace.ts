@@ -1,3 +1,4 @@
+import { el } from './discussions/render';
 import { CohortLabError } from './errors';
 import { ICohort, ICohortLabClient } from './tokens';
 
@@ -112,7 +113,7 @@ export class WorkspaceOpener {
       'button',
       { class: 'jp-Button cl-Panel-button', type: 'button', 'aria-label': label },
       text
-    ) as HTMLButtonElement;
+    );
     button.addEventListener('click', () => void this.open());
     return button;
   }
@@ -161,15 +162,4 @@ function openPendingTab(): Window | null {
     // not same-origin (should not happen for about:blank): leave it blank
   }
   return tab;
-}
-
-function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    node.setAttribute(key, value);
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
