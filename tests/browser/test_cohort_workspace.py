@@ -8,13 +8,17 @@ and ben, and deleted again afterwards, with its workspace account.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pwd
 import re
 import secrets
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,10 +61,27 @@ def _delete(hub: Hub, cohort: dict) -> None:
     hub.api("DELETE", f"/hub/api/users/{account}", hub.admin_token)
     hub.api("DELETE", f"/hub/api/groups/{cohort['group']}", hub.admin_token)
     try:
-        pwd.getpwnam(account)
+        uid = pwd.getpwnam(account).pw_uid
     except KeyError:
         return
+    # The notebooks' kernels may outlive the server by a moment; userdel refuses while any
+    # process of the account runs. These are processes this test's hub started.
+    deadline = time.monotonic() + 15
+    while (pids := _pids_of(uid)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     subprocess.run(["userdel", "--remove", account], check=False, capture_output=True)
+
+
+def _pids_of(uid: int) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and proc.stat().st_uid == uid:
+                pids.append(int(proc.name))
+    return pids
 
 
 def _workspace_controls(page: Any, cohort: dict) -> Any:
