@@ -4,9 +4,13 @@ Run by an instructor in their nbgrader course folder, where nbgrader's own comma
 terminal in their JupyterLab has ``JUPYTERHUB_API_TOKEN`` and ``COHORTLAB_SERVICE_URL``). It
 reads what nbgrader knows, through nbgrader's own API and paths:
 
-- the submissions: each learner's autograded copy when there is one (nbgrader restored its
-  locked cells), else the collected one (``CourseDirectory.format_path``, so a course's own
-  ``directory_structure`` is honoured); ``--source`` picks one kind;
+- the submissions: each learner's notebooks as collected (``CourseDirectory.format_path``, so
+  a course's own ``directory_structure`` is honoured), or with ``--source autograded`` as
+  nbgrader autograded them. An autograded copy carries the instructor's *hidden tests*:
+  nbgrader restores every test cell from the gradebook's source version, and the outputs of
+  running them quote them in tracebacks. So in autograded copies every autograder test cell
+  gets the released template's source back and loses its outputs
+  (:func:`hide_tests`); collected copies never held them;
 - the rubric: the assignment's manually graded cells in the gradebook (``Gradebook``: markdown
   grade cells, code cells that are both grade and solution, task cells) with their points,
   plus criteria from ``--criteria`` (YAML or JSON);
@@ -31,6 +35,7 @@ import os
 import re
 import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,7 +50,7 @@ from .appbase import CommandGroup
 from .client import ServiceClient, ServiceError
 from .reviews.anonymize import Author, anonymize_notebook
 
-SOURCES = ("auto", "submitted", "autograded")
+SOURCES = ("submitted", "autograded")
 
 
 class ReviewCommandError(Exception):
@@ -108,9 +113,10 @@ class OpenReviewApp(Application):
     ).tag(config=True)
     source = Enum(
         SOURCES,
-        "auto",
-        help="Which copies to review: autograded (nbgrader restored locked cells), submitted "
-        "(as collected), or auto (autograded where there is one).",
+        "submitted",
+        help="Which copies to review: submitted (as collected, the default) or autograded "
+        "(as nbgrader ran them; test cells are put back as released, without outputs, so "
+        "hidden tests never reach a reviewer).",
     ).tag(config=True)
 
     aliases = {
@@ -143,8 +149,6 @@ class OpenReviewApp(Application):
             self.exit(1)
 
     def run(self) -> None:
-        from nbgrader.api import Gradebook, MissingEntry
-
         if len(self.extra_args) != 1:
             raise ReviewCommandError(
                 f"give exactly one assignment (got {len(self.extra_args)}); see --help."
@@ -154,33 +158,12 @@ class OpenReviewApp(Application):
         course = self.course or os.environ.get("COHORTLAB_COURSE") or coursedir.course_id
         if not course:
             raise ReviewCommandError("which course? Give --course <course id>.")
-        database = coursedir.db_url.removeprefix("sqlite:///")
-        if coursedir.db_url.startswith("sqlite:///") and not Path(database).exists():
-            raise ReviewCommandError(
-                f"no nbgrader gradebook at {database}: run this in your nbgrader course folder."
-            )
-        with Gradebook(coursedir.db_url, coursedir.course_id or course) as gb:
-            try:
-                notebooks = sorted(n.name for n in gb.find_assignment(assignment).notebooks)
-            except MissingEntry:
-                raise ReviewCommandError(
-                    f"nbgrader's gradebook has no assignment {assignment!r}; run "
-                    f"`nbgrader generate_assignment {assignment}` first."
-                ) from None
-            templates = read_templates(coursedir, assignment, notebooks)
-            rubric = manual_criteria(gb, assignment, templates)
-            found = find_submissions(coursedir, assignment, self.source)
-            if not found:
-                raise ReviewCommandError(
-                    f"no submissions of {assignment} in {coursedir.root}: run "
-                    f"`nbgrader collect {assignment}` first."
-                )
-            names = {student: author_names(gb, student) for student in found}
-        rubric += read_criteria(self.criteria) if self.criteria else []
-        print(f"checking {len(found)} submission(s) of {assignment}...", flush=True)
-        for student, folder in sorted(found.items()):  # all readable before anything is sent
-            load_submission(folder, notebooks, student)
-        body: dict[str, Any] = {"authors": sorted(found), "criteria": rubric}
+        work = read_course(coursedir, course, assignment, self.source)
+        rubric = work.rubric + (read_criteria(self.criteria) if self.criteria else [])
+        print(f"checking {len(work.found)} submission(s) of {assignment}...", flush=True)
+        for student in sorted(work.found):  # all readable before anything is sent
+            work.load(student)
+        body: dict[str, Any] = {"authors": sorted(work.found), "criteria": rubric}
         body.update(self.settings_body())
         client = ServiceClient(url=self.service_url or None)
         started = client.post(review_path(course, assignment, "uploads"), body)["upload"]
@@ -189,17 +172,7 @@ class OpenReviewApp(Application):
             self.report_start(started)
             todo = started["to_upload"]
             for number, student in enumerate(todo, 1):
-                nbs = load_submission(found[student], notebooks, student)
-                copies = [
-                    {
-                        "name": f"{name}.ipynb",
-                        "content": anonymize_notebook(
-                            nb, Author(student, names[student]), secret=started["copy_key"]
-                        ),
-                        "cells": cell_statuses(nb, templates.get(name)),
-                    }
-                    for name, nb in nbs.items()
-                ]
+                copies = work.copies(student, started["copy_key"])
                 client.put(
                     review_path(course, assignment, "uploads", upload, "submissions", student),
                     {"notebooks": copies},
@@ -252,6 +225,76 @@ class OpenReviewApp(Application):
         )
 
 
+@dataclass
+class CourseWork:
+    """What nbgrader knows about one assignment, read once: its notebooks, their released
+    templates, the rubric, the submissions to review and their authors' other names."""
+
+    notebooks: list[str]
+    templates: dict[str, Any]
+    rubric: list[dict[str, Any]]
+    found: dict[str, Path]
+    names: dict[str, tuple[str, ...]]
+    autograded: bool
+
+    def load(self, student: str) -> dict[str, Any]:
+        nbs = load_submission(self.found[student], self.notebooks, student)
+        if self.autograded:
+            nbs = {name: hide_tests(nb, self.templates[name]) for name, nb in nbs.items()}
+        return nbs
+
+    def copies(self, student: str, key: str) -> list[dict[str, Any]]:
+        """The anonymous copies of one submission, as the service stages them."""
+        author = Author(student, self.names[student])
+        return [
+            {
+                "name": f"{name}.ipynb",
+                "content": anonymize_notebook(nb, author, secret=key),
+                "cells": cell_statuses(nb, self.templates.get(name)),
+            }
+            for name, nb in self.load(student).items()
+        ]
+
+
+def read_course(coursedir: Any, course: str, assignment: str, source: str) -> CourseWork:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    database = coursedir.db_url.removeprefix("sqlite:///")
+    if coursedir.db_url.startswith("sqlite:///") and not Path(database).exists():
+        raise ReviewCommandError(
+            f"no nbgrader gradebook at {database}: run this in your nbgrader course folder."
+        )
+    with Gradebook(coursedir.db_url, coursedir.course_id or course) as gb:
+        try:
+            notebooks = sorted(n.name for n in gb.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            raise ReviewCommandError(
+                f"nbgrader's gradebook has no assignment {assignment!r}; run "
+                f"`nbgrader generate_assignment {assignment}` first."
+            ) from None
+        templates = read_templates(coursedir, assignment, notebooks)
+        if source == "autograded" and (missing := sorted(set(notebooks) - set(templates))):
+            raise ReviewCommandError(
+                f"--source autograded needs the released {', '.join(missing)} (to keep hidden "
+                f"tests out of the copies); run `nbgrader generate_assignment {assignment}`."
+            )
+        found = find_submissions(coursedir, assignment, source)
+        if not found:
+            kind, step = ("autograded ", "autograde") if source == "autograded" else ("", "collect")
+            raise ReviewCommandError(
+                f"no {kind}submissions of {assignment} in {coursedir.root}: run "
+                f"`nbgrader {step} {assignment}` first."
+            )
+        return CourseWork(
+            notebooks=notebooks,
+            templates=templates,
+            rubric=manual_criteria(gb, assignment, templates),
+            found=found,
+            names={student: author_names(gb, student) for student in found},
+            autograded=source == "autograded",
+        )
+
+
 def course_directory(log_level: int) -> Any:
     """nbgrader's CourseDirectory as nbgrader's own commands see it (machine-wide, user and
     course ``nbgrader_config.py``), so the same folders and gradebook."""
@@ -265,19 +308,33 @@ def course_directory(log_level: int) -> Any:
 
 def find_submissions(coursedir: Any, assignment: str, source: str) -> dict[str, Path]:
     """student id -> the folder of the copy to review."""
-    steps = {
-        "submitted": [coursedir.submitted_directory],
-        "autograded": [coursedir.autograded_directory],
-        "auto": [coursedir.submitted_directory, coursedir.autograded_directory],
-    }[source]
+    step = (
+        coursedir.autograded_directory if source == "autograded" else coursedir.submitted_directory
+    )
+    pattern = re.compile(coursedir.format_path(step, "(?P<student>[^/]+)", assignment, True))
     found: dict[str, Path] = {}
-    for step in steps:  # later steps win: autograded over submitted
-        pattern = re.compile(coursedir.format_path(step, "(?P<student>[^/]+)", assignment, True))
-        for path in glob.glob(coursedir.format_path(step, "*", assignment)):
-            match = pattern.fullmatch(path)
-            if match and Path(path).is_dir():
-                found[match["student"]] = Path(path)
+    for path in glob.glob(coursedir.format_path(step, "*", assignment)):
+        match = pattern.fullmatch(path)
+        if match and Path(path).is_dir():
+            found[match["student"]] = Path(path)
     return found
+
+
+def hide_tests(nb: Any, template: Any) -> Any:
+    """An autograded notebook with every autograder test cell as the learner got it: the
+    released source (no hidden tests) and no outputs (tracebacks quote failing asserts)."""
+    released = {
+        c.metadata["nbgrader"]["grade_id"]: c
+        for c in template.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+    }
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            original = released.get(meta.get("grade_id"))
+            cell.source = original.source if original is not None else ""
+            cell.outputs, cell.execution_count = [], None
+    return nb
 
 
 def load_submission(folder: Path, notebooks: list[str], student: str) -> dict[str, Any]:

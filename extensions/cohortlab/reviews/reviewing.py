@@ -312,7 +312,8 @@ def save_review(
 def request_extra(
     session: Session, caller: Caller, assignment: str, roster: Roster, now: datetime
 ) -> tuple[dict[str, Any], list[str]]:
-    """One more submission for a learner who finished every review they have."""
+    """One more submission for a learner who finished every review they have (a late
+    submitter, given none because the only new work was their own, may ask too)."""
     if caller.role != "learner":
         raise APIError(403, "reviewers_only", "Extra reviews are for the round's reviewers.")
     rnd = find_round(session, caller.course, assignment, lock=True)
@@ -322,12 +323,13 @@ def request_extra(
     people = RoundPeople(session, rnd, roster)
     mine = [a for a in people.assignments if a.reviewer_id == caller.user_id]
     active = [a for a in mine if a.state == "active"]
-    if not active:
+    author = any(s.author_id == caller.user_id for s in people.submissions)
+    if not active and not author:  # a late submitter may have had nothing to review yet
         raise APIError(
             403,
             "not_a_reviewer",
-            "You have no reviews in this round; extra reviews are for reviewers who finished "
-            "theirs.",
+            "You have no submission and no reviews in this round; extra reviews are for its "
+            "reviewers.",
         )
     ids = [a.id for a in people.assignments if a.state == "active"]
     submitted = {

@@ -1,0 +1,304 @@
+"""``cohortlab review open`` on a real nbgrader course, then reviewing through the API.
+
+Real commands, each as its person's system user where they would run it: the instructor
+generates and releases ``hw1`` (with the hub token and service address their JupyterLab
+terminal has, since hw1 publishes a quiz), ada, ben and dee fetch it, write their answers
+(with their names and home paths in them, as learners do) and submit; the instructor
+collects, records their full names in the gradebook, autogrades and runs
+``cohortlab review open``. Then the learners review each other through the service, and a
+late submission joins on a re-run.
+
+The run uses its own exchange inside the hub's state folder and its own course folder (other
+nbgrader tests share ``~instructor/demo101``), removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from cohortlab.reviews.anonymize import find_identifying
+
+from tests.helpers.hub import REPO, Hub
+from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, seed_module
+
+COURSE = "demo101"
+ASSIGNMENT = "hw1"
+FULL_NAMES = {
+    "ada": ("Ada", "Lovelace"),
+    "ben": ("Benedikt", "Okafor"),
+    "dee": ("Deirdre", "Ramos"),
+    "eli": ("Elias", "Brandt"),
+}
+API = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
+
+
+def run_as(user: str, cwd: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [RUNUSER, "-u", user, "--", *command],
+        cwd=cwd,
+        env=person_env(user, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"{' '.join(map(str, result.args))} failed:\n{result.stdout}"
+    return result.stdout
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """A refused run: exit 1 and exactly one ``cohortlab:`` line saying why."""
+    assert result.returncode == 1, result.stdout
+    errors = [line for line in result.stdout.splitlines() if line.startswith("cohortlab:")]
+    assert len(errors) == 1 and "Traceback" not in result.stdout, result.stdout
+    return errors[0]
+
+
+@dataclass
+class Course:
+    hub: Hub
+    folder: Path
+    exchange: Path
+    env: dict[str, str]  # the instructor's JupyterLab terminal
+    before_collect: subprocess.CompletedProcess
+
+    def nbgrader(self, user: str, cwd: Path, *args: str) -> str:
+        env = self.env if user == "instructor" else {}
+        command = [str(VENV / "bin" / "nbgrader"), *args]
+        return ok(run_as(user, cwd, command, COHORTLAB_NBGRADER_EXCHANGE=str(self.exchange), **env))
+
+    def review_open(self, *args: str) -> subprocess.CompletedProcess:
+        command = [str(VENV / "bin" / "cohortlab"), "review", "open", ASSIGNMENT, *args]
+        return run_as("instructor", self.folder, [*command, "--course", COURSE], **self.env)
+
+    def api(self, method: str, user: str, path: str = "", **kw: Any) -> Any:
+        resp = self.hub.api(method, f"{API}{path}", self.hub.token_for(user), **kw)
+        assert resp.status_code < 300, f"{user} {method} {path}: {resp.status_code} {resp.text}"
+        return resp.json()
+
+    def status(self, method: str, user: str, path: str = "", **kw: Any) -> int:
+        return self.hub.api(method, f"{API}{path}", self.hub.token_for(user), **kw).status_code
+
+    def hand_in(self, learner: str) -> None:
+        """``learner`` fetches hw1, answers with their name and home in it, and submits."""
+        workdir = home(learner) / f"cl-review-{uuid.uuid4().hex[:8]}"
+        workdir.mkdir(mode=0o700)
+        entry = pwd.getpwnam(learner)
+        os.chown(workdir, entry.pw_uid, entry.pw_gid)
+        try:
+            self.nbgrader(learner, workdir, "fetch_assignment", ASSIGNMENT, "--course", COURSE)
+            path = workdir / COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            first, last = FULL_NAMES[learner]
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id == "mean":
+                    cell.source = "def mean(values):\n    return sum(values) / len(values)"
+                elif grade_id == "interpretation":
+                    cell.source = (
+                        f"{first} {last} ({learner}) thinks the median would not move: "
+                        f"see /home/{learner}/notes.txt."
+                    )
+                elif cell.get("id") == "try-it":
+                    cell.source = f'print("checked by {learner} in /home/{learner}")'
+            nbformat.write(nb, path)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+            self.nbgrader(learner, workdir, "submit", ASSIGNMENT, "--course", COURSE)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def add_student(self, learner: str) -> None:
+        first, last = FULL_NAMES[learner]
+        self.nbgrader(
+            "instructor",
+            self.folder,
+            "db",
+            "student",
+            "add",
+            learner,
+            f"--first-name={first}",
+            f"--last-name={last}",
+            f"--email={learner}@uni.example",
+        )
+
+
+def private_course(owner: str) -> Path:
+    """A course folder of its own in the instructor's home, laid out as seed.py lays out
+    ``~/demo101`` (config, hw1's source). Its config names it as the course root, which wins
+    over the ``~/.jupyter`` one: other test runs on this machine use ``~/demo101`` and clean
+    up after themselves, which must not touch this run's submissions."""
+    folder = home(owner) / f"cl-review-{uuid.uuid4().hex[:8]}"
+    entry = pwd.getpwnam(owner)
+    source = folder / "source" / ASSIGNMENT
+    source.mkdir(parents=True)
+    (folder / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.course_id = {COURSE!r}\n"
+        f"c.CourseDirectory.root = {str(folder)!r}\n"
+    )
+    name = f"{ASSIGNMENT}.ipynb"
+    (source / name).write_bytes((REPO / "notebooks" / "source" / ASSIGNMENT / name).read_bytes())
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cl_review_course(cl_hub: Hub) -> Iterator[Course]:
+    """hw1 generated, released, submitted by ada, ben and dee, collected and autograded."""
+    exchange = cl_hub.state / "nbgrader-exchange-reviews"
+    seed_module().ensure_exchange(exchange)
+    folder = private_course("instructor")
+    env = {
+        "JUPYTERHUB_API_TOKEN": cl_hub.token_for("instructor"),
+        "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{cl_hub.service_port}/services/cohortlab/",
+    }
+    course = Course(cl_hub, folder, exchange, env, subprocess.CompletedProcess([], 0))
+    try:
+        course.nbgrader("instructor", folder, "generate_assignment", ASSIGNMENT, "--force")
+        course.nbgrader("instructor", folder, "release_assignment", ASSIGNMENT, "--force")
+        for learner in ("ada", "ben", "dee"):
+            course.hand_in(learner)
+        course.before_collect = course.review_open("--per-submission", "2")
+        course.nbgrader("instructor", folder, "collect", ASSIGNMENT)
+        for learner in ("ada", "ben", "dee"):
+            course.add_student(learner)
+        course.nbgrader("instructor", folder, "autograde", ASSIGNMENT)
+        yield course
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_refusals_say_why_in_one_line_and_open_nothing(cl_review_course: Course) -> None:
+    course = cl_review_course
+    line = one_error_line(course.before_collect)
+    assert "no submissions of hw1" in line and "nbgrader collect hw1" in line
+    line = one_error_line(course.review_open("--per-submission", "3"))
+    assert "at most 2 reviews per submission" in line
+    broken = course.folder / "submitted" / "ben" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    good = broken.read_bytes()
+    try:
+        broken.write_text('{"cells": [', encoding="utf-8")
+        line = one_error_line(course.review_open("--per-submission", "2"))
+        assert str(broken) in line and "Nothing was uploaded" in line
+    finally:
+        broken.write_bytes(good)
+    assert course.status("GET", "instructor") == 404  # no round, not even a partial one
+
+
+def test_review_open_anonymises_uploads_and_allocates(cl_review_course: Course) -> None:
+    course = cl_review_course
+    seed = course.folder / "review-seed.txt"
+    out = ok(
+        course.review_open(
+            "--per-submission",
+            "2",
+            "--due",
+            "2031-06-01T17:00:00Z",
+            "--lease-hours",
+            "72",
+            f"--seed-file={seed}",
+        )
+    )
+    assert "[1/3]" in out and "[3/3]" in out, out
+    assert "opened peer review of hw1: 3 submission(s), 3 new, 6 review(s) allocated" in out
+    assert seed.stat().st_mode & 0o777 == 0o600 and len(seed.read_text().strip()) == 32
+    view = course.api("GET", "instructor")
+    assert view["round"]["k"] == 2 and view["round"]["due_at"] == "2031-06-01T17:00:00Z"
+    assert view["round"]["lease_hours"] == 72
+    assert {s["author"] for s in view["submissions"]} == {"ada", "ben", "dee"}
+    [criterion] = view["rubric"]
+    assert criterion["key"] == "hw1:interpretation" and criterion["max_points"] == 2
+    assert criterion["title"] == "Part 3: what it means (2 points)"
+    # the learners review each other through the API, without learning whose work it is
+    for learner in ("ada", "ben", "dee"):
+        mine = course.api("GET", learner)["assignments"]
+        assert len(mine) == 2
+        for a in mine:
+            opened = course.api("GET", learner, f"/submissions/{a['submission']}")
+            author = next(
+                s["author"] for s in view["submissions"] if s["number"] == a["submission"]
+            )
+            first, last = FULL_NAMES[author]
+            text = json.dumps(opened)
+            strings = [author, first, last, f"{author}@uni.example"]
+            found = find_identifying(opened, strings, whole_words=True)  # "ada" is in "metadata"
+            assert found == [], found
+            assert "/home/learner/notes.txt" in text
+            [notebook] = opened["submission"]["notebooks"]
+            assert notebook["name"] == "hw1.ipynb"
+            statuses = {
+                c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or c.get("id"): s[
+                    "status"
+                ]
+                for c, s in zip(notebook["content"]["cells"], notebook["cells"], strict=True)
+            }
+            assert statuses["mean"] == "changed" and statuses["interpretation"] == "changed"
+            assert statuses["test_mean"] == "unchanged"
+            body = {
+                "scores": {"hw1:interpretation": {"score": 1.5, "comment": "Say why."}},
+                "cell_comments": [{"notebook": "hw1.ipynb", "cell": 10, "text": "Good point"}],
+                "submit": True,
+            }
+            saved = course.api("PUT", learner, f"/submissions/{a['submission']}/review", json=body)
+            assert saved["review"]["status"] == "submitted"
+            over = {"scores": {"hw1:interpretation": {"score": 3}}}
+            path = f"/submissions/{a['submission']}/review"
+            assert course.status("PUT", learner, path, json=over) == 400
+    done = course.api("GET", "instructor")
+    assert done["round"]["reviews_submitted"] == 6
+
+
+def test_a_rerun_changes_nothing_and_adds_a_late_submission(cl_review_course: Course) -> None:
+    course = cl_review_course
+    if course.status("GET", "instructor") == 404:
+        ok(course.review_open("--per-submission", "2"))
+    before = course.api("GET", "instructor")["submissions"]
+    out = ok(course.review_open())
+    assert "3 submission(s) already in the round" in out and "0 new" in out
+    assert course.api("GET", "instructor")["submissions"] == before
+    course.hand_in("eli")
+    course.nbgrader("instructor", course.folder, "collect", ASSIGNMENT, "--update")
+    course.add_student("eli")
+    course.nbgrader("instructor", course.folder, "autograde", ASSIGNMENT, "--student", "eli")
+    # eli's copy comes as nbgrader autograded it, with the tests as released: no hidden tests
+    out = ok(course.review_open("--source", "autograded"))
+    assert "[1/1] eli" in out and "4 submission(s), 1 new" in out
+    after = course.api("GET", "instructor")
+    numbers = {s["author"]: s["number"] for s in after["submissions"]}
+    assert numbers["eli"] == 4
+    assert {s["author"]: s["number"] for s in before} == {
+        a: n for a, n in numbers.items() if a != "eli"
+    }
+    eli = next(s for s in after["submissions"] if s["author"] == "eli")
+    assert len(eli["reviewers"]) == 2 and "eli" not in [r["user"] for r in eli["reviewers"]]
+    # the only new work was eli's own submission, so eli got nothing to review; ask for some
+    assert course.api("GET", "eli")["assignments"] == []
+    extra = course.api("POST", "eli", "/extra")["assignment"]
+    assert extra["extra"] is True and extra["submission"] != numbers["eli"]
+    copy = course.api("GET", "instructor", f"/submissions/{numbers['eli']}")["submission"]
+    cells = {
+        c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or c.get("id"): c
+        for c in copy["notebooks"][0]["content"]["cells"]
+    }
+    text = json.dumps(copy)
+    assert "HIDDEN" not in text and "mean([-4])" not in text and "threshold=1)" not in text
+    assert cells["test_mean"]["outputs"] == []
+    [tried] = [c for c in cells.values() if c["source"].startswith('print("checked by')]
+    printed = "".join(o.get("text", "") for o in tried["outputs"])
+    assert printed == "checked by learner in /home/learner\n"
+    assert find_identifying(copy["notebooks"], ["eli", *FULL_NAMES["eli"]], whole_words=True) == []
