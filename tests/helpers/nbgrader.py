@@ -4,15 +4,20 @@ environment, the way they would in their JupyterLab terminal."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import pwd
 import shutil
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.helpers.hub import REPO
 
 VENV = Path(sys.prefix)
+COURSE = "demo101"
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
 
 
@@ -38,3 +43,31 @@ def person_env(user: str, **extra: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         **extra,
     }
+
+
+@contextmanager
+def private_course(tag: str) -> Iterator[Path]:
+    """A fresh copy of the demo course folder (its config and the repository's assignment
+    sources), owned by the instructor, for one test module; removed after.
+
+    The seeded ``~instructor/demo101`` outlives a test hub (homes are real), and its
+    gradebook fills with every run's submissions; a private copy keeps test modules from
+    seeing each other's students. The course id stays ``demo101``.
+    """
+    seeded = home("instructor") / COURSE
+    folder = home("instructor") / f"cl-test-{tag}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(mode=0o700)
+    try:
+        # the instructor's own config names ~/demo101 as the root; this folder's config,
+        # read later (from the cwd), points nbgrader here instead
+        config = (seeded / "nbgrader_config.py").read_text()
+        (folder / "nbgrader_config.py").write_text(
+            f"{config}\nc.CourseDirectory.root = {str(folder)!r}\n"
+        )
+        shutil.copytree(REPO / "notebooks" / "source", folder / "source")
+        entry = pwd.getpwnam("instructor")
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -27,7 +27,14 @@ from cohortlab.discussions.anchoring import Anchor, fingerprint, locate, stable_
 from nbformat import NotebookNode
 
 from tests.helpers.hub import REPO, Hub
-from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, seed_module
+from tests.helpers.nbgrader import (
+    RUNUSER,
+    VENV,
+    home,
+    person_env,
+    private_course,
+    seed_module,
+)
 
 COURSE = "demo101"
 ASSIGNMENT = "hw1"
@@ -82,55 +89,49 @@ def cl_release(cl_hub: Hub) -> Iterator[Release]:
     """hw1 generated and released by the instructor, fetched by ada and ben."""
     exchange = cl_hub.state / "nbgrader-exchange"
     seed_module().ensure_exchange(exchange)
-    course = home("instructor") / COURSE
-    existing = {p.name for p in course.iterdir()}
-    released = course / "release" / ASSIGNMENT
-    released_before = released.exists()
     workdirs = {name: home(name) / f"cl-test-{uuid.uuid4().hex[:8]}" for name in LEARNERS}
-    try:
-        finish(
-            nbgrader(
-                "instructor",
-                course,
-                exchange,
-                "generate_assignment",
-                ASSIGNMENT,
-                "--force",
-                hub=cl_hub,
-            )
-        )
-        finish(
-            nbgrader("instructor", course, exchange, "release_assignment", ASSIGNMENT, "--force")
-        )
-        for name, workdir in workdirs.items():
-            workdir.mkdir(mode=0o700)
-            entry = pwd.getpwnam(name)
-            os.chown(workdir, entry.pw_uid, entry.pw_gid)
-        finish(
-            *(
+    with private_course("discussion") as course:
+        try:
+            finish(
                 nbgrader(
-                    name, workdir, exchange, "fetch_assignment", ASSIGNMENT, "--course", COURSE
+                    "instructor",
+                    course,
+                    exchange,
+                    "generate_assignment",
+                    ASSIGNMENT,
+                    "--force",
+                    hub=cl_hub,
                 )
-                for name, workdir in workdirs.items()
             )
-        )
-        yield Release(
-            exchange,
-            course,
-            {
-                name: workdir / COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-                for name, workdir in workdirs.items()
-            },
-        )
-    finally:
-        # The exchange goes with the state folder; the rest is in real homes.
-        for workdir in workdirs.values():
-            shutil.rmtree(workdir, ignore_errors=True)
-        if not released_before:
-            shutil.rmtree(released, ignore_errors=True)
-        for path in course.iterdir():
-            if path.name not in existing:  # gradebook.db, release/, .nbgrader.log
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            finish(
+                nbgrader(
+                    "instructor", course, exchange, "release_assignment", ASSIGNMENT, "--force"
+                )
+            )
+            for name, workdir in workdirs.items():
+                workdir.mkdir(mode=0o700)
+                entry = pwd.getpwnam(name)
+                os.chown(workdir, entry.pw_uid, entry.pw_gid)
+            finish(
+                *(
+                    nbgrader(
+                        name, workdir, exchange, "fetch_assignment", ASSIGNMENT, "--course", COURSE
+                    )
+                    for name, workdir in workdirs.items()
+                )
+            )
+            yield Release(
+                exchange,
+                course,
+                {
+                    name: workdir / COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+                    for name, workdir in workdirs.items()
+                },
+            )
+        finally:
+            # The exchange goes with the state folder; the rest is in real homes.
+            for workdir in workdirs.values():
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def open_thread(hub: Hub, user: str, **fields: Any) -> dict[str, Any]:
