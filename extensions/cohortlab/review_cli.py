@@ -51,6 +51,7 @@ from .client import ServiceClient, ServiceError
 from .reviews.anonymize import Author, anonymize_notebook
 
 SOURCES = ("submitted", "autograded")
+UPLOAD_TIMEOUT = 300.0
 
 
 class ReviewCommandError(Exception):
@@ -165,7 +166,8 @@ class OpenReviewApp(Application):
             work.load(student)
         body: dict[str, Any] = {"authors": sorted(work.found), "criteria": rubric}
         body.update(self.settings_body())
-        client = ServiceClient(url=self.service_url or None)
+        # a submission is megabytes and is checked on arrival: more than the default 15 s
+        client = ServiceClient(url=self.service_url or None, timeout=UPLOAD_TIMEOUT)
         started = client.post(review_path(course, assignment, "uploads"), body)["upload"]
         upload = started["id"]
         try:

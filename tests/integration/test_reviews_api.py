@@ -238,6 +238,8 @@ def test_a_reviewer_reads_only_the_copies_they_were_given(people: dict[str, Pers
     for number in sorted({1, 2, 3, 4, 5, 6, 7} - set(mine)):
         code = ada.refused(404, "GET", path(assignment, f"/submissions/{number}"))
         assert code == "unknown_submission"
+        code = ada.refused(404, "PUT", path(assignment, f"/submissions/{number}/review"), FULL)
+        assert code == "unknown_submission"
     assert ada.refused(404, "GET", path(assignment, "/submissions/abc")) == "unknown_submission"
     opened = ada.ok("GET", path(assignment, f"/submissions/{mine[0]}"))
     cells = opened["submission"]["notebooks"][0]["content"]["cells"]

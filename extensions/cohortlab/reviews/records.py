@@ -25,7 +25,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..access import Caller
@@ -193,14 +194,11 @@ def commit_upload(
     ``(summary, reviewers given new work)``."""
     require_instructor(caller, "open peer review rounds")
     upload = _find_upload(session, caller.course, assignment, upload_id)
-    items = list(
+    staged = set(
         session.scalars(
-            select(ReviewUploadItem)
-            .where(ReviewUploadItem.upload_id == upload.id)
-            .order_by(ReviewUploadItem.author, ReviewUploadItem.position)
+            select(ReviewUploadItem.author).where(ReviewUploadItem.upload_id == upload.id)
         )
     )
-    staged = {i.author for i in items}
     if missing := [a for a in upload.authors if a not in staged]:
         raise APIError(
             409,
@@ -224,12 +222,7 @@ def commit_upload(
         )
         session.add(rnd)
     elif rnd.seed != upload.seed:
-        raise APIError(
-            409,
-            "round_changed",
-            f"The round for {assignment!r} was opened by another upload meanwhile; run "
-            "cohortlab review open again.",
-        )
+        raise _round_changed(assignment)
     else:
         _check_compatible(session, rnd, settings, None)
     merged = _merged(rnd if not created else None, settings)
@@ -238,15 +231,15 @@ def commit_upload(
     rnd.lease_hours = merged["lease_hours"]
     rnd.constraints = {"across_cohorts": merged["across_cohorts"]}
     rnd.updated_at = now
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another upload created the round at the same moment
+        raise _round_changed(assignment) from None
     if settings.get("criteria") is not None:
         _store_criteria(session, rnd, [Criterion(**c) for c in settings["criteria"]])
     people, numbers, plan = _plan(session, rnd, roster, upload.authors, rnd.seed, merged)
     assert people is not None  # the round has its row by now
     ids = user_ids(session, upload.authors)
-    by_author: dict[str, list[ReviewUploadItem]] = {}
-    for item in items:
-        by_author.setdefault(item.author, []).append(item)
     for name in upload.authors:
         sub = ReviewSubmission(
             round_id=rnd.id,
@@ -257,17 +250,16 @@ def commit_upload(
         )
         session.add(sub)
         session.flush()
-        for item in by_author[name]:
-            session.add(
-                ReviewNotebook(
-                    submission_id=sub.id,
-                    name=item.name,
-                    position=item.position,
-                    content=item.content,
-                    size=item.size,
-                    cells=item.cells,
-                )
+        # copied inside the database: a round of large notebooks never sits in memory
+        item = ReviewUploadItem
+        session.execute(
+            insert(ReviewNotebook).from_select(
+                ["submission_id", "name", "position", "content", "size", "cells"],
+                select(
+                    literal(sub.id), item.name, item.position, item.content, item.size, item.cells
+                ).where(item.upload_id == upload.id, item.author == name),
             )
+        )
         people.submissions.append(sub)
         people.by_number[sub.number], people.number[sub.id] = sub, sub.number
         people.names[sub.author_id] = name
@@ -284,6 +276,15 @@ def commit_upload(
         "submissions": total,
     }
     return summary, told
+
+
+def _round_changed(assignment: str) -> APIError:
+    return APIError(
+        409,
+        "round_changed",
+        f"The round for {assignment!r} was opened by another upload meanwhile; run "
+        "cohortlab review open again.",
+    )
 
 
 def discard_upload(session: Session, caller: Caller, assignment: str, upload_id: str) -> None:
