@@ -1,0 +1,84 @@
+"""The nbgrader side of ``cohortlab review open`` without a hub: changed cells against the
+released template, hidden tests kept out of autograded copies, names from the gradebook,
+and the seed file. The whole command runs against real nbgrader and a real hub in
+``tests/integration/test_review_open_nbgrader.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from cohortlab.review_cli import (
+    ReviewCommandError,
+    author_names,
+    cell_statuses,
+    hide_tests,
+    read_seed,
+)
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+
+def nbgrader(grade_id: str, **flags: object) -> dict[str, object]:
+    return {"nbgrader": {"grade_id": grade_id, "schema_version": 3, **flags}}
+
+
+def released() -> object:
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Part 1", id="intro"),
+            new_code_cell("def mean(xs):\n    raise NotImplementedError()", id="mean",
+                          metadata=nbgrader("mean", solution=True, grade=False)),
+            new_code_cell("assert mean([1, 3]) == 2", id="test-mean",
+                          metadata=nbgrader("test_mean", grade=True, solution=False, points=2)),
+            new_markdown_cell("YOUR ANSWER HERE", id="essay",
+                              metadata=nbgrader("essay", grade=True, solution=True, points=2)),
+        ]
+    )  # fmt: skip
+
+
+def test_changed_and_added_cells_are_marked_against_the_released_template() -> None:
+    nb = released()
+    nb.cells[1].source = "def mean(xs):\n    return sum(xs) / len(xs)"
+    nb.cells[1].id = "renamed-by-jupyter"  # still found by its grade id
+    nb.cells[3].source = "The median resists outliers."
+    nb.cells.insert(2, new_code_cell("print(mean([1, 2]))", id="mine"))
+    statuses = [s["status"] for s in cell_statuses(nb, released())]
+    assert statuses == ["unchanged", "changed", "added", "unchanged", "changed"]
+    assert cell_statuses(nb, None) == [{"status": "unknown"}] * 5
+
+
+def test_autograded_copies_lose_hidden_tests_and_their_tracebacks() -> None:
+    autograded = released()
+    test = autograded.cells[2]
+    test.source += "\n### BEGIN HIDDEN TESTS\nassert mean([-4]) == -4\n### END HIDDEN TESTS"
+    test.outputs = [
+        new_output("error", ename="AssertionError", evalue="", traceback=["assert mean([-4])"])
+    ]
+    test.execution_count = 3
+    autograded.cells[3].source = "My answer"
+    out = hide_tests(autograded, released())
+    assert out.cells[2].source == "assert mean([1, 3]) == 2"
+    assert out.cells[2].outputs == [] and out.cells[2].execution_count is None
+    assert out.cells[3].source == "My answer"  # answers, even graded ones, stay
+
+
+def test_names_come_from_the_gradebook_whole() -> None:
+    class Gradebook:
+        def find_student(self, student: str) -> object:
+            return SimpleNamespace(
+                first_name="Ada", last_name="Lovelace", email="ada@uni.example", lms_user_id=None
+            )
+
+    names = author_names(Gradebook(), "ada")
+    assert names == ("ada@uni.example", "Ada Lovelace", "Lovelace, Ada")
+
+
+def test_a_seed_file_is_made_private_once_and_then_read(tmp_path: Path) -> None:
+    path = tmp_path / "seed"
+    seed = read_seed(path)
+    assert path.stat().st_mode & 0o777 == 0o600 and len(seed) == 32
+    assert read_seed(path) == seed
+    path.write_text("short\n")
+    with pytest.raises(ReviewCommandError, match="16 characters"):
+        read_seed(path)
