@@ -48,15 +48,8 @@ def change_round(
     require_instructor(caller, "change peer review rounds")
     allowed = {"due_at", "lease_hours", "names_visible", "released", "state"}
     if not body or set(body) - allowed:
-        hint = (
-            " (k and across_cohorts: run cohortlab review open again)"
-            if {
-                "k",
-                "across_cohorts",
-            }
-            & set(body)
-            else ""
-        )
+        rerun = {"k", "across_cohorts"} & set(body)
+        hint = " (k and across_cohorts: run cohortlab review open again)" if rerun else ""
         raise APIError(
             400,
             "invalid_field",

@@ -405,7 +405,7 @@ def _plan(
         if roster.get(n, ("",))[0] == "learner"
     ]
     current = people.allocation() if people else Allocation()
-    rules = constraints_of(merged)
+    rules = _rules(merged)
     try:
         if not current.assignments:
             plan = allocate_reviewers(
@@ -425,5 +425,5 @@ def _plan(
     return people, numbers, plan
 
 
-def constraints_of(merged: dict[str, Any]) -> Constraints:
+def _rules(merged: dict[str, Any]) -> Constraints:
     return Constraints(across_cohorts=bool(merged["across_cohorts"]))
