@@ -8,8 +8,8 @@ collects, records their full names in the gradebook, autogrades and runs
 ``cohortlab review open``. Then the learners review each other through the service, and a
 late submission joins on a re-run.
 
-The run uses its own exchange inside the hub's state folder and its own course folder (other
-nbgrader tests share ``~instructor/demo101``), removed afterwards.
+The run uses its own exchange inside the hub's state folder and a private copy of the course
+folder (``tests.helpers.nbgrader.private_course``), removed afterwards.
 """
 
 from __future__ import annotations
@@ -29,8 +29,15 @@ import nbformat
 import pytest
 from cohortlab.reviews.anonymize import find_identifying
 
-from tests.helpers.hub import REPO, Hub
-from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, seed_module
+from tests.helpers.hub import Hub
+from tests.helpers.nbgrader import (
+    RUNUSER,
+    VENV,
+    home,
+    person_env,
+    private_course,
+    seed_module,
+)
 
 COURSE = "demo101"
 ASSIGNMENT = "hw1"
@@ -136,39 +143,17 @@ class Course:
         )
 
 
-def private_course(owner: str) -> Path:
-    """A course folder of its own in the instructor's home, laid out as seed.py lays out
-    ``~/demo101`` (config, hw1's source). Its config names it as the course root, which wins
-    over the ``~/.jupyter`` one: other test runs on this machine use ``~/demo101`` and clean
-    up after themselves, which must not touch this run's submissions."""
-    folder = home(owner) / f"cl-review-{uuid.uuid4().hex[:8]}"
-    entry = pwd.getpwnam(owner)
-    source = folder / "source" / ASSIGNMENT
-    source.mkdir(parents=True)
-    (folder / "nbgrader_config.py").write_text(
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.course_id = {COURSE!r}\n"
-        f"c.CourseDirectory.root = {str(folder)!r}\n"
-    )
-    name = f"{ASSIGNMENT}.ipynb"
-    (source / name).write_bytes((REPO / "notebooks" / "source" / ASSIGNMENT / name).read_bytes())
-    for path in [folder, *folder.rglob("*")]:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def cl_review_course(cl_hub: Hub) -> Iterator[Course]:
     """hw1 generated, released, submitted by ada, ben and dee, collected and autograded."""
     exchange = cl_hub.state / "nbgrader-exchange-reviews"
     seed_module().ensure_exchange(exchange)
-    folder = private_course("instructor")
     env = {
         "JUPYTERHUB_API_TOKEN": cl_hub.token_for("instructor"),
         "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{cl_hub.service_port}/services/cohortlab/",
     }
-    course = Course(cl_hub, folder, exchange, env, subprocess.CompletedProcess([], 0))
-    try:
+    with private_course("reviews") as folder:
+        course = Course(cl_hub, folder, exchange, env, subprocess.CompletedProcess([], 0))
         course.nbgrader("instructor", folder, "generate_assignment", ASSIGNMENT, "--force")
         course.nbgrader("instructor", folder, "release_assignment", ASSIGNMENT, "--force")
         for learner in ("ada", "ben", "dee"):
@@ -179,8 +164,6 @@ def cl_review_course(cl_hub: Hub) -> Iterator[Course]:
             course.add_student(learner)
         course.nbgrader("instructor", folder, "autograde", ASSIGNMENT)
         yield course
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_refusals_say_why_in_one_line_and_open_nothing(cl_review_course: Course) -> None:
