@@ -19,79 +19,37 @@ stderr and exit 1; what was done before a mistake is printed on stdout.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from typing import Any
-from urllib.parse import quote
 
-from traitlets import Bool, Unicode
-from traitlets.config import Application
+from traitlets import Bool
 
 from ._version import __version__
 from .appbase import CommandGroup
-from .client import ServiceClient, ServiceError
+from .commands import CommandError, ServiceCommand, service_path
 
 
-class CohortCommandError(Exception):
-    """A mistake the person running the command can fix; the message says how."""
+class CohortCommandError(CommandError):
+    """A mistake in a ``cohortlab cohort`` command; the message says how to fix it."""
 
 
-class CohortCommand(Application):
+class CohortCommand(ServiceCommand):
     """What every ``cohortlab cohort`` command shares: course, service, one-line errors."""
-
-    version = __version__
-
-    course = Unicode(
-        help="The course id (as in the hub's nbgrader-<course> groups). Default $COHORTLAB_COURSE."
-    ).tag(config=True)
-    service_url = Unicode(
-        help=(
-            "Base URL of the CohortLab service (…/services/cohortlab/). Default "
-            "$COHORTLAB_SERVICE_URL, which JupyterHub sets in every CohortLab server. The token "
-            "comes from $JUPYTERHUB_API_TOKEN or $COHORTLAB_TOKEN, never from the command line."
-        )
-    ).tag(config=True)
-
-    aliases = {
-        "course": "CohortCommand.course",
-        "service-url": "CohortCommand.service_url",
-        "log-level": "Application.log_level",
-    }
 
     #: (fewest, most) positional arguments, and what they are, for the usage message.
     arguments: tuple[int, int | None, str] = (1, 1, "NAME")
 
-    def start(self) -> None:
-        try:
-            fewest, most, usage = self.arguments
-            count = len(self.extra_args)
-            if count < fewest or (most is not None and count > most):
-                raise CohortCommandError(
-                    f"usage: cohortlab cohort {self.name.rsplit('-', 1)[-1]} {usage} "
-                    f"(got {count} argument(s)); see --help."
-                )
-            self.run()
-        except (CohortCommandError, ServiceError) as e:
-            print(f"cohortlab: {e}", file=sys.stderr)
-            self.exit(1)
-
-    def run(self) -> None:
-        raise NotImplementedError
-
-    def course_id(self) -> str:
-        course = self.course or os.environ.get("COHORTLAB_COURSE", "")
-        if not course:
-            raise CohortCommandError("which course? Give --course <course id>.")
-        return course
-
-    def client(self) -> ServiceClient:
-        return ServiceClient(url=self.service_url or None)
+    def check_arguments(self) -> None:
+        fewest, most, usage = self.arguments
+        count = len(self.extra_args)
+        if count < fewest or (most is not None and count > most):
+            raise CohortCommandError(
+                f"usage: cohortlab cohort {self.name.rsplit('-', 1)[-1]} {usage} "
+                f"(got {count} argument(s)); see --help."
+            )
 
     def path(self, *parts: str) -> str:
-        """The service path under the course's cohorts (each part quoted, so an odd name
-        cannot reach another route)."""
-        segments = ["courses", self.course_id(), "cohorts", *parts]
-        return "/".join(quote(part, safe="") for part in segments)
+        """The service path under the course's cohorts."""
+        return service_path("courses", self.course_id(), "cohorts", *parts)
 
 
 def _names(names: list[str]) -> str:

@@ -25,56 +25,27 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import nbformat
 from traitlets import Bool, Unicode
-from traitlets.config import Application
 
 from ._version import __version__
 from .appbase import CommandGroup
-from .client import ServiceClient, ServiceError
+from .commands import CommandError, ServiceCommand, service_path
 from .discussions.anchoring import notebook_key
 from .quizzes.notebook import SPEC_TAG, QuizNotebookError, find_quizzes, release
 
 GRADE_CELL_PREFIX = "cohortlab-quiz-"
 
 
-class QuizCommandError(Exception):
-    """A mistake the person running the command can fix; the message says how."""
+class QuizCommandError(CommandError):
+    """A mistake in a ``cohortlab quiz`` command; the message says how to fix it."""
 
 
-class QuizCommand(Application):
+class QuizCommand(ServiceCommand):
     """What every ``cohortlab quiz`` command shares: course, service, and one-line errors."""
 
-    version = __version__
-
-    course = Unicode(
-        help="The course id (as in the hub's nbgrader-<course> groups). Default $COHORTLAB_COURSE."
-    ).tag(config=True)
-    service_url = Unicode(
-        help=(
-            "Base URL of the CohortLab service (…/services/cohortlab/). Default "
-            "$COHORTLAB_SERVICE_URL, which JupyterHub sets in every CohortLab server. The token "
-            "comes from $JUPYTERHUB_API_TOKEN or $COHORTLAB_TOKEN, never from the command line."
-        )
-    ).tag(config=True)
-
-    aliases = {
-        "course": "QuizCommand.course",
-        "service-url": "QuizCommand.service_url",
-        "log-level": "Application.log_level",
-    }
-
-    def start(self) -> None:
-        try:
-            self.run()
-        except (QuizCommandError, QuizNotebookError, ServiceError) as e:
-            print(f"cohortlab: {e}", file=sys.stderr)
-            self.exit(1)
-
-    def run(self) -> None:
-        raise NotImplementedError
+    person_errors = (*ServiceCommand.person_errors, QuizNotebookError)
 
     def argument(self, what: str) -> str:
         """The one positional argument the command takes."""
@@ -84,20 +55,10 @@ class QuizCommand(Application):
             )
         return self.extra_args[0]
 
-    def course_id(self) -> str:
-        course = self.course or os.environ.get("COHORTLAB_COURSE", "")
-        if not course:
-            raise QuizCommandError("which course? Give --course <course id>.")
-        return course
-
-    def client(self) -> ServiceClient:
-        return ServiceClient(url=self.service_url or None)
-
 
 def quiz_path(course: str, quiz: str, *rest: str) -> str:
     """The service path of a quiz (ids quoted, so an odd id cannot reach another route)."""
-    parts = ["courses", course, "quizzes", quiz, *rest]
-    return "/".join(quote(part, safe="") for part in parts)
+    return service_path("courses", course, "quizzes", quiz, *rest)
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
