@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import uuid
 from typing import Any
 
@@ -22,12 +23,15 @@ from tests.helpers.hub import Hub
 from tests.helpers.kernel import run_in_kernel
 
 COURSE = "demo101"
+# Made afresh for each run, so no file holds them unless the service wrote it (a checkout of
+# this repository in a folder the learner can read must not count as a leak).
+_RUN = uuid.uuid4().hex[:10]
 MARKERS = {
-    "numeric answer": "86421.13579",
-    "text answer": "zebra-key-9f1c",
-    "pattern": "qq-key-pattern-7d2",
-    "explanation": "explained-key-44e0",
-    "feedback of a choice not chosen": "feedback-key-b3a9",
+    "numeric answer": f"{secrets.randbelow(90000) + 10000}.125",
+    "text answer": f"zebra-key-{_RUN}",
+    "pattern": f"qq-key-pattern-{_RUN}",
+    "explanation": f"explained-key-{_RUN}",
+    "feedback of a choice not chosen": f"feedback-key-{_RUN}",
 }
 # A numeric question's feedback is a hint shown after any wrong answer (by design), so it
 # carries no marker here.
@@ -157,7 +161,8 @@ async def test_a_learner_finds_no_key_anywhere_they_can_reach(cl_hub: Hub) -> No
     cl_hub.start_server("cy")
     probe = f"""
 import os
-markers = {json.dumps(list(MARKERS.values()))}
+# sent reversed, so the kernel's own history file never holds a marker
+markers = [m[::-1] for m in {json.dumps([m[::-1] for m in MARKERS.values()])}]
 hits, scanned = [], 0
 roots = ["/home", "/tmp", "/var/tmp", "/dev/shm", "/srv", "/opt", {str(cl_hub.state)!r},
          {str(cl_hub.service_data_dir)!r}]
