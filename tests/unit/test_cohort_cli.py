@@ -9,9 +9,7 @@ what a person sees. The real service is exercised by
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,9 +28,8 @@ from cohortlab.cohort_cli import (
     SyncCohortApp,
 )
 from tornado import web
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
-from tornado.testing import bind_unused_port
+
+from tests.helpers.threaded_server import serve_in_thread
 
 COURSE = "demo101"
 INSTRUCTOR_TOKEN = "instructor-token"
@@ -195,14 +192,11 @@ class SyncHandler(FakeHandler):
 @contextmanager
 def serving() -> Iterator[FakeService]:
     state = FakeService()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
 
-    def serve() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
+    def app() -> web.Application:
         base = r"/services/cohortlab/api/v1/courses/(?P<course>[^/]+)/cohorts"
         one = rf"{base}/(?P<cohort>[^/]+)"
-        app = web.Application(
+        return web.Application(
             [
                 (base, ListHandler),
                 (one, ItemHandler),
@@ -212,23 +206,10 @@ def serving() -> Iterator[FakeService]:
             ],
             state=state,
         )
-        sock, state.port = bind_unused_port()
-        server = HTTPServer(app)
-        server.add_sockets([sock])
-        holder["loop"] = IOLoop.current()
-        ready.set()
-        IOLoop.current().start()
-        server.stop()
-        IOLoop.current().close(all_fds=True)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
+    with serve_in_thread(app) as port:
+        state.port = port
         yield state
-    finally:
-        holder["loop"].add_callback(holder["loop"].stop)
-        thread.join(10)
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ real service is exercised by ``tests/integration/test_quiz_publish_nbgrader.py``
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import shutil
 import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,9 +37,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 from tornado import web
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
-from tornado.testing import bind_unused_port
+
+from tests.helpers.threaded_server import serve_in_thread
 
 BIN = Path(sys.prefix) / "bin"
 COURSE = "demo101"
@@ -146,32 +143,16 @@ def serving() -> Iterator[FakeService]:
     """The fake service on 127.0.0.1, in a thread with its own event loop (the commands under
     test call it synchronously)."""
     state = FakeService()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
 
-    def serve() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
+    def app() -> web.Application:
         prefix = r"/services/cohortlab/api/v1/courses/(?P<course>[^/]+)/quizzes/(?P<quiz>[^/]+)"
-        app = web.Application(
+        return web.Application(
             [(prefix, QuizHandler), (rf"{prefix}/scores", ScoresHandler)], state=state
         )
-        sock, state.port = bind_unused_port()
-        server = HTTPServer(app)
-        server.add_sockets([sock])
-        holder["loop"] = IOLoop.current()
-        ready.set()
-        IOLoop.current().start()
-        server.stop()
-        IOLoop.current().close(all_fds=True)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
+    with serve_in_thread(app) as port:
+        state.port = port
         yield state
-    finally:
-        holder["loop"].add_callback(holder["loop"].stop)
-        thread.join(10)
 
 
 @pytest.fixture
