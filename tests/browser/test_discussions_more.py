@@ -193,9 +193,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         qa = page.get_by_test_id("cl-course-threads")
         # The mover's own panel (not news from someone else, which the 2 s rule is about):
         # once in 3 full suite runs it took longer than 3 s on this loaded machine.
-        qa.get_by_test_id("cl-thread").filter(has_text=f"Move me {tag}").wait_for(
-            timeout=10_000
-        )
+        qa.get_by_test_id("cl-thread").filter(has_text=f"Move me {tag}").wait_for(timeout=10_000)
         assert page.get_by_test_id("cl-cell-threads").get_by_text(f"Move me {tag}").count() == 0
         moved = _api(cl_hub, "GET", f"/threads/{thread['id']}", "ada")
         assert (moved["notebook_key"], moved["cell_key"]) == (None, None)
