@@ -42,3 +42,9 @@ def require_staff(caller: Caller, action: str) -> None:
         raise APIError(
             403, "staff_only", f"Only the course's instructors and mentors can {action}."
         )
+
+
+def require_instructor(caller: Caller, action: str) -> None:
+    """Instructors only (publishing, grading, running rounds); mentors are staff but never grade."""
+    if caller.role != "instructor":
+        raise APIError(403, "instructor_only", f"Only the course's instructors can {action}.")

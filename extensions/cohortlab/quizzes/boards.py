@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Caller
+from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.models import User, utcnow
 from ..store.quizzes import LeaderboardOptIn, LeaderboardSetting, QuizAnswer, QuizRecord
 from . import ranking
-from .records import find, learner_totals, require_instructor
+from .records import find, learner_totals
 
 DEFAULT_NAMES = "alias"
 MAX_LIMIT = 100

@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..access import Caller
+from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.models import User
 from ..store.quizzes import LiveAnswer, LivePlayer, LiveSession, QuizRecord
 from . import boards, live, ranking
 from .grading import AnswerError, grade
-from .records import correct_answer, find, parsed, require_instructor
+from .records import correct_answer, find, parsed
 from .spec import COUNTDOWN_RANGE, LiveOptions, Question, public_view
 
 TEAM_MODES = ("none", "cohorts", "teams")

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..access import Caller
+from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.models import User, utcnow
 from ..store.quizzes import QuizAnswer, QuizExtension, QuizRecord
@@ -43,11 +43,6 @@ from .spec import (
 
 SETTING_FIELDS = ("attempts", "counting", "opens", "closes", "live")
 MAX_SPEC_BYTES = 1_000_000
-
-
-def require_instructor(caller: Caller, action: str) -> None:
-    if caller.role != "instructor":
-        raise APIError(403, "instructor_only", f"Only the course's instructors can {action}.")
 
 
 def iso(value: datetime | None) -> str | None:

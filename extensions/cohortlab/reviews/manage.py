@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..access import Caller
+from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.models import User
 from ..store.reviews import (
@@ -33,7 +33,6 @@ from .state import (
     describe_round,
     find_round,
     iso,
-    require_instructor,
     user_ids,
 )
 

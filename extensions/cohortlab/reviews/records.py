@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..access import Caller
+from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.reviews import (
     Review,
@@ -69,7 +69,6 @@ from .state import (
     copy_key,
     criteria,
     describe_round,
-    require_instructor,
     round_or_none,
     user_ids,
 )

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import Caller
 from ..errors import APIError
 from ..store.models import User
 from ..store.reviews import (
@@ -59,11 +58,6 @@ def copy_key(seed: str) -> str:
     """The key ``anonymize_notebook`` hashes cell ids with, derived from the round's seed, so
     the CLI can make copies without the seed (which also fixes the allocation) leaving."""
     return hmac.new(seed.encode(), COPY_KEY_PURPOSE, hashlib.sha256).hexdigest()
-
-
-def require_instructor(caller: Caller, action: str) -> None:
-    if caller.role != "instructor":
-        raise APIError(403, "instructor_only", f"Only the course's instructors can {action}.")
 
 
 def find_round(

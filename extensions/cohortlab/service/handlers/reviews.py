@@ -14,10 +14,10 @@ from typing import Any
 
 from tornado.ioloop import IOLoop
 
+from ...access import require_instructor
 from ...errors import APIError
 from ...reviews import manage, records, reviewing
 from ...reviews.rubric import parse_copies
-from ...reviews.state import require_instructor
 from ...store.models import utcnow
 from ..base import BaseHandler
 from ..permissions import allow, course_member
@@ -110,8 +110,7 @@ class StageHandler(ReviewHandler):
     @allow(course_member)
     async def put(self, course: str, assignment: str, upload: str, user: str) -> None:
         assert self.caller is not None
-        if self.caller.role != "instructor":  # before reading megabytes for nothing
-            raise APIError(403, "instructor_only", "Only the course's instructors can upload.")
+        require_instructor(self.caller, "upload")  # before reading megabytes for nothing
         raw = self.request.body
         if len(raw) > MAX_STAGE_BYTES:
             raise APIError(
