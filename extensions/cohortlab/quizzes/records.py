@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..access import Caller, require_instructor
 from ..errors import APIError
+from ..store import personal
 from ..store.models import User, utcnow
 from ..store.quizzes import QuizAnswer, QuizExtension, QuizRecord
 from .grading import AnswerError, grade
@@ -514,37 +515,24 @@ def set_extension(
         user = User(name=user_name)
         session.add(user)
         session.flush()
-    extension = session.scalars(
-        select(QuizExtension).where(
-            QuizExtension.quiz_id == record.id, QuizExtension.user_id == user.id
-        )
-    ).one_or_none()
-    if extension is None:
-        extension = QuizExtension(quiz_id=record.id, user_id=user.id)
-        session.add(extension)
-    extension.closes_at = closes
-    extension.granted_by = caller.user_id
-    extension.created_at = utcnow()
-    session.flush()
+    personal.upsert_for(
+        session,
+        QuizExtension,
+        QuizExtension.quiz_id,
+        record.id,
+        user.id,
+        closes_at=closes,
+        granted_by=caller.user_id,
+        created_at=utcnow(),
+    )
     return {"extension": {"quiz": slug, "user": user_name, "closes_at": iso(closes)}}
 
 
 def remove_extension(session: Session, caller: Caller, slug: str, user_name: str) -> None:
     require_instructor(caller, "remove extensions")
     record = find(session, caller.course, slug)
-    user = User.find(session, user_name)
-    extension = (
-        session.scalars(
-            select(QuizExtension).where(
-                QuizExtension.quiz_id == record.id, QuizExtension.user_id == user.id
-            )
-        ).one_or_none()
-        if user
-        else None
-    )
-    if extension is None:
+    if not personal.remove_for(session, QuizExtension, QuizExtension.quiz_id, record.id, user_name):
         raise APIError(404, "no_extension", f"{user_name} has no extension on quiz {slug!r}.")
-    session.delete(extension)
 
 
 def learner_totals(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..access import Caller, require_instructor
 from ..errors import APIError
+from ..store import personal
 from ..store.models import User
 from ..store.reviews import (
     Review,
@@ -96,35 +97,25 @@ def set_extension(
         raise APIError(400, "invalid_time", "due_at is required; DELETE removes an extension.")
     rnd = find_round(session, caller.course, assignment)
     user_id = user_ids(session, [user_name])[user_name]
-    ext = session.scalars(
-        select(ReviewExtension).where(
-            ReviewExtension.round_id == rnd.id, ReviewExtension.user_id == user_id
-        )
-    ).one_or_none()
-    if ext is None:
-        ext = ReviewExtension(round_id=rnd.id, user_id=user_id)
-        session.add(ext)
-    ext.due_at, ext.granted_by = due, caller.user_id
-    session.flush()
+    personal.upsert_for(
+        session,
+        ReviewExtension,
+        ReviewExtension.round_id,
+        rnd.id,
+        user_id,
+        due_at=due,
+        granted_by=caller.user_id,
+    )
     return {"extension": {"assignment": assignment, "user": user_name, "due_at": iso(due)}}
 
 
 def remove_extension(session: Session, caller: Caller, assignment: str, user_name: str) -> None:
     require_instructor(caller, "remove extensions")
     rnd = find_round(session, caller.course, assignment)
-    user = User.find(session, user_name)
-    ext = (
-        session.scalars(
-            select(ReviewExtension).where(
-                ReviewExtension.round_id == rnd.id, ReviewExtension.user_id == user.id
-            )
-        ).one_or_none()
-        if user
-        else None
-    )
-    if ext is None:
+    if not personal.remove_for(
+        session, ReviewExtension, ReviewExtension.round_id, rnd.id, user_name
+    ):
         raise APIError(404, "no_extension", f"{user_name} has no extension on {assignment!r}.")
-    session.delete(ext)
 
 
 # --- the staff view ---------------------------------------------------------------------------
