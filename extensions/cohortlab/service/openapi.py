@@ -8,6 +8,7 @@ from .._version import __version__
 from .openapi_cohorts import cohort_paths, cohort_schemas
 from .openapi_discussions import discussion_paths, discussion_schemas
 from .openapi_quizzes import quiz_paths, quiz_schemas
+from .openapi_review_results import review_result_paths, review_result_schemas
 from .openapi_reviews import review_paths, review_schemas
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -94,6 +95,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             **quiz_paths(),
             **cohort_paths(),
             **review_paths(),
+            **review_result_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -194,6 +196,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 **quiz_schemas(),
                 **cohort_schemas(),
                 **review_schemas(),
+                **review_result_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

@@ -1,6 +1,18 @@
 """One module per resource; each ends with ``default_handlers``."""
 
-from . import cohorts, discussions, events, live, me, meta, notifications, pages, quizzes, reviews
+from . import (
+    cohorts,
+    discussions,
+    events,
+    live,
+    me,
+    meta,
+    notifications,
+    pages,
+    quizzes,
+    review_results,
+    reviews,
+)
 
 default_handlers = [
     *meta.default_handlers,
@@ -12,5 +24,6 @@ default_handlers = [
     *live.default_handlers,
     *cohorts.default_handlers,
     *reviews.default_handlers,
+    *review_results.default_handlers,
     *pages.default_handlers,
 ]
