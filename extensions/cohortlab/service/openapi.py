@@ -10,6 +10,7 @@ from .openapi_discussions import discussion_paths, discussion_schemas
 from .openapi_quizzes import quiz_paths, quiz_schemas
 from .openapi_review_results import review_result_paths, review_result_schemas
 from .openapi_reviews import review_paths, review_schemas
+from .openapi_workspace_activity import workspace_activity_paths, workspace_activity_schemas
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -96,6 +97,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             **cohort_paths(),
             **review_paths(),
             **review_result_paths(),
+            **workspace_activity_paths(),
             "/api/v1/events/ping": {
                 "post": {
                     "summary": "Send a pong event to my own stream",
@@ -197,6 +199,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 **cohort_schemas(),
                 **review_schemas(),
                 **review_result_schemas(),
+                **workspace_activity_schemas(),
                 "Ping": {
                     "type": "object",
                     "required": ["sent", "token"],

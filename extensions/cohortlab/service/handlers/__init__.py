@@ -12,6 +12,7 @@ from . import (
     quizzes,
     review_results,
     reviews,
+    workspace_activity,
 )
 
 default_handlers = [
@@ -25,5 +26,6 @@ default_handlers = [
     *cohorts.default_handlers,
     *reviews.default_handlers,
     *review_results.default_handlers,
+    *workspace_activity.default_handlers,
     *pages.default_handlers,
 ]
