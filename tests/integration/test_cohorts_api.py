@@ -241,7 +241,7 @@ def _writes(course: Course, cohort: str) -> list[tuple[str, str, dict | None]]:
 def test_only_instructors_change_cohorts(course: Course, workspace: dict, who: str) -> None:
     person = course.person(who)
     for method, path, body in _writes(course, workspace["name"]):
-        assert person.refused(403, method, path, body) == "instructors_only", (method, path)
+        assert person.refused(403, method, path, body) == "instructor_only", (method, path)
     after = course.teach.ok("GET", course.path(workspace["name"]))["cohort"]
     assert after["members"] == workspace["members"]
     assert after["archived"] is False

@@ -90,9 +90,9 @@ class FakeHandler(web.RequestHandler):
             raise Refused(404, "unknown_cohort", f"Course {course} has no cohort {name!r}.")
         return self.state.cohorts[name]
 
-    def instructors_only(self) -> None:
+    def instructor_only(self) -> None:
         if not self.instructor:
-            raise Refused(403, "instructors_only", f"Only instructors of {COURSE} can do this.")
+            raise Refused(403, "instructor_only", f"Only instructors of {COURSE} can do this.")
 
     def _handle(self, work: Any, *args: str) -> None:
         try:
@@ -111,7 +111,7 @@ class ListHandler(FakeHandler):
 
     def post(self, course: str) -> None:
         def work() -> tuple[int, dict[str, Any]]:
-            self.instructors_only()
+            self.instructor_only()
             body = json.loads(self.request.body)
             if body["name"] in self.state.cohorts:
                 raise Refused(409, "cohort_exists", f"Course {course} already has a cohort.")
@@ -138,7 +138,7 @@ class ItemHandler(FakeHandler):
 class MemberHandler(FakeHandler):
     def put(self, course: str, cohort: str, user: str) -> None:
         def work() -> tuple[int, dict[str, Any]]:
-            self.instructors_only()
+            self.instructor_only()
             data = self.cohort(course, cohort)
             if user not in LEARNERS:
                 raise Refused(404, "unknown_user", f"JupyterHub has no user {user!r}.")
@@ -150,7 +150,7 @@ class MemberHandler(FakeHandler):
 
     def delete(self, course: str, cohort: str, user: str) -> None:
         def work() -> tuple[int, dict[str, Any]]:
-            self.instructors_only()
+            self.instructor_only()
             data = self.cohort(course, cohort)
             if user == "instructor":
                 raise Refused(409, "instructor_keeps_access", "Instructors keep access.")
@@ -165,7 +165,7 @@ class MemberHandler(FakeHandler):
 class ArchiveHandler(FakeHandler):
     def post(self, course: str, cohort: str) -> None:
         def work() -> tuple[int, dict[str, Any]]:
-            self.instructors_only()
+            self.instructor_only()
             data = self.cohort(course, cohort)
             data["archived"] = True
             return 200, {"cohort": data, "server_stopped": True}
@@ -176,7 +176,7 @@ class ArchiveHandler(FakeHandler):
 class SyncHandler(FakeHandler):
     def post(self, course: str, cohort: str) -> None:
         def work() -> tuple[int, dict[str, Any]]:
-            self.instructors_only()
+            self.instructor_only()
             data = self.cohort(course, cohort)
             granted = ["cy"] if cohort == "drifted" else []
             return 200, {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cohortlab.access import Caller
+from cohortlab.access import Caller, require_instructor
 from cohortlab.cohorts.manage import (
     ACCOUNT_PREFIX,
     SYSTEM_NAME,
@@ -18,7 +18,6 @@ from cohortlab.cohorts.manage import (
     group_name,
     new_cohort,
     require_active,
-    require_instructor,
     require_view,
     share_changes,
 )
@@ -176,7 +175,7 @@ def test_bad_create_bodies_are_400_before_anything_is_written(
 def test_only_instructors_change_cohorts(role: str) -> None:
     with pytest.raises(APIError) as exc:
         require_instructor(caller("x", role), "create cohorts")
-    assert code(exc) == (403, "instructors_only")
+    assert code(exc) == (403, "instructor_only")
     require_instructor(caller("x", "instructor"), "create cohorts")
 
 

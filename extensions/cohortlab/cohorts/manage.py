@@ -9,7 +9,8 @@ group shares).
 
 The rules, each raising an :class:`~cohortlab.errors.APIError` a person can act on:
 
-- only instructors of the course change cohorts (:func:`require_instructor`);
+- only instructors of the course change cohorts (``cohortlab.access.require_instructor``,
+  the one rule and code, ``instructor_only``, every domain shares);
 - names are short lowercase slugs (:func:`check_cohort_name`), because they become part
   of a hub user name and, with the one-machine spawner, a system account name;
 - members are learners or mentors of the course (:func:`check_new_member`);
@@ -190,15 +191,6 @@ def new_cohort(data: Mapping[str, Any]) -> NewCohort:
             400, "too_many", f"At most {MAX_MEMBERS} members at once ({len(members)} given)."
         )
     return NewCohort(name=name, members=tuple(dict.fromkeys(check_user_name(m) for m in members)))
-
-
-def require_instructor(caller: Caller, action: str) -> None:
-    if caller.role != "instructor":
-        raise APIError(
-            403,
-            "instructors_only",
-            f"Only instructors of {caller.course} can {action}.",
-        )
 
 
 def can_view(caller: Caller, cohort: CohortState) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ...access import require_instructor
 from ...cohorts import hub as cohort_hub
 from ...cohorts import workspace as cohort_workspace
 from ...cohorts.manage import (
@@ -20,7 +21,6 @@ from ...cohorts.manage import (
     check_cohort_name,
     check_user_name,
     new_cohort,
-    require_instructor,
     require_view,
 )
 from ...courses import course_roles
