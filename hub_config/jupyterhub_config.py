@@ -126,6 +126,9 @@ c.LocalProcessSpawner.kill_timeout = 3
 service_env = {
     "COHORTLAB_DATA_DIR": str(SERVICE_DIR),
     "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",
+    # Where the service reaches /user/<workspace>/ (the proxy): it reads and writes cohort
+    # workspaces' files there (archive snapshots, templates). On Kubernetes: http://proxy-public
+    "COHORTLAB_PROXY_URL": f"http://127.0.0.1:{HUB_PORT}",
 }
 # PRODUCTION: PostgreSQL, e.g. COHORTLAB_DB_URL=postgresql://cohortlab:...@db/cohortlab
 if os.environ.get("COHORTLAB_DB_URL"):
@@ -157,7 +160,9 @@ c.JupyterHub.load_roles = [
         # narrower scope to create users; it cannot make anyone admin); share, read, start
         # (on demand, when a member opens the workspace) and stop only the servers of
         # collaboration accounts, which are in cohortlab-workspaces: together the last three
-        # are servers!group=cohortlab-workspaces.
+        # are servers!group=cohortlab-workspaces. tokens!group=cohortlab-workspaces: short-lived
+        # tokens of workspace accounts only, to read and write a workspace's files through its
+        # server (access:servers!group=... is not honoured by single-user servers; docs/cohorts.md).
         "name": "cohortlab-service",
         "scopes": [
             "list:groups",
@@ -168,6 +173,7 @@ c.JupyterHub.load_roles = [
             "read:servers!group=cohortlab-workspaces",
             "start:servers!group=cohortlab-workspaces",
             "delete:servers!group=cohortlab-workspaces",
+            "tokens!group=cohortlab-workspaces",
         ],
         "services": ["cohortlab"],
     },
