@@ -18,6 +18,7 @@ import pytest
 from cohortlab.cohorts import hub as ops
 from cohortlab.cohorts.hubhooks import (
     WORKSPACE_AUTH_CACHE,
+    WORKSPACE_EXTENSION_ARGS,
     ensure_system_account,
     prepare_workspace_server,
     refuse_workspace_logins,
@@ -339,7 +340,7 @@ async def test_a_workspace_server_gets_the_short_auth_cache_once_and_people_are_
     workspace = Spawner(User(ACCOUNT, [Group(WORKSPACES_GROUP)]), ["--debug"])
     await prepare_workspace_server(workspace)
     await prepare_workspace_server(workspace)  # a restart of the same spawner
-    assert workspace.args == ["--debug", *workspace_server_args()]
+    assert workspace.args == ["--debug", *workspace_server_args(), *WORKSPACE_EXTENSION_ARGS]
     assert workspace.args[1] == f"--HubOAuth.cache_max_age={WORKSPACE_AUTH_CACHE}"
     assert workspace.environment == {"COHORTLAB_CLIENT_MODE": "direct"}
     person = Spawner(User("ada", []), ["--debug"])

@@ -127,7 +127,12 @@ def test_models_and_migrations_agree(cl_db_url: str) -> None:
     """Every model change has its Alembic revision: autogenerate finds nothing to add."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
-    from cohortlab.store import discussions, quizzes, reviews  # noqa: F401  (registers the tables)
+    from cohortlab.store import (  # noqa: F401  (registers the tables)
+        discussions,
+        quizzes,
+        reviews,
+        workspace_activity,
+    )
     from cohortlab.store.models import Base
 
     upgrade_db(cl_db_url)

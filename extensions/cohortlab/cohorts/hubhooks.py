@@ -7,8 +7,10 @@
   the workspace server's cache of hub identities to :data:`WORKSPACE_AUTH_CACHE` seconds,
   which bounds how long a removed member's requests still get through (docs/cohorts.md),
   has it shut itself down after :data:`WORKSPACE_IDLE_TIMEOUT` seconds idle (the
-  workspace is started again on demand when someone opens it), and puts the lab client in
-  direct mode (a shared server must not relay as its owner).
+  workspace is started again on demand when someone opens it), puts the lab client in
+  direct mode (a shared server must not relay as its owner), and loads the workspace
+  server extension (``cohortlab.workspace_server``: attribution of edits and runs,
+  presence, kernels without the account's token) with the cohort it serves.
 - :func:`refuse_workspace_logins` (``c.Authenticator.post_auth_hook``): a collaboration
   account never logs in, whatever the authenticator or its allow settings (with
   ``allow_existing_users`` on, every user the service creates would otherwise be allowed).
@@ -58,6 +60,35 @@ def workspace_server_args(idle_timeout: int = WORKSPACE_IDLE_TIMEOUT) -> list[st
     return args
 
 
+#: Settings that load the workspace server extension: who edited and ran each cell, who is
+#: here, and kernels started without the account's hub token (docs/cohort-workspace.md).
+WORKSPACE_EXTENSION_ARGS = [
+    "--ServerApp.jpserver_extensions=cohortlab.workspace_server=True",
+    "--ServerApp.kernel_websocket_connection_class="
+    "cohortlab.workspace_server.kernels.AttributedKernelConnection",
+    "--MappingKernelManager.kernel_manager_class="
+    "cohortlab.workspace_server.kernels.WorkspaceKernelManager",
+]
+
+
+def cohort_of(user: Any) -> tuple[str, str] | None:
+    """(course, cohort) of the workspace account ``user``, from its cohort group's property.
+
+    The account is not a member of its cohort's group; the group names it in
+    ``{"cohortlab": {"account": ...}}``. None when the hub has no such group (yet).
+    """
+    db = getattr(user, "db", None)
+    if db is None:
+        return None
+    from jupyterhub import orm
+
+    for group in db.query(orm.Group):
+        prop = (group.properties or {}).get("cohortlab") or {}
+        if prop.get("kind") == "cohort" and prop.get("account") == user.name:
+            return str(prop.get("course")), str(prop.get("cohort"))
+    return None
+
+
 def is_workspace_account(user: Any) -> bool:
     """Whether a hub ``User`` (wrapper or ORM object) is a collaboration account."""
     return any(group.name == WORKSPACES_GROUP for group in getattr(user, "groups", ()) or ())
@@ -68,10 +99,14 @@ async def prepare_workspace_server(spawner: Any) -> None:
     culling, and the lab client talking to the service as the person in the browser."""
     if not is_workspace_account(spawner.user):
         return
-    ours = workspace_server_args()
+    ours = workspace_server_args() + WORKSPACE_EXTENSION_ARGS
     flags = {a.split("=", 1)[0] for a in ours}
     spawner.args = [a for a in spawner.args if a.split("=", 1)[0] not in flags] + ours
-    spawner.environment = {**spawner.environment, "COHORTLAB_CLIENT_MODE": "direct"}
+    env = {"COHORTLAB_CLIENT_MODE": "direct"}
+    cohort = cohort_of(spawner.user)
+    if cohort is not None:
+        env["COHORTLAB_WORKSPACE_COURSE"], env["COHORTLAB_WORKSPACE_COHORT"] = cohort
+    spawner.environment = {**spawner.environment, **env}
     if _runs_as_system_user(spawner) and await asyncio.to_thread(
         ensure_system_account, spawner.user.name
     ):

@@ -18,6 +18,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..access import Caller
+from ..cohorts.manage import WORKSPACES_GROUP
 from ..courses import course_members, membership
 from ..errors import APIError, error_body
 from ..store.db import session_scope
@@ -54,6 +55,24 @@ async def roster(settings: dict[str, Any], course: str) -> dict[str, tuple[str, 
     members = course_members(course, users, properties)
     cache[course] = (users, properties, members)
     return members
+
+
+def refuse_workspace_account(model: dict[str, Any]) -> None:
+    """A cohort workspace's collaboration account never calls the service.
+
+    Its token lives in the shared workspace server (and is readable from its kernels, which
+    every member runs as that account), so anything it did would be done by an unknown
+    member under no one's name. People in a workspace reach the service with their own
+    session instead (docs/cohort-workspace.md).
+    """
+    if model.get("kind", "user") == "user" and WORKSPACES_GROUP in (model.get("groups") or ()):
+        raise APIError(
+            403,
+            "workspace_account",
+            f"{model.get('name')} is a cohort workspace's shared account and cannot use "
+            "CohortLab; in a workspace, CohortLab uses your own session (reload the page if "
+            "it does not).",
+        )
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
@@ -99,6 +118,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise
         if model is None:
             return None
+        refuse_workspace_account(model)
         try:
             return self.check_hub_user(model)
         except UserNotAllowed:

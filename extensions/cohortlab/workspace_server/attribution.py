@@ -1,0 +1,112 @@
+"""Who last edited and who last ran each cell of a workspace, and who is connected now.
+
+Plain in-memory records kept by the workspace server. Every entry comes from a server-side
+fact about an authenticated connection (the collaboration WebSocket that delivered a
+document update, the kernel WebSocket that delivered an execute request), never from
+anything a client writes into the shared document, so a member cannot put someone else's
+name on a cell. They live as long as the server process (a culled workspace starts
+empty); contribution counts that must last are kept by the service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Keys of a cell that the kernel's results change: written into the shared document by
+#: the browser that ran the cell, so they are not an edit by that person.
+RUN_KEYS = frozenset({"outputs", "execution_count", "execution_state"})
+
+
+@dataclass
+class CellRecord:
+    edited_by: str | None = None
+    edited_at: float | None = None
+    run_by: str | None = None
+    run_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "edited_by": self.edited_by,
+            "edited_at": self.edited_at,
+            "run_by": self.run_by,
+            "run_at": self.run_at,
+        }
+
+
+@dataclass
+class Recorder:
+    """The workspace's records: per (notebook path, cell id) and per connected person."""
+
+    cells: dict[tuple[str, str], CellRecord] = field(default_factory=dict)
+    #: person -> number of open collaboration connections (one per open document and tab)
+    connections: Counter[str] = field(default_factory=Counter)
+
+    def edited(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
+        record = self.cells.setdefault((path, cell_id), CellRecord())
+        record.edited_by, record.edited_at = user, at if at is not None else time.time()
+
+    def ran(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
+        record = self.cells.setdefault((path, cell_id), CellRecord())
+        record.run_by, record.run_at = user, at if at is not None else time.time()
+
+    def renamed(self, old: str, new: str) -> None:
+        for path, cell_id in [k for k in self.cells if k[0] == old]:
+            self.cells[(new, cell_id)] = self.cells.pop((path, cell_id))
+
+    def joined(self, user: str) -> None:
+        self.connections[user] += 1
+
+    def left(self, user: str) -> None:
+        self.connections[user] -= 1
+        if self.connections[user] <= 0:
+            del self.connections[user]
+
+    def present(self) -> list[str]:
+        """Who has the workspace open now, by name."""
+        return sorted(self.connections)
+
+    def notebook(self, path: str) -> dict[str, dict[str, Any]]:
+        """Cell id -> record, for one notebook."""
+        return {cid: r.to_json() for (p, cid), r in self.cells.items() if p == path}
+
+
+def cells_touched(events: Any, cell_ids: Any) -> set[str]:
+    """The ids of the cells an ``observe_deep`` batch on a notebook's cells array edited.
+
+    ``cell_ids(index)`` gives the id of the cell at ``index`` now. A change below a cell
+    (its source, metadata, type) has a path ``[index, key, ...]`` and counts unless it is
+    one of the kernel's results (:data:`RUN_KEYS`); a change of the array itself (cells
+    added, moved or deleted) counts for the cells it inserted.
+    """
+    touched: set[str] = set()
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        if path:
+            index = path[0]
+            if len(path) > 1:
+                key = path[1]
+            else:  # a change of the cell map's own keys
+                keys = set(getattr(event, "keys", {}) or {})
+                if keys and keys <= RUN_KEYS:
+                    continue
+                key = None
+            if key in RUN_KEYS:
+                continue
+            cell_id = cell_ids(index)
+            if cell_id:
+                touched.add(cell_id)
+            continue
+        position = 0
+        for op in getattr(event, "delta", []) or []:
+            if "retain" in op:
+                position += op["retain"]
+            elif "insert" in op:
+                for _ in op["insert"]:
+                    cell_id = cell_ids(position)
+                    if cell_id:
+                        touched.add(cell_id)
+                    position += 1
+    return touched

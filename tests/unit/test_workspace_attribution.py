@@ -1,0 +1,177 @@
+"""Attribution in a workspace: the sender of each update, per connection task, per cell."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from cohortlab.workspace_server import kernels
+from cohortlab.workspace_server.attribution import Recorder, cells_touched
+from cohortlab.workspace_server.rooms import sender
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+
+NB = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {},
+    "cells": [
+        {"cell_type": "code", "id": "c1", "metadata": {}, "source": "", "outputs": []},
+        {"cell_type": "markdown", "id": "c2", "metadata": {}, "source": "# notes"},
+    ],
+}
+
+
+def room_doc(recorder: Recorder) -> YNotebook:
+    """A notebook as the room holds it, observed the way ``rooms.watch`` observes it."""
+    notebook = YNotebook(Doc())
+    notebook.set(NB)
+    ycells = notebook.ycells
+
+    def on_cells(events) -> None:  # type: ignore[no-untyped-def]
+        user = sender.get()
+        if user is not None:
+            for cid in cells_touched(events, lambda i: ycells[i].get("id")):
+                recorder.edited("nb.ipynb", cid, user)
+
+    ycells.observe_deep(on_cells)
+    return notebook
+
+
+def client_copy(room: YNotebook) -> YNotebook:
+    copy = YNotebook(Doc())
+    copy.ydoc.apply_update(room.ydoc.get_update())
+    return copy
+
+
+def update_from(client: YNotebook, edit) -> bytes:  # type: ignore[no-untyped-def]
+    before = client.ydoc.get_state()
+    edit(client)
+    return client.ydoc.get_update(before)
+
+
+async def test_each_connection_task_attributes_only_its_own_updates() -> None:
+    recorder = Recorder()
+    room = room_doc(recorder)
+    ada, ben = client_copy(room), client_copy(room)
+    ada_update = update_from(ada, lambda nb: nb.ycells[0]["source"].insert(0, "x = 1"))
+    ben_update = update_from(ben, lambda nb: nb.ycells[1]["source"].insert(7, " more"))
+
+    async def serve(name: str, update: bytes, pause: float) -> None:
+        sender.set(name)  # what the handler's __anext__ does in its connection's task
+        await asyncio.sleep(pause)  # the other connection runs meanwhile
+        room.ydoc.apply_update(update)
+
+    await asyncio.gather(
+        asyncio.ensure_future(serve("ada", ada_update, 0.02)),
+        asyncio.ensure_future(serve("ben", ben_update, 0.0)),
+    )
+    cells = recorder.notebook("nb.ipynb")
+    assert cells["c1"]["edited_by"] == "ada"
+    assert cells["c2"]["edited_by"] == "ben"
+
+
+def test_changes_outside_a_connection_are_not_attributed() -> None:
+    recorder = Recorder()
+    room = room_doc(recorder)
+    room.ycells[0]["source"].insert(0, "from disk")  # e.g. the file changed on disk
+    assert recorder.notebook("nb.ipynb") == {}
+
+
+async def test_new_cells_count_as_edits_and_outputs_do_not() -> None:
+    recorder = Recorder()
+    room = room_doc(recorder)
+    ada = client_copy(room)
+
+    def add_cell(nb: YNotebook) -> None:
+        nb.append_cell({"cell_type": "code", "id": "c3", "source": "y", "metadata": {}})
+
+    def outputs(nb: YNotebook) -> None:
+        nb.ycells[0]["execution_count"] = 3
+
+    async def serve(name: str, update: bytes) -> None:
+        sender.set(name)
+        room.ydoc.apply_update(update)
+
+    await asyncio.ensure_future(serve("ada", update_from(ada, add_cell)))
+    await asyncio.ensure_future(serve("ben", update_from(ada, outputs)))
+    cells = recorder.notebook("nb.ipynb")
+    assert cells["c3"]["edited_by"] == "ada"
+    assert "c1" not in cells  # the kernel's results written by ben's browser: not an edit
+
+
+def test_presence_counts_connections_per_person() -> None:
+    recorder = Recorder()
+    for name in ("ben", "ada", "ada"):
+        recorder.joined(name)
+    recorder.left("ada")
+    assert recorder.present() == ["ada", "ben"]
+    recorder.left("ada")
+    recorder.left("ben")
+    assert recorder.present() == []
+
+
+def test_runs_are_kept_apart_from_edits_and_follow_a_rename() -> None:
+    recorder = Recorder()
+    recorder.edited("a.ipynb", "c1", "ada", at=1.0)
+    recorder.ran("a.ipynb", "c1", "ben", at=2.0)
+    recorder.renamed("a.ipynb", "b.ipynb")
+    assert recorder.notebook("b.ipynb") == {
+        "c1": {"edited_by": "ada", "edited_at": 1.0, "run_by": "ben", "run_at": 2.0}
+    }
+
+
+class _Conn:
+    subprotocol = ""
+
+
+@pytest.mark.parametrize(
+    ("msg", "expected"),
+    [
+        (
+            {
+                "channel": "shell",
+                "header": {"msg_type": "execute_request"},
+                "metadata": {"cellId": "c1"},
+            },
+            "c1",
+        ),
+        ({"channel": "shell", "header": {"msg_type": "kernel_info_request"}, "metadata": {}}, None),
+        (
+            {
+                "channel": "control",
+                "header": {"msg_type": "execute_request"},
+                "metadata": {"cellId": "c1"},
+            },
+            None,
+        ),
+        ({"channel": "shell", "header": {"msg_type": "execute_request"}, "metadata": {}}, None),
+    ],
+)
+def test_execute_requests_name_their_cell(msg: dict, expected: str | None) -> None:
+    assert kernels.execute_request(_Conn(), json.dumps(msg)) == expected
+
+
+def test_workspace_kernels_get_no_hub_token() -> None:
+    env = {"JUPYTERHUB_API_TOKEN": "t", "JPY_API_TOKEN": "t", "PATH": "/bin", "HOME": "/h"}
+    assert kernels.kernel_env(env) == {"PATH": "/bin", "HOME": "/h"}
+
+
+def test_execute_requests_in_jupyterlabs_binary_protocol_name_their_cell() -> None:
+    from jupyter_client.session import Session
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+    class Conn:
+        subprotocol = "v1.kernel.websocket.jupyter.org"
+        session = Session()
+
+    pack = Conn.session.pack
+    parts = [
+        pack({"msg_type": "execute_request", "msg_id": "1"}),
+        pack({}),
+        pack({"cellId": "c9"}),
+        pack({"code": "1"}),
+    ]
+    assert kernels.execute_request(Conn(), serialize_msg_to_ws_v1(parts, "shell")) == "c9"
+    assert kernels.execute_request(Conn(), serialize_msg_to_ws_v1(parts, "iopub")) is None
