@@ -11,14 +11,23 @@ from tornado.websocket import websocket_connect
 
 
 async def run_in_kernel(
-    hub_url: str, user: str, token: str, code: str, timeout: float = 60
+    hub_url: str,
+    user: str,
+    token: str,
+    code: str,
+    timeout: float = 60,
+    *,
+    kernel_name: str = "python3",
+    path: str | None = None,
 ) -> tuple[str, list[str]]:
-    """Start a kernel in ``user``'s server, run ``code``; returns (stdout, error lines)."""
+    """Start a kernel (``kernel_name``, working in folder ``path`` of the server) in ``user``'s
+    server, run ``code``; returns (stdout, error lines)."""
     import requests
 
     base = f"{hub_url}/user/{user}/api/kernels"
     headers = {"Authorization": f"token {token}"}
-    kernel = requests.post(base, headers=headers, json={"name": "python3"}, timeout=30)
+    spec = {"name": kernel_name, **({"path": path} if path else {})}
+    kernel = requests.post(base, headers=headers, json=spec, timeout=30)
     kernel.raise_for_status()
     kernel_id = kernel.json()["id"]
     session = uuid.uuid4().hex

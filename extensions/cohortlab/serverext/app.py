@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Unicode, default
+from traitlets import Bool, Enum, Float, Unicode, default
 
 from .._version import __version__
 from .handlers import default_handlers
+from .reviews import default_handlers as review_handlers
+from .reviews import harden_server, register_review_kernel
 
 
 class CohortLabServerExtension(ExtensionApp):
@@ -33,6 +35,12 @@ class CohortLabServerExtension(ExtensionApp):
         "attributed to the server's owner. Default $COHORTLAB_CLIENT_MODE or 'relay'.",
     ).tag(config=True)
     request_timeout = Float(30.0, help="Seconds to wait for the service.").tag(config=True)
+    harden_process = Bool(
+        True,
+        help="Make this server's process non-dumpable (prctl PR_SET_DUMPABLE 0) so code running "
+        "as the same Unix user (a peer's code in a review kernel) cannot read its environment "
+        "and hub token from /proc. Kernels are separate processes and are not affected.",
+    ).tag(config=True)
 
     @default("service_url")
     def _default_service_url(self) -> str:
@@ -59,6 +67,10 @@ class CohortLabServerExtension(ExtensionApp):
                 "request_timeout": self.request_timeout,
             }
         )
+        register_review_kernel(self.serverapp, self.log)
+        if self.harden_process:
+            harden_server(self.log)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(default_handlers)
+        self.handlers.extend(review_handlers)

@@ -1,0 +1,205 @@
+"""Reviewing in the reviewer's own server: the copy written untrusted under a pseudonymous path
+(``cohortlab.serverext.reviews``), and the sandboxed review kernel, which finds no credential
+to act as the reviewer with (``cohortlab.serverext.review_kernel``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers.hub import Hub
+from tests.helpers.kernel import run_in_kernel
+from tests.helpers.peer_review import COURSE, my_numbers, open_round
+
+
+def server(hub: Hub, user: str, method: str, path: str, token_of: str | None = None, **kw: Any):
+    return hub.api(method, f"/user/{user}/{path}", hub.token_for(token_of or user), **kw)
+
+
+@pytest.fixture(scope="module")
+def cl_review_copy(cl_hub: Hub) -> dict[str, Any]:
+    """ada's first assignment in a fresh round, written into her server."""
+    cl_hub.start_server("ada")
+    assignment = open_round(cl_hub)
+    number = my_numbers(cl_hub, "ada", assignment)[0]
+    body = {"course": COURSE, "assignment": assignment, "submission": number}
+    resp = server(cl_hub, "ada", "POST", "cohortlab/reviews/copies", json=body)
+    assert resp.status_code == 200, resp.text
+    return {"assignment": assignment, "number": number, **resp.json()}
+
+
+def test_the_copy_is_written_untrusted_under_a_pseudonym_with_the_review_kernel(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    a, n = cl_review_copy["assignment"], cl_review_copy["number"]
+    assert cl_review_copy["paths"] == [f"peer-review/{a}/Submission {n}/hw.ipynb"]
+    assert cl_review_copy["kernel"] == "cohortlab-review"
+    model = server(cl_hub, "ada", "GET", f"api/contents/{cl_review_copy['paths'][0]}").json()
+    nb = model["content"]
+    # jupyter_server marks every code cell untrusted when the signature does not match
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(c["metadata"].get("trusted") is False for c in code)
+    assert nb["metadata"]["kernelspec"]["name"] == "cohortlab-review"
+    assert nb["metadata"]["cohortlab_review"] == {
+        "kind": "review",
+        "course": COURSE,
+        "assignment": a,
+        "submission": n,
+        "notebook": "hw.ipynb",
+    }
+    assert [c["metadata"]["cohortlab_review"]["index"] for c in nb["cells"]] == [0, 1, 2, 3]
+    author = cl_hub.admin("GET", f"/users/{_author(cl_hub, a, n)}").json()["name"]
+    assert author not in json.dumps(model)
+
+
+def _author(hub: Hub, assignment: str, number: int) -> str:
+    view = hub.api(
+        "GET",
+        f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{assignment}",
+        hub.token_for("instructor"),
+    ).json()
+    return next(s["author"] for s in view["submissions"] if s["number"] == number)
+
+
+def test_a_signed_copy_is_unsigned_even_when_every_output_is_plain(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    """Reopening with refresh rewrites the copy and it stays untrusted."""
+    body = {
+        "course": COURSE,
+        "assignment": cl_review_copy["assignment"],
+        "submission": cl_review_copy["number"],
+        "refresh": True,
+    }
+    resp = server(cl_hub, "ada", "POST", "cohortlab/reviews/copies", json=body)
+    assert resp.status_code == 200, resp.text
+    model = server(cl_hub, "ada", "GET", f"api/contents/{cl_review_copy['paths'][0]}").json()
+    assert not any(c["metadata"].get("trusted") for c in model["content"]["cells"])
+
+
+def test_copies_are_refused_for_work_not_allocated_and_for_bad_bodies(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    a = cl_review_copy["assignment"]
+    mine = set(my_numbers(cl_hub, "ada", a))
+    other = next(n for n in range(1, 7) if n not in mine)
+    resp = server(
+        cl_hub,
+        "ada",
+        "POST",
+        "cohortlab/reviews/copies",
+        json={"course": COURSE, "assignment": a, "submission": other},
+    )
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "unknown_submission"
+    for bad in (
+        {"course": COURSE, "assignment": "../x", "submission": 1},
+        {"course": COURSE, "assignment": a, "submission": "1"},
+        {"course": "a/b", "assignment": a, "submission": 1},
+    ):
+        resp = server(cl_hub, "ada", "POST", "cohortlab/reviews/copies", json=bad)
+        assert resp.status_code == 400 and resp.json()["error"]["message"], bad
+    # someone else cannot ask ada's server to fetch her review work
+    resp = server(
+        cl_hub,
+        "ada",
+        "POST",
+        "cohortlab/reviews/copies",
+        token_of="ben",
+        json={"course": COURSE, "assignment": a, "submission": min(mine)},
+    )
+    assert resp.status_code == 403
+
+
+PROBE = """
+import glob, json, os, urllib.request, urllib.error
+found = {{}}
+found["sandbox"] = os.environ.get("CL_REVIEW_SANDBOX")
+found["env"] = sorted(
+    k for k in os.environ
+    if any(w in k.upper() for w in ("TOKEN", "SECRET", "JUPYTERHUB", "JPY", "COHORTLAB"))
+)
+readable = []
+for d in glob.glob("/proc/[0-9]*"):
+    try:
+        if b"JUPYTERHUB_API_TOKEN" in open(d + "/environ", "rb").read():
+            readable.append(d)
+    except OSError:
+        pass
+found["proc_with_token"] = readable
+found["processes"] = len(glob.glob("/proc/[0-9]*"))
+home = os.path.expanduser("~")
+found["runtime"] = glob.glob(home + "/.local/share/jupyter/runtime/*")
+found["notary_secret"] = os.path.exists(home + "/.local/share/jupyter/notebook_secret")
+found["home"] = sorted(os.listdir(home))
+found["cwd_files"] = sorted(os.listdir("."))
+def status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError as e:
+        return str(e)
+found["relay"] = status({relay!r})
+found["service"] = status({service!r})
+found["server_api"] = status({server_api!r})
+print(json.dumps(found))
+"""
+
+
+async def test_the_review_kernel_finds_no_credential_to_act_as_the_reviewer(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    code = PROBE.format(
+        relay=f"{cl_hub.url}/user/ada/cohortlab/api/v1/me",
+        service=f"{cl_hub.service_url}api/v1/me",
+        server_api=f"{cl_hub.url}/user/ada/api/contents",
+    )
+    folder = cl_review_copy["folder"]
+    # a normal kernel first, so a kernel holding the token is running while the review runs
+    normal = await run_in_kernel(cl_hub.url, "ada", cl_hub.token_for("ada"), code)
+    out, errors = await run_in_kernel(
+        cl_hub.url,
+        "ada",
+        cl_hub.token_for("ada"),
+        code,
+        kernel_name="cohortlab-review",
+        path=folder,
+    )
+    assert not errors, errors
+    found = json.loads(out)
+    assert found["sandbox"] == "namespaces"
+    assert found["env"] == []
+    assert found["proc_with_token"] == []
+    assert found["processes"] <= 3  # the sandbox's init and the kernel (and its children)
+    assert found["runtime"] == [] and not found["notary_secret"]
+    # an empty home but for the copy's folder (and what IPython makes on start)
+    assert "peer-review" in found["home"] and "welcome.ipynb" not in found["home"]
+    assert set(found["home"]) <= {"peer-review", ".ipython", ".cache", ".config", ".local"}
+    assert "hw.ipynb" in found["cwd_files"]
+    assert found["relay"] in (401, 403) and found["service"] in (401, 403)
+    assert found["server_api"] in (401, 403)
+    # the control: an ordinary kernel of the same person holds the token (and so the relay
+    # works for it), but not even it can read the server's environment any more
+    assert not normal[1], normal[1]
+    control = json.loads(normal[0])
+    assert "JUPYTERHUB_API_TOKEN" in control["env"]
+
+
+async def test_the_server_is_not_dumpable_so_its_environment_is_unreadable(cl_hub: Hub) -> None:
+    cl_hub.start_server("ada")
+    code = """
+import os
+try:
+    open(f"/proc/{os.getppid()}/environ", "rb").read()
+    print("read")
+except PermissionError:
+    print("denied")
+print(open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")[1].decode().rsplit("/")[-1])
+"""
+    out, errors = await run_in_kernel(cl_hub.url, "ada", cl_hub.token_for("ada"), code)
+    assert not errors, errors
+    assert out.split()[0] == "denied", out
+    assert "jupyterhub-singleuser" in out
