@@ -25,6 +25,7 @@ from ..store.reviews import (
     ReviewRound,
     ReviewSubmission,
 )
+from .aggregate import METHODS
 from .anonymize import pseudonym
 from .rubric import parse_due, parse_settings
 from .state import (
@@ -43,10 +44,11 @@ from .state import (
 def change_round(
     session: Session, caller: Caller, assignment: str, body: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    """Move the due date, change the lease, close or reopen reviewing, release feedback, or
-    show reviewers' names to authors. k and the cohort rule change by re-running open."""
+    """Move the due date, change the lease, close or reopen reviewing, release feedback, show
+    reviewers' names to authors, or choose how scores are aggregated. k and the cohort rule
+    change by re-running open."""
     require_instructor(caller, "change peer review rounds")
-    allowed = {"due_at", "lease_hours", "names_visible", "released", "state"}
+    allowed = {"due_at", "lease_hours", "method", "names_visible", "released", "state"}
     if not body or set(body) - allowed:
         rerun = {"k", "across_cohorts"} & set(body)
         hint = " (k and across_cohorts: run cohortlab review open again)" if rerun else ""
@@ -55,7 +57,10 @@ def change_round(
             "invalid_field",
             f"Send any of: {', '.join(sorted(allowed))}{hint}.",
         )
+    method = parse_method(body["method"]) if "method" in body else None
     rnd = find_round(session, caller.course, assignment, lock=True)
+    if method is not None:
+        rnd.method = method
     settings = parse_settings({k: v for k, v in body.items() if k in ("due_at", "lease_hours")})
     for flag in ("names_visible", "released"):
         if flag in body:
@@ -116,6 +121,17 @@ def remove_extension(session: Session, caller: Caller, assignment: str, user_nam
         session, ReviewExtension, ReviewExtension.round_id, rnd.id, user_name
     ):
         raise APIError(404, "no_extension", f"{user_name} has no extension on {assignment!r}.")
+
+
+def parse_method(value: Any) -> str:
+    if value not in METHODS:
+        raise APIError(
+            400,
+            "invalid_settings",
+            f"method must be one of {', '.join(METHODS)} (how peer "
+            "scores become one score per criterion; docs/peer-review.md).",
+        )
+    return value
 
 
 # --- the staff view ---------------------------------------------------------------------------

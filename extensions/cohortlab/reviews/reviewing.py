@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from ..access import Caller
 from ..errors import APIError
-from ..store.reviews import Review, ReviewAssignment, ReviewNotebook, ReviewRound, ReviewSubmission
+from ..store.reviews import (
+    Review,
+    ReviewAssignment,
+    ReviewExclusion,
+    ReviewNotebook,
+    ReviewRound,
+    ReviewSubmission,
+)
 from .allocation import AllocationError, Reviewer, extra_review
 from .anonymize import pseudonym
 from .manage import staff_round, staff_summary
@@ -373,7 +380,8 @@ def request_extra(
 def reviews_of(session: Session, caller: Caller, assignment: str, number: int) -> dict[str, Any]:
     """The reviews of one submission. Staff: all, with reviewers' names. Its author and the
     reviewers who submitted one: the submitted reviews once the instructor has released
-    them, reviewers named only if names are turned on. Anyone else: 404."""
+    them (not those the instructor excluded), reviewers named only if names are turned on.
+    Anyone else: 404."""
     rnd = find_round(session, caller.course, assignment)
     sub = _submission(session, rnd, number)
     rows = session.execute(
@@ -401,7 +409,10 @@ def reviews_of(session: Session, caller: Caller, assignment: str, number: int) -
             "not_released",
             "Reviews are shown once the instructor releases them.",
         )
-    submitted = [(a, r) for a, r in rows if r.status == "submitted"]
+    excluded = set(
+        session.scalars(select(ReviewExclusion.review_id).where(ReviewExclusion.round_id == rnd.id))
+    )
+    submitted = [(a, r) for a, r in rows if r.status == "submitted" and r.id not in excluded]
     names = names_of(session, {a.reviewer_id for a, _r in submitted}) if rnd.names_visible else {}
     out = []
     for a, r in submitted:

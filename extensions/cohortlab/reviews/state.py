@@ -274,5 +274,6 @@ def describe_round(rnd: ReviewRound, due: datetime | None, now: datetime) -> dic
         "across_cohorts": bool(rnd.constraints.get("across_cohorts")),
         "names_visible": rnd.names_visible,
         "released": rnd.released,
+        "method": rnd.method,
         "reviewing_open": reviewing_open(rnd, due, now),
     }

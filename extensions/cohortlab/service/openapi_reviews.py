@@ -69,7 +69,7 @@ def review_paths() -> dict[str, Any]:
             "patch": _op(
                 "changeReviewRound",
                 "Move the due date, change the lease, close or reopen, release feedback, show "
-                "reviewers' names to authors",
+                "reviewers' names to authors, choose the aggregation method",
                 INSTRUCTOR,
                 ok=(200, _obj({"round": _ref("ReviewRound")})),
                 body=_obj(
@@ -79,6 +79,7 @@ def review_paths() -> dict[str, Any]:
                         "names_visible": BOOL,
                         "released": BOOL,
                         "state": {"enum": ["open", "closed"]},
+                        "method": {"enum": ["median", "mean", "pg1"]},
                     }
                 ),
                 errors=WRITE_ERRORS,
@@ -225,6 +226,7 @@ def review_schemas() -> dict[str, Any]:
         "across_cohorts": BOOL,
         "names_visible": BOOL,
         "released": BOOL,
+        "method": {"enum": ["median", "mean", "pg1"]},
         "reviewing_open": BOOL,
     }
     return {

@@ -14,8 +14,12 @@ What a reviewer may learn decides the shape:
 
 A round and its submissions come into being in one transaction, when an upload is committed
 (``ReviewUpload``/``ReviewUploadItem`` hold the copies until then), so a failed
-``review open`` leaves no round behind. Later slices add aggregation, overrides, helpfulness
-ratings and flags as tables keyed by ``reviews.id`` and ``review_rounds.id``.
+``review open`` leaves no round behind.
+
+What happens after reviewing (migration 0006): the round's aggregation ``method``; instructor
+overrides per (submission, criterion) and excluded reviews, each with who, when and why;
+nbgrader's autograde scores as ``review open`` found them; the author's helpfulness rating of
+each review and flags on reviews, which only staff see and resolve.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -67,6 +72,8 @@ class ReviewRound(Base):
     names_visible: Mapped[bool] = mapped_column(Boolean, default=False)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(10), default="open")
+    # median | mean | pg1 (cohortlab.reviews.aggregate.METHODS)
+    method: Mapped[str] = mapped_column(String(10), default="median", server_default="median")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -220,3 +227,82 @@ class ReviewUploadItem(Base):
     size: Mapped[int] = mapped_column(Integer)
     cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewOverride(Base):
+    """An instructor's score for one criterion of one submission, in place of the peers'."""
+
+    __tablename__ = "review_overrides"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "criterion", name="uq_review_overrides_item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("review_submissions.id"))
+    criterion: Mapped[str] = mapped_column(String(400))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewExclusion(Base):
+    """A review the instructor left out of the scores (and of the author's feedback)."""
+
+    __tablename__ = "review_exclusions"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    excluded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    excluded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewRating(Base):
+    """How helpful the author found one review of their submission (1-5)."""
+
+    __tablename__ = "review_ratings"
+    __table_args__ = (CheckConstraint("helpfulness BETWEEN 1 AND 5", name="helpfulness_range"),)
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    rated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    helpfulness: Mapped[int] = mapped_column(Integer)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewFlag(Base):
+    """An author's report that a review of their work is inappropriate; staff resolve it."""
+
+    __tablename__ = "review_flags"
+    __table_args__ = (
+        UniqueConstraint("review_id", "flagged_by", name="uq_review_flags_once"),
+        Index("ix_review_flags_round", "round_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    flagged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReviewAutograde(Base):
+    """nbgrader's scores for one submission as ``review open`` read them from the gradebook:
+    per rubric criterion where nbgrader scored it, and the assignment's autograded total."""
+
+    __tablename__ = "review_autograde"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("review_submissions.id"), primary_key=True
+    )
+    # {criterion key: auto score | null}
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[float | None] = mapped_column(Float)
+    max_total: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
