@@ -11,6 +11,8 @@ what they may do, so this module holds no rules of its own.
     cohortlab cohort remove NAME USER [USER ...]
     cohortlab cohort archive NAME
     cohortlab cohort sync NAME
+    cohortlab cohort team list|create|delete|add|remove COHORT ...
+    cohortlab cohort push-template NOTEBOOK [--name N] [--on-conflict rename|refuse]
 
 ``--course`` (default ``$COHORTLAB_COURSE``) names the course. Mistakes end in one line on
 stderr and exit 1; what was done before a mistake is printed on stdout.
@@ -19,12 +21,15 @@ stderr and exit 1; what was done before a mistake is printed on stdout.
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
-from traitlets import Bool
+from traitlets import Bool, Enum, Unicode
 
 from ._version import __version__
 from .appbase import CommandGroup
+from .client import ServiceClient, ServiceError
 from .commands import CommandError, ServiceCommand, service_path
 
 
@@ -38,12 +43,17 @@ class CohortCommand(ServiceCommand):
     #: (fewest, most) positional arguments, and what they are, for the usage message.
     arguments: tuple[int, int | None, str] = (1, 1, "NAME")
 
+    @property
+    def command(self) -> str:
+        """The words after ``cohortlab cohort`` (``team add`` for ``cohortlab-cohort-team-add``)."""
+        return self.name.removeprefix("cohortlab-cohort-").replace("-", " ")
+
     def check_arguments(self) -> None:
         fewest, most, usage = self.arguments
         count = len(self.extra_args)
         if count < fewest or (most is not None and count > most):
             raise CohortCommandError(
-                f"usage: cohortlab cohort {self.name.rsplit('-', 1)[-1]} {usage} "
+                f"usage: cohortlab cohort {self.command} {usage} "
                 f"(got {count} argument(s)); see --help."
             )
 
@@ -164,6 +174,154 @@ class SyncCohortApp(CohortCommand):
         print(f"{name}: granted {_names(result['granted'])}; revoked {_names(result['revoked'])}")
 
 
+# --- templates --------------------------------------------------------------------------
+
+#: Seconds one cohort's push may take: a cold workspace start (up to 25 s) and the writes.
+PUSH_TIMEOUT = 90.0
+
+
+class PushTemplateApp(CohortCommand):
+    name = "cohortlab-cohort-push-template"
+    description = (
+        "Write a notebook into the shared workspace of every active cohort of the course, "
+        "never over existing work: a new name (`name (2).ipynb`) by default, or with "
+        "--on-conflict refuse the cohorts that already have one are reported."
+    )
+    arguments = (1, 1, "NOTEBOOK.ipynb")
+    file_name = Unicode("", help="Name in the workspaces (default: the notebook's file name).").tag(
+        config=True
+    )
+    on_conflict = Enum(
+        ["rename", "refuse"], "rename", help="When a workspace has a file of that name."
+    ).tag(config=True)
+    aliases = {
+        **CohortCommand.aliases,
+        "name": "PushTemplateApp.file_name",
+        "on-conflict": "PushTemplateApp.on_conflict",
+    }
+
+    @property
+    def command(self) -> str:
+        return "push-template"
+
+    def run(self) -> None:
+        source = Path(self.extra_args[0])
+        try:
+            notebook = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise CohortCommandError(f"cannot read {source} as a notebook: {e}") from None
+        name = self.file_name or source.name
+        client = ServiceClient(url=self.service_url or None, timeout=PUSH_TIMEOUT)
+        cohorts = [c["name"] for c in client.get(self.path())["cohorts"] if not c["archived"]]
+        if not cohorts:
+            raise CohortCommandError(f"{self.course_id()} has no active cohorts to push to.")
+        path = service_path("courses", self.course_id(), "cohort-templates")
+        body = {"name": name, "notebook": notebook, "on_conflict": self.on_conflict}
+        counts: dict[str, int] = {}
+        for i, cohort in enumerate(cohorts, 1):
+            print(f"[{i}/{len(cohorts)}] {cohort}: ", end="", flush=True)
+            try:
+                result = client.post(path, {**body, "cohorts": [cohort]})["results"][0]
+            except ServiceError as e:
+                if e.status in (400, 401, 403, 404, 413):  # the same for every cohort: stop
+                    print("not pushed")
+                    raise
+                result = {"status": "failed", "message": e.message}
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+            print(f"{result['status']}: {result['message']}", flush=True)
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        print(f"{name} into {len(cohorts)} cohort(s) of {self.course_id()}: {summary}")
+        if counts.get("failed") or counts.get("refused"):
+            print(
+                "cohortlab: some cohorts did not get the template (see above); pushing again "
+                "skips those that have it",
+                file=sys.stderr,
+            )
+            self.exit(1)
+
+
+# --- teams ------------------------------------------------------------------------------
+
+
+def describe_team(team: dict[str, Any]) -> str:
+    return f"{team['name']}\t{_names(team['members'])}"
+
+
+class ListTeamsApp(CohortCommand):
+    name = "cohortlab-cohort-team-list"
+    description = "List a cohort's teams and their members."
+    arguments = (1, 1, "COHORT")
+
+    def run(self) -> None:
+        cohort = self.extra_args[0]
+        teams = self.client().get(self.path(cohort, "teams"))["teams"]
+        if not teams:
+            print(f"cohort {cohort} has no teams")
+        for team in teams:
+            print(describe_team(team))
+
+
+class CreateTeamApp(CohortCommand):
+    name = "cohortlab-cohort-team-create"
+    description = "Make a team inside a cohort, optionally with members of the cohort."
+    arguments = (2, None, "COHORT TEAM [USER ...]")
+
+    def run(self) -> None:
+        cohort, team, *members = self.extra_args
+        made = self.client().post(self.path(cohort, "teams"), {"name": team, "members": members})
+        print(f"created team {team} in cohort {cohort}: members {_names(made['team']['members'])}")
+
+
+class DeleteTeamApp(CohortCommand):
+    name = "cohortlab-cohort-team-delete"
+    description = "Delete a team; its members stay in the cohort."
+    arguments = (2, 2, "COHORT TEAM")
+
+    def run(self) -> None:
+        cohort, team = self.extra_args
+        self.client().request("DELETE", self.path(cohort, "teams", team))
+        print(f"deleted team {team} of cohort {cohort}; its members stay in the cohort")
+
+
+class AddTeamMembersApp(CohortCommand):
+    name = "cohortlab-cohort-team-add"
+    description = "Add members of the cohort to one of its teams."
+    arguments = (3, None, "COHORT TEAM USER [USER ...]")
+
+    def run(self) -> None:
+        cohort, team, *users = self.extra_args
+        client = self.client()
+        for user in users:
+            changed = client.put(self.path(cohort, "teams", team, "members", user))["changed"]
+            print(f"added {user} to team {team}" if changed else f"{user} was already in {team}")
+
+
+class RemoveTeamMembersApp(CohortCommand):
+    name = "cohortlab-cohort-team-remove"
+    description = "Take people out of a team (they stay in the cohort)."
+    arguments = (3, None, "COHORT TEAM USER [USER ...]")
+
+    def run(self) -> None:
+        cohort, team, *users = self.extra_args
+        client = self.client()
+        for user in users:
+            client.request("DELETE", self.path(cohort, "teams", team, "members", user))
+            print(f"removed {user} from team {team}")
+
+
+class TeamApp(CommandGroup):
+    name = "cohortlab-cohort-team"
+    version = __version__
+    description = "Teams: optional sub-groups inside a cohort (instructors change them)."
+    subcommands = {
+        "list": (ListTeamsApp, "List a cohort's teams."),
+        "create": (CreateTeamApp, "Make a team in a cohort."),
+        "delete": (DeleteTeamApp, "Delete a team."),
+        "add": (AddTeamMembersApp, "Add cohort members to a team."),
+        "remove": (RemoveTeamMembersApp, "Take people out of a team."),
+    }
+
+
 class CohortApp(CommandGroup):
     name = "cohortlab-cohort"
     version = __version__
@@ -175,4 +333,6 @@ class CohortApp(CommandGroup):
         "remove": (RemoveMembersApp, "Remove members from a cohort."),
         "archive": (ArchiveCohortApp, "Archive a cohort."),
         "sync": (SyncCohortApp, "Repair a cohort's workspace access."),
+        "team": (TeamApp, "Teams inside a cohort."),
+        "push-template": (PushTemplateApp, "Put a notebook into every cohort's workspace."),
     }

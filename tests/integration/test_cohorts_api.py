@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -79,22 +80,30 @@ ROLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(cl_hub: Hub) -> Iterator[Course]:
+@contextmanager
+def course_with_people(hub: Hub) -> Iterator[Course]:
+    """A course of its own with the people of ``ROLES``, removed again afterwards (with
+    every cohort, team and workspace made in it). Other cohort test modules use it too."""
     tag = secrets.token_hex(3)
-    c = Course(cl_hub, f"co{tag}", f"p{tag}")
+    c = Course(hub, f"co{tag}", f"p{tag}")
     names = {role: f"{c.prefix}-{role}" for role in ROLES}
     for name in names.values():
-        cl_hub.admin("POST", f"/users/{name}")
+        hub.admin("POST", f"/users/{name}")
     groups = [f"formgrade-{c.id}", f"mentor-{c.id}", f"nbgrader-{c.id}"]
     for group in groups:
         prefix = group.split("-")[0]
         users = [names[r] for r, g in ROLES.items() if g == prefix]
-        cl_hub.admin("POST", f"/groups/{group}", json={"users": users})
+        hub.admin("POST", f"/groups/{group}", json={"users": users})
     try:
         yield c
     finally:
-        _clean_up(cl_hub, c, list(names.values()), groups)
+        _clean_up(hub, c, list(names.values()), groups)
+
+
+@pytest.fixture(scope="module")
+def course(cl_hub: Hub) -> Iterator[Course]:
+    with course_with_people(cl_hub) as c:
+        yield c
 
 
 def _clean_up(hub: Hub, c: Course, people: list[str], groups: list[str]) -> None:
@@ -113,8 +122,9 @@ def _clean_up(hub: Hub, c: Course, people: list[str], groups: list[str]) -> None
         subprocess.run(["userdel", "--remove", account], check=False, capture_output=True)
     groups_now = hub.admin("GET", "/groups").json()
     for group in groups_now:
-        if group["name"].startswith(f"cohort-{c.id}-") or group["name"] in groups:
-            hub.api("DELETE", f"/hub/api/groups/{group['name']}", hub.admin_token)
+        name = group["name"]
+        if name.startswith((f"cohort-{c.id}-", f"team-{c.id}-")) or name in groups:
+            hub.api("DELETE", f"/hub/api/groups/{name}", hub.admin_token)
     for name in people:
         hub.api("DELETE", f"/hub/api/users/{name}", hub.admin_token)
 

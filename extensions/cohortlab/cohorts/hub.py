@@ -368,7 +368,8 @@ async def add_member(hub: HubClient, course: str, name: str, user: str) -> tuple
 
 
 async def remove_member(hub: HubClient, course: str, name: str, user: str) -> Synced:
-    """Take away ``user``'s access first, then their membership (failing closed)."""
+    """Take away ``user``'s access first, then their membership and their places in the
+    cohort's teams (failing closed)."""
     model = await require_user(hub, user)
     cohort = await load_cohort(hub, course, name)
     async with hub.lock(cohort.group):
@@ -384,6 +385,9 @@ async def remove_member(hub: HubClient, course: str, name: str, user: str) -> Sy
             await hub.call("DELETE", f"/groups/{q(cohort.group)}/users", {"users": [user]})
         except HubCallError as e:
             raise hub_refused(e, f"remove {user} from {cohort.group}") from None
+        from .teams import drop_from_teams  # teams builds on this module
+
+        await drop_from_teams(hub, cohort, user)  # a team's members are the cohort's
         return await _sync(hub, course, name)
 
 

@@ -141,6 +141,104 @@ def cohort_paths() -> dict[str, Any]:
             "parameters": params,
             "post": open_workspace,
         },
+        **team_paths(),
+        f"{COURSE}/cohort-templates": {
+            "parameters": _path_params("course"),
+            "post": _op(
+                "pushCohortTemplate",
+                "Write a notebook into the workspace of every active cohort of the course (or "
+                "the ones named), starting servers as needed; never over existing work: a new "
+                "name (`t (2).ipynb`) or, with on_conflict refuse, the cohort is reported "
+                "refused; a copy with the same cells counts as unchanged. One result per cohort",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "required": ["name", "results"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "results": {"type": "array", "items": _ref("TemplateResult")},
+                        },
+                    },
+                ),
+                body=_ref("TemplatePush"),
+                errors=(400, 401, 403, 404, 413, 502, 503),
+            ),
+        },
+    }
+
+
+def team_paths() -> dict[str, Any]:
+    params = _path_params("course", "cohort")
+    team_params = [*params, *_path_params("team")]
+    team = {"type": "object", "required": ["team"], "properties": {"team": _ref("Team")}}
+    changed = {
+        "type": "object",
+        "required": ["team", "changed"],
+        "properties": {"team": _ref("Team"), "changed": {"type": "boolean"}},
+    }
+    team_writes = (400, 401, 403, 404, 409, 422, 502, 503)
+    return {
+        f"{COHORT}/teams": {
+            "parameters": params,
+            "get": _op(
+                "listCohortTeams",
+                "The cohort's teams (hub groups team-<course>-<cohort>-<team>) and their members",
+                VIEWER + COURSE_ERRORS,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"teams": {"type": "array", "items": _ref("Team")}},
+                    },
+                ),
+                errors=READ_ERRORS,
+            ),
+            "post": _op(
+                "createCohortTeam",
+                "Make a team inside the cohort; its members must be members of the cohort "
+                "(422 not_a_cohort_member); a name in use is 409",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(201, team),
+                body=_ref("NewTeam"),
+                errors=team_writes,
+            ),
+        },
+        f"{COHORT}/teams/{{team}}": {
+            "parameters": team_params,
+            "get": _op(
+                "getCohortTeam",
+                "One team",
+                VIEWER + COURSE_ERRORS,
+                ok=(200, team),
+                errors=READ_ERRORS,
+            ),
+            "delete": _op(
+                "deleteCohortTeam",
+                "Delete a team (its hub group); its members stay in the cohort",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, team),
+                errors=team_writes,
+            ),
+        },
+        f"{COHORT}/teams/{{team}}/members/{{user}}": {
+            "parameters": [*team_params, *_path_params("user")],
+            "put": _op(
+                "addCohortTeamMember",
+                "Add a member of the cohort to the team (201 when new, 200 when already in it)",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, changed),
+                errors=team_writes,
+            ),
+            "delete": _op(
+                "removeCohortTeamMember",
+                "Take someone out of the team (they stay in the cohort)",
+                INSTRUCTOR + COURSE_ERRORS,
+                ok=(200, changed),
+                errors=team_writes,
+            ),
+        },
     }
 
 
@@ -171,6 +269,57 @@ def cohort_schemas() -> dict[str, Any]:
                 "state": {"type": "string", "enum": ["ready", "starting"]},
                 "message": {"type": "string"},
                 "started": {"type": "boolean", "description": "this call started the server"},
+            },
+        },
+        "TemplatePush": {
+            "type": "object",
+            "required": ["name", "notebook"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "description": "file name ending in .ipynb, no '/'"},
+                "notebook": {"type": "object", "description": "the notebook (nbformat 4 JSON)"},
+                "on_conflict": {"type": "string", "enum": ["rename", "refuse"]},
+                "cohorts": {
+                    **strings,
+                    "description": "only these cohorts (default: every active one)",
+                },
+            },
+        },
+        "TemplateResult": {
+            "type": "object",
+            "required": ["cohort", "status", "path", "message"],
+            "properties": {
+                "cohort": {"type": "string"},
+                "status": {
+                    "type": "string",
+                    "enum": ["written", "renamed", "unchanged", "refused", "failed"],
+                },
+                "path": {"type": ["string", "null"], "description": "the file in the workspace"},
+                "message": {"type": "string"},
+            },
+        },
+        "NewTeam": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "pattern": "^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$",
+                    "description": "1-32 lowercase letters, digits and inner hyphens",
+                },
+                "members": {**strings, "maxItems": 500, "description": "members of the cohort"},
+            },
+        },
+        "Team": {
+            "type": "object",
+            "required": ["course", "cohort", "name", "group", "members"],
+            "properties": {
+                "course": {"type": "string"},
+                "cohort": {"type": "string"},
+                "name": {"type": "string"},
+                "group": {"type": "string", "description": "the hub group"},
+                "members": strings,
             },
         },
         "NewCohort": {

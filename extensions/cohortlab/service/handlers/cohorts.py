@@ -1,5 +1,7 @@
 """Cohorts of a course: ``/api/v1/courses/<course>/cohorts[/<cohort>[/members[/<user>]]]``,
-and opening a cohort's workspace: ``.../cohorts/<cohort>/workspace`` (``cohorts.workspace``).
+opening a cohort's workspace: ``.../cohorts/<cohort>/workspace`` (``cohorts.workspace``),
+and teams inside a cohort: ``.../cohorts/<cohort>/teams[/<team>[/members/<user>]]``
+(``cohorts.teams``).
 
 Every route needs a person in a course the hub knows (:func:`cohort_course_member`: an
 unknown course is a 404, a course the caller is not in a 403). Reads are for the course's
@@ -15,6 +17,8 @@ from typing import Any
 
 from ...access import require_instructor
 from ...cohorts import hub as cohort_hub
+from ...cohorts import teams as cohort_teams
+from ...cohorts import templates as cohort_templates
 from ...cohorts import workspace as cohort_workspace
 from ...cohorts.manage import (
     can_view,
@@ -160,6 +164,91 @@ class CohortWorkspaceHandler(CohortHandler):
         self.write_json({"workspace": opened.to_json()}, status=status)
 
 
+class TeamListHandler(CohortHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str) -> None:
+        """The cohort's teams: for whoever may see the cohort."""
+        assert self.caller is not None
+        state = await cohort_hub.load_cohort(self.hub, course, check_cohort_name(cohort))
+        require_view(self.caller, state)
+        teams = await cohort_teams.list_teams(self.hub, state)
+        self.write_json({"teams": [t.to_json() for t in teams]})
+
+    @allow(cohort_course_member)
+    async def post(self, course: str, cohort: str) -> None:
+        assert self.caller is not None
+        require_instructor(self.caller, "make teams")
+        new = cohort_teams.new_team(self.json_body())
+        team = await cohort_teams.create_team(self.hub, course, check_cohort_name(cohort), new)
+        log.info("%s created team %s", self.caller.name, team.group)
+        self.write_json({"team": team.to_json()}, status=201)
+
+
+class TeamItemHandler(CohortHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str, team: str) -> None:
+        assert self.caller is not None
+        state = await cohort_hub.load_cohort(self.hub, course, check_cohort_name(cohort))
+        require_view(self.caller, state)
+        found = await cohort_teams.load_team(self.hub, state, cohort_teams.check_team_name(team))
+        self.write_json({"team": found.to_json()})
+
+    @allow(cohort_course_member)
+    async def delete(self, course: str, cohort: str, team: str) -> None:
+        assert self.caller is not None
+        require_instructor(self.caller, "delete teams")
+        gone = await cohort_teams.delete_team(
+            self.hub, course, check_cohort_name(cohort), cohort_teams.check_team_name(team)
+        )
+        log.info("%s deleted team %s", self.caller.name, gone.group)
+        self.write_json({"team": gone.to_json()})
+
+
+class TeamMemberHandler(CohortHandler):
+    async def change(self, course: str, cohort: str, team: str, user: str, add: bool) -> None:
+        assert self.caller is not None
+        require_instructor(self.caller, "change team members")
+        found, changed = await cohort_teams.change_team_member(
+            self.hub,
+            course,
+            check_cohort_name(cohort),
+            cohort_teams.check_team_name(team),
+            check_user_name(user),
+            add=add,
+        )
+        status = 201 if add and changed else 200
+        self.write_json({"team": found.to_json(), "changed": changed}, status=status)
+
+    @allow(cohort_course_member)
+    async def put(self, course: str, cohort: str, team: str, user: str) -> None:
+        await self.change(course, cohort, team, user, add=True)
+
+    @allow(cohort_course_member)
+    async def delete(self, course: str, cohort: str, team: str, user: str) -> None:
+        await self.change(course, cohort, team, user, add=False)
+
+
+class TemplatePushHandler(CohortHandler):
+    @allow(cohort_course_member)
+    async def post(self, course: str) -> None:
+        """Write a notebook into every active cohort's workspace (or the ones named), never
+        over existing work; one outcome per cohort (``cohorts.templates``)."""
+        assert self.caller is not None
+        require_instructor(self.caller, "push templates into cohort workspaces")
+        template = cohort_templates.check_template(self.json_body())
+        outcomes = await cohort_templates.push_template(self.hub, course, template)
+        log.info(
+            "%s pushed %s into cohorts of %s: %s",
+            self.caller.name,
+            template.name,
+            course,
+            ", ".join(f"{o.cohort} {o.status}" for o in outcomes) or "none",
+        )
+        self.write_json({"name": template.name, "results": [o.to_json() for o in outcomes]})
+
+
+TEAM = rf"{COHORT}/teams/(?P<team>[^/]+)"
+
 default_handlers = [
     (COHORTS, CohortListHandler),
     (COHORT, CohortItemHandler),
@@ -168,4 +257,8 @@ default_handlers = [
     (rf"{COHORT}/archive", CohortArchiveHandler),
     (rf"{COHORT}/sync", CohortSyncHandler),
     (rf"{COHORT}/workspace", CohortWorkspaceHandler),
+    (rf"{COHORT}/teams", TeamListHandler),
+    (TEAM, TeamItemHandler),
+    (rf"{TEAM}/members/(?P<user>[^/]+)", TeamMemberHandler),
+    (r"api/v1/courses/(?P<course>[^/]+)/cohort-templates", TemplatePushHandler),
 ]

@@ -1,0 +1,114 @@
+"""Files into and out of cohort workspaces through the real hub and the workspaces' own
+servers: template pushes (docs/cohorts.md "Templates").
+
+The service reaches each workspace's contents API through the proxy with a short-lived
+token of the workspace account, starting servers on demand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import nbformat
+import pytest
+
+from tests.helpers.hub import Hub
+from tests.integration.test_cohorts_api import Course, course_with_people
+
+TEMPLATE = dict(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Week 1")]))
+
+
+@pytest.fixture(scope="module")
+def course(cl_hub: Hub) -> Iterator[Course]:
+    with course_with_people(cl_hub) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def cohorts(course: Course) -> tuple[dict, dict]:
+    """red (ann, bob) with its server running, blue (cat) stopped."""
+    red = course.create([f"{course.prefix}-ann", f"{course.prefix}-bob"])
+    blue = course.create([f"{course.prefix}-cat"])
+    course.hub.start_server(red["account"])
+    return red, blue
+
+
+def read(course: Course, account: str, who: str, path: str) -> dict | None:
+    resp = course.hub.api(
+        "GET",
+        f"/user/{account}/api/contents/{path}",
+        course.hub.token_for(f"{course.prefix}-{who}"),
+    )
+    return resp.json() if resp.status_code == 200 else None
+
+
+def push(course: Course, **body: object) -> dict[str, dict]:
+    body = {"name": "week1.ipynb", "notebook": TEMPLATE, **body}
+    result = course.teach.ok("POST", f"courses/{course.id}/cohort-templates", body)
+    return {r["cohort"]: r for r in result["results"]}
+
+
+def test_a_template_reaches_every_active_cohort_and_never_replaces_work(
+    course: Course, cohorts: tuple[dict, dict]
+) -> None:
+    red, blue = cohorts
+    first = push(course)
+    assert {n: r["status"] for n, r in first.items()} == {
+        red["name"]: "written",
+        blue["name"]: "written",
+    }
+    assert course.server(blue["account"])  # started on demand
+    for cohort, who in ((red, "ann"), (blue, "cat")):
+        saved = read(course, cohort["account"], who, "week1.ipynb")
+        assert saved and saved["content"]["cells"][0]["source"] == "# Week 1"
+    # Pushing again changes nothing anywhere.
+    again = push(course)
+    assert {r["status"] for r in again.values()} == {"unchanged"}
+    # ann changes the notebook: the next push keeps her work and takes a new name.
+    mine = dict(TEMPLATE, cells=[nbformat.v4.new_markdown_cell("# our notes")])
+    model = {"type": "notebook", "format": "json", "content": mine}
+    token = course.hub.token_for(f"{course.prefix}-ann")
+    url = f"/user/{red['account']}/api/contents/week1.ipynb"
+    assert course.hub.api("PUT", url, token, data=json.dumps(model)).status_code == 200
+    refused = push(course, on_conflict="refuse", cohorts=[red["name"]])
+    assert (refused[red["name"]]["status"], refused[red["name"]]["path"]) == (
+        "refused",
+        "week1.ipynb",
+    )
+    renamed = push(course, cohorts=[red["name"]])[red["name"]]
+    assert (renamed["status"], renamed["path"]) == ("renamed", "week1 (2).ipynb")
+    kept = read(course, red["account"], "ann", "week1.ipynb")
+    assert kept and kept["content"]["cells"][0]["source"] == "# our notes"
+    assert read(course, red["account"], "bob", "week1 (2).ipynb")
+
+
+def test_archived_cohorts_get_no_template(course: Course) -> None:
+    old = course.create([f"{course.prefix}-dan"])
+    course.teach.ok("POST", course.path(old["name"], "archive"))
+    assert old["name"] not in push(course)
+    named = push(course, cohorts=[old["name"]])[old["name"]]
+    assert named["status"] == "failed" and "archived" in named["message"]
+
+
+@pytest.mark.parametrize("who", ["ann", "ment", "out"])
+def test_only_instructors_push_templates(
+    course: Course, cohorts: tuple[dict, dict], who: str
+) -> None:
+    body = {"name": "evil.ipynb", "notebook": TEMPLATE}
+    code = course.person(who).refused(403, "POST", f"courses/{course.id}/cohort-templates", body)
+    assert code == ("not_in_course" if who == "out" else "instructor_only")
+    assert read(course, cohorts[0]["account"], "ann", "evil.ipynb") is None
+
+
+def test_bad_pushes_are_clear_4xx(course: Course, cohorts: tuple[dict, dict]) -> None:
+    path = f"courses/{course.id}/cohort-templates"
+    cases = [
+        (400, {"name": "a/b.ipynb", "notebook": TEMPLATE}, "invalid_name"),
+        (400, {"name": "b.ipynb", "notebook": {"cells": 1}}, "invalid_notebook"),
+        (404, {"name": "b.ipynb", "notebook": TEMPLATE, "cohorts": ["no-such"]}, "unknown_cohort"),
+    ]
+    for status, body, code in cases:
+        assert course.teach.refused(status, "POST", path, body) == code
+    no_course = "courses/no-such-course/cohort-templates"
+    assert course.teach.refused(404, "POST", no_course, {"name": "b.ipynb"}) == "unknown_course"
