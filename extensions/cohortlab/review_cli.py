@@ -186,6 +186,9 @@ class OpenReviewApp(Application):
                 client.request("DELETE", review_path(course, assignment, "uploads", upload))
             raise
         self.report_commit(assignment, summary)
+        from .review_export_cli import send_autograde  # nbgrader's scores beside the peers'
+
+        send_autograde(client, coursedir, course, assignment, sorted(work.found), work.rubric)
 
     def settings_body(self) -> dict[str, Any]:
         """Only what was given: a re-run without --due keeps the round's due date."""
@@ -500,4 +503,16 @@ class ReviewApp(CommandGroup):
     description = "Peer review of nbgrader assignments."
     subcommands = {
         "open": (OpenReviewApp, "Open (or extend) a peer review round on an assignment."),
+        "close": (
+            "cohortlab.review_export_cli.CloseReviewApp",
+            "Close a round: reviews stop changing (the sign-off before export).",
+        ),
+        "release": (
+            "cohortlab.review_export_cli.ReleaseReviewApp",
+            "Show authors their feedback in JupyterLab.",
+        ),
+        "export": (
+            "cohortlab.review_export_cli.ExportReviewApp",
+            "Write a closed round's final scores and comments into nbgrader's gradebook.",
+        ),
     }
