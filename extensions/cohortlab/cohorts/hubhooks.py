@@ -71,8 +71,10 @@ WORKSPACE_EXTENSION_ARGS = [
 ]
 
 
-def cohort_of(user: Any) -> tuple[str, str] | None:
-    """(course, cohort) of the workspace account ``user``, from its cohort group's property.
+def cohort_of(user: Any) -> dict[str, str] | None:
+    """The workspace account ``user``'s cohort, from its cohort group's property, as the
+    environment of its server: course, cohort, and the people who may be in it (members
+    and the course's instructors, so the cohort chat can @mention them from the start).
 
     The account is not a member of its cohort's group; the group names it in
     ``{"cohortlab": {"account": ...}}``. None when the hub has no such group (yet).
@@ -85,7 +87,15 @@ def cohort_of(user: Any) -> tuple[str, str] | None:
     for group in db.query(orm.Group):
         prop = (group.properties or {}).get("cohortlab") or {}
         if prop.get("kind") == "cohort" and prop.get("account") == user.name:
-            return str(prop.get("course")), str(prop.get("cohort"))
+            course = str(prop.get("course"))
+            people = {u.name for u in group.users}
+            staff = orm.Group.find(db, f"formgrade-{course}")
+            people |= {u.name for u in staff.users} if staff is not None else set()
+            return {
+                "COHORTLAB_WORKSPACE_COURSE": course,
+                "COHORTLAB_WORKSPACE_COHORT": str(prop.get("cohort")),
+                "COHORTLAB_WORKSPACE_PEOPLE": ",".join(sorted(people)),
+            }
     return None
 
 
@@ -103,9 +113,7 @@ async def prepare_workspace_server(spawner: Any) -> None:
     flags = {a.split("=", 1)[0] for a in ours}
     spawner.args = [a for a in spawner.args if a.split("=", 1)[0] not in flags] + ours
     env = {"COHORTLAB_CLIENT_MODE": "direct"}
-    cohort = cohort_of(spawner.user)
-    if cohort is not None:
-        env["COHORTLAB_WORKSPACE_COURSE"], env["COHORTLAB_WORKSPACE_COHORT"] = cohort
+    env.update(cohort_of(spawner.user) or {})
     spawner.environment = {**spawner.environment, **env}
     if _runs_as_system_user(spawner) and await asyncio.to_thread(
         ensure_system_account, spawner.user.name

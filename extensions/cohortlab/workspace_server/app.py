@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
@@ -10,6 +11,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 
 from .attribution import Recorder
+from .chat import chat_path, ensure_chat
 from .rooms import install
 
 
@@ -29,6 +31,7 @@ class WorkspaceHandler(APIHandler):
                 "me": getattr(self.current_user, "username", None),
                 "present": recorder.present(),
                 "attribution": ws["attribution"],
+                "chat": ws["chat"],
                 "cells": recorder.notebook(path) if path else {},
             }
         )
@@ -45,7 +48,11 @@ class WorkspaceExtension(ExtensionApp):
                 "recorder": Recorder(),
                 "course": os.environ.get("COHORTLAB_WORKSPACE_COURSE"),
                 "cohort": os.environ.get("COHORTLAB_WORKSPACE_COHORT"),
+                "people": [
+                    p for p in os.environ.get("COHORTLAB_WORKSPACE_PEOPLE", "").split(",") if p
+                ],
                 "attribution": False,
+                "chat": None,
             }
         )
 
@@ -54,8 +61,14 @@ class WorkspaceExtension(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """After every extension is loaded: serve rooms with the attributing handler."""
+        ws = serverapp.web_app.settings["cohortlab_workspace"]
         changed = install(serverapp.web_app)
-        serverapp.web_app.settings["cohortlab_workspace"]["attribution"] = changed > 0
+        ws["attribution"] = changed > 0
+        try:
+            ensure_chat(Path(serverapp.root_dir), ws["cohort"], ws["people"])
+            ws["chat"] = chat_path(ws["cohort"])
+        except OSError as e:
+            self.log.warning("CohortLab workspace: the cohort chat could not be made: %s", e)
         if changed:
             self.log.info("CohortLab workspace: attributing edits in collaboration rooms")
         else:

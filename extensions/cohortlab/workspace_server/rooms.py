@@ -31,6 +31,7 @@ from jupyter_server_ydoc.rooms import DocumentRoom
 from jupyter_ydoc import YNotebook
 
 from .attribution import Recorder, cells_touched
+from .chat import watch_chat
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ def watch(room: Any, recorder: Recorder) -> None:
     if not isinstance(room, DocumentRoom) or getattr(room, "_cl_watched", False):
         return
     document = getattr(room, "_document", None)
+    if type(document).__name__ == "YChat" and hasattr(document, "_ymessages"):
+        watch_chat(document, sender)
+        room._cl_watched = True
+        return
     if not isinstance(document, YNotebook):
         return
     ycells = document.ycells

@@ -2,6 +2,7 @@ import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/a
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { CohortLabClient } from './client';
+import { workspacePlugin } from './cohorts';
 import { DiscussionPanel } from './discussions/panel';
 import { CohortLabPanel, cohortLabIcon } from './panel';
 import { ICohortLabClient } from './tokens';
@@ -47,4 +48,4 @@ const discussionPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, panelPlugin, discussionPlugin];
+export default [clientPlugin, panelPlugin, discussionPlugin, workspacePlugin];
