@@ -9,7 +9,8 @@ what they may do, so this module holds no rules of its own.
     cohortlab cohort create NAME [USER ...]
     cohortlab cohort add NAME USER [USER ...]
     cohortlab cohort remove NAME USER [USER ...]
-    cohortlab cohort archive NAME
+    cohortlab cohort archive NAME [--no-snapshot]
+    cohortlab cohort snapshots NAME [SNAPSHOT_ID]
     cohortlab cohort sync NAME
     cohortlab cohort team list|create|delete|add|remove COHORT ...
     cohortlab cohort push-template NOTEBOOK [--name N] [--on-conflict rename|refuse]
@@ -150,13 +151,70 @@ class RemoveMembersApp(CohortCommand):
 
 class ArchiveCohortApp(CohortCommand):
     name = "cohortlab-cohort-archive"
-    description = "Archive a cohort: nobody keeps access, its server stops, nothing is deleted."
+    description = (
+        "Archive a cohort: nobody keeps access, a snapshot of its workspace's files is kept "
+        "(read-only, for its members and staff), its server stops, nothing is deleted."
+    )
+    snapshot = Bool(True, help="Keep a snapshot of the workspace's files.").tag(config=True)
+    flags = {
+        "no-snapshot": (
+            {"ArchiveCohortApp": {"snapshot": False}},
+            "Archive without a snapshot (when one cannot be taken).",
+        )
+    }
 
     def run(self) -> None:
         name = self.extra_args[0]
-        result = self.client().post(self.path(name, "archive"))
+        client = ServiceClient(url=self.service_url or None, timeout=PUSH_TIMEOUT)
+        body = None if self.snapshot else {"snapshot": False}
+        result = client.post(self.path(name, "archive"), body)
         server = "stopped" if result.get("server_stopped") else "still stopping"
         print(f"archived {name}: nobody has access to its workspace; the server is {server}")
+        snap = result.get("snapshot")
+        if snap:
+            made = "kept" if result.get("snapshot_created") else "already kept"
+            print(
+                f"snapshot {snap['id']} {made}: {snap['file_count']} file(s), "
+                f"{snap['total_bytes']} bytes; see `cohortlab cohort snapshots {name}`"
+            )
+            for skipped in snap.get("skipped") or []:
+                print(f"  left out {skipped['path']}: {skipped['reason']}")
+
+
+class SnapshotsApp(CohortCommand):
+    name = "cohortlab-cohort-snapshots"
+    description = "List an archived cohort's snapshots, or the files of one."
+    arguments = (1, 2, "NAME [SNAPSHOT_ID]")
+    as_json = Bool(False, help="Print the service's JSON instead of text.").tag(config=True)
+    flags = {"json": ({"SnapshotsApp": {"as_json": True}}, "Print JSON.")}
+
+    def run(self) -> None:
+        name, *which = self.extra_args
+        client = self.client()
+        if which:
+            snap = client.get(self.path(name, "snapshots", which[0]))["snapshot"]
+            if self.as_json:
+                print(json.dumps(snap, indent=1))
+                return
+            # Where a person's browser opens the read-only view (through the hub's proxy).
+            base = "/services/cohortlab/api/v1/" + self.path(name, "snapshots", str(snap["id"]))
+            print(f"snapshot {snap['id']} of {name}, taken {snap['taken_at']}")
+            for f in snap["files"]:
+                viewable = f["format"] in ("json", "text")
+                where = f"\t{base}/view/{service_path(*f['path'].split('/'))}" if viewable else ""
+                print(f"{f['path']}\t{f['size']} bytes{where}")
+            return
+        snaps = client.get(self.path(name, "snapshots"))["snapshots"]
+        if self.as_json:
+            print(json.dumps(snaps, indent=1))
+            return
+        if not snaps:
+            print(f"cohort {name} has no snapshots")
+        for snap in snaps:
+            print(
+                f"{snap['id']}\t{snap['taken_at']}\t{snap['file_count']} file(s)\t"
+                f"by {snap['taken_by'] or '?'}"
+            )
 
 
 class SyncCohortApp(CohortCommand):
@@ -335,4 +393,5 @@ class CohortApp(CommandGroup):
         "sync": (SyncCohortApp, "Repair a cohort's workspace access."),
         "team": (TeamApp, "Teams inside a cohort."),
         "push-template": (PushTemplateApp, "Put a notebook into every cohort's workspace."),
+        "snapshots": (SnapshotsApp, "Read an archived cohort's snapshots."),
     }

@@ -112,3 +112,105 @@ def test_bad_pushes_are_clear_4xx(course: Course, cohorts: tuple[dict, dict]) ->
         assert course.teach.refused(status, "POST", path, body) == code
     no_course = "courses/no-such-course/cohort-templates"
     assert course.teach.refused(404, "POST", no_course, {"name": "b.ipynb"}) == "unknown_course"
+
+
+# --- archive snapshots -------------------------------------------------------------------
+
+
+def put_file(course: Course, account: str, who: str, path: str, model: dict) -> None:
+    token = course.hub.token_for(f"{course.prefix}-{who}")
+    url = f"/user/{account}/api/contents/{path}"
+    resp = course.hub.api("PUT", url, token, data=json.dumps(model))
+    assert resp.status_code in (200, 201), resp.text
+
+
+NASTY = "# Our notes <script>alert('x')</script> <img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def archived(course: Course) -> tuple[dict, dict]:
+    """A cohort of ann and bob whose workspace held files, archived: (cohort, result)."""
+    cohort = course.create([f"{course.prefix}-ann", f"{course.prefix}-bob"])
+    account = cohort["account"]
+    course.hub.start_server(account)
+    notebook = dict(TEMPLATE, cells=[nbformat.v4.new_markdown_cell(NASTY)])
+    put_file(course, account, "ann", "notes.ipynb", {"type": "notebook", "content": notebook})
+    put_file(course, account, "bob", "sub", {"type": "directory"})
+    text = {"type": "file", "format": "text", "content": "plain text\n"}
+    put_file(course, account, "bob", "sub/data.txt", text)
+    result = course.teach.ok("POST", course.path(cohort["name"], "archive"))
+    return cohort, result
+
+
+def test_archive_keeps_a_snapshot_of_the_workspace_then_stops_it(
+    course: Course, archived: tuple[dict, dict]
+) -> None:
+    cohort, result = archived
+    assert result["server_stopped"] is True and course.server(cohort["account"]) == {}
+    assert result["snapshot_created"] is True
+    snap = result["snapshot"]
+    assert snap["members"] == [f"{course.prefix}-ann", f"{course.prefix}-bob"]
+    assert snap["taken_by"] == f"{course.prefix}-teach"
+    detail = course.teach.ok("GET", course.path(cohort["name"], "snapshots", str(snap["id"])))
+    paths = {f["path"]: f for f in detail["snapshot"]["files"]}
+    assert {"notes.ipynb", "sub/data.txt"} <= set(paths)
+    assert (paths["notes.ipynb"]["kind"], paths["sub/data.txt"]["format"]) == ("notebook", "text")
+
+
+def test_archiving_again_keeps_the_one_snapshot(
+    course: Course, archived: tuple[dict, dict]
+) -> None:
+    cohort, first = archived
+    again = course.teach.ok("POST", course.path(cohort["name"], "archive"))
+    assert (again["snapshot"]["id"], again["snapshot_created"]) == (first["snapshot"]["id"], False)
+    listed = course.teach.ok("GET", course.path(cohort["name"], "snapshots"))["snapshots"]
+    assert [s["id"] for s in listed] == [first["snapshot"]["id"]]
+
+
+def test_former_members_and_staff_read_the_snapshot_and_nobody_else(
+    course: Course, archived: tuple[dict, dict], cohorts: tuple[dict, dict]
+) -> None:
+    cohort, result = archived
+    sid = str(result["snapshot"]["id"])
+    base = course.path(cohort["name"], "snapshots")
+    file_path = f"{base}/{sid}/files/sub/data.txt"
+    for who in ("ann", "bob", "ment", "teach"):
+        person = course.person(who)
+        assert [s["id"] for s in person.ok("GET", base)["snapshots"]] == [int(sid)]
+        assert person.ok("GET", file_path)["file"]["content"] == "plain text\n"
+    nb = course.person("ann").ok("GET", f"{base}/{sid}/files/notes.ipynb")["file"]
+    assert nb["content"]["cells"][0]["source"] == NASTY
+    for method_path in (base, f"{base}/{sid}", file_path, f"{base}/{sid}/view/notes.ipynb"):
+        assert course.person("cat").refused(404, "GET", method_path) == "unknown_cohort"
+        assert course.person("out").refused(403, "GET", method_path) == "not_in_course"
+    assert course.teach.refused(404, "GET", f"{base}/999999") == "unknown_snapshot"
+    assert course.teach.refused(404, "GET", f"{base}/{sid}/files/nope.txt") == "unknown_file"
+
+
+def test_the_read_only_view_is_sanitized_and_runs_no_script(
+    course: Course, archived: tuple[dict, dict]
+) -> None:
+    cohort, result = archived
+    path = course.path(cohort["name"], "snapshots", str(result["snapshot"]["id"]), "view")
+    resp = course.person("bob").call("GET", f"{path}/notes.ipynb")
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+    csp = resp.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox;") and "script-src" not in csp and "default-src 'none'" in csp
+    assert "Read-only copy" in resp.text
+    assert "<script>alert" not in resp.text and "onerror=alert" not in resp.text.replace(
+        "&lt;img src=x onerror=alert(1)&gt;", ""
+    )
+    text = course.person("bob").call("GET", f"{path}/sub/data.txt")
+    assert text.status_code == 200 and "plain text" in text.text
+
+
+def test_a_stopped_workspace_is_started_for_its_snapshot(course: Course) -> None:
+    cohort = course.create([f"{course.prefix}-dan"])
+    assert course.server(cohort["account"]) == {}
+    result = course.teach.ok("POST", course.path(cohort["name"], "archive"))
+    assert result["snapshot_created"] is True and result["server_stopped"] is True
+    assert course.server(cohort["account"]) == {}
+    bare = course.create([f"{course.prefix}-dan"])
+    skipped = course.teach.ok("POST", course.path(bare["name"], "archive"), {"snapshot": False})
+    assert skipped["snapshot"] is None
+    assert course.teach.ok("GET", course.path(bare["name"], "snapshots"))["snapshots"] == []

@@ -19,12 +19,14 @@ import pytest
 from cohortlab.cli import CohortLabCLI, main
 from cohortlab.cohort_cli import (
     AddTeamMembersApp,
+    ArchiveCohortApp,
     CohortApp,
     CreateTeamApp,
     DeleteTeamApp,
     ListTeamsApp,
     PushTemplateApp,
     RemoveTeamMembersApp,
+    SnapshotsApp,
     TeamApp,
 )
 from tornado import web
@@ -270,3 +272,72 @@ def test_an_unreadable_notebook_is_one_line_before_any_call(
 ) -> None:
     code, _out, err = cl_run(cl_scripted, "push-template", str(tmp_path / "missing.ipynb"))
     assert code == 1 and "cannot read" in err and cl_scripted.requests == []
+
+
+# --- archive and snapshots ---------------------------------------------------------------
+
+SNAP = {
+    "id": 7,
+    "course": COURSE,
+    "cohort": "red",
+    "taken_at": "2026-12-02T10:00:00Z",
+    "taken_by": "instructor",
+    "members": ["ada"],
+    "file_count": 2,
+    "total_bytes": 120,
+    "skipped": [{"path": "big.bin", "reason": "larger than 20 MB"}],
+}
+
+
+def test_archive_reports_the_snapshot_it_kept(cl_run: Any, cl_scripted: Scripted) -> None:
+    answer = {"cohort": {}, "server_stopped": True, "snapshot": SNAP, "snapshot_created": True}
+    cl_scripted.on("POST", "cohorts/red/archive", 200, answer)
+    code, out, err = cl_run(cl_scripted, "archive", "red", apps=(*APPS, ArchiveCohortApp))
+    assert code == 0, err
+    assert out.splitlines() == [
+        "archived red: nobody has access to its workspace; the server is stopped",
+        "snapshot 7 kept: 2 file(s), 120 bytes; see `cohortlab cohort snapshots red`",
+        "  left out big.bin: larger than 20 MB",
+    ]
+    assert cl_scripted.requests[-1] == ("POST", "cohorts/red/archive", None)
+
+
+def test_archive_without_a_snapshot_says_so_to_the_service(
+    cl_run: Any, cl_scripted: Scripted
+) -> None:
+    answer = {"cohort": {}, "server_stopped": True, "snapshot": None, "snapshot_created": False}
+    cl_scripted.on("POST", "cohorts/red/archive", 200, answer)
+    args = ("archive", "red", "--no-snapshot")
+    code, out, _ = cl_run(cl_scripted, *args, apps=(*APPS, ArchiveCohortApp))
+    assert code == 0 and "snapshot" not in out
+    assert cl_scripted.requests[-1][2] == {"snapshot": False}
+
+
+def test_snapshots_lists_and_shows_files_with_their_read_only_view(
+    cl_run: Any, cl_scripted: Scripted
+) -> None:
+    cl_scripted.on("GET", "cohorts/red/snapshots", 200, {"snapshots": [SNAP]})
+    files = [
+        {"path": "notes.ipynb", "kind": "notebook", "format": "json", "size": 100},
+        {"path": "sub/img.png", "kind": "file", "format": "base64", "size": 20},
+    ]
+    cl_scripted.on("GET", "cohorts/red/snapshots/7", 200, {"snapshot": {**SNAP, "files": files}})
+    apps = (*APPS, SnapshotsApp)
+    code, out, err = cl_run(cl_scripted, "snapshots", "red", apps=apps)
+    assert (code, out.strip()) == (0, "7\t2026-12-02T10:00:00Z\t2 file(s)\tby instructor"), err
+    code, out, _ = cl_run(cl_scripted, "snapshots", "red", "7", apps=apps)
+    lines = out.splitlines()
+    assert lines[1] == (
+        "notes.ipynb\t100 bytes\t/services/cohortlab/api/v1/courses/demo101/cohorts/red/"
+        "snapshots/7/view/notes.ipynb"
+    )
+    assert lines[2] == "sub/img.png\t20 bytes"
+
+
+def test_a_learner_of_another_cohort_gets_the_services_404(
+    cl_run: Any, cl_scripted: Scripted
+) -> None:
+    message = "Course demo101 has no cohort 'red'."
+    cl_scripted.refuse("GET", "cohorts/red/snapshots", 404, "unknown_cohort", message)
+    code, _out, err = cl_run(cl_scripted, "snapshots", "red", apps=(*APPS, SnapshotsApp))
+    assert (code, err.strip()) == (1, f"cohortlab: {message}")

@@ -128,6 +128,7 @@ def test_models_and_migrations_agree(cl_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     from cohortlab.store import (  # noqa: F401  (registers the tables)
+        cohort_snapshots,
         discussions,
         quizzes,
         reviews,

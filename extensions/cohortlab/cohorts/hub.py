@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -391,12 +391,21 @@ async def remove_member(hub: HubClient, course: str, name: str, user: str) -> Sy
         return await _sync(hub, course, name)
 
 
-async def archive(hub: HubClient, course: str, name: str) -> tuple[Synced, bool]:
+#: Called by :func:`archive` with the cohort (as it was before this archive) and whether it
+#: was archived already, once nobody holds a share and before the server stops.
+BeforeStop = Callable[[CohortState, bool], Awaitable[None]]
+
+
+async def archive(
+    hub: HubClient, course: str, name: str, before_stop: BeforeStop | None = None
+) -> tuple[Synced, bool]:
     """Mark the cohort archived, remove every share, stop its server; delete nothing.
 
     Archived first, so nothing re-grants access meanwhile; every step is idempotent, so
-    archiving again finishes an archive that failed half-way. Returns whether the server
-    had stopped when this answered.
+    archiving again finishes an archive that failed half-way. ``before_stop`` (the
+    snapshot, ``cohorts.snapshots``) runs after the shares are gone and before the server
+    stops; if it raises, the server is left running for the next try. Returns whether the
+    server had stopped when this answered.
     """
     cohort = await load_cohort(hub, course, name)
     async with hub.lock(cohort.group):
@@ -407,6 +416,8 @@ async def archive(hub: HubClient, course: str, name: str) -> tuple[Synced, bool]
         except HubCallError as e:
             if e.status != 404:
                 raise hub_refused(e, f"remove the shares of {cohort.account}") from None
+        if before_stop is not None:
+            await before_stop(cohort, cohort.archived)
         stopped = await stop_server(hub, cohort.account)
         return await _sync(hub, course, name), stopped
 

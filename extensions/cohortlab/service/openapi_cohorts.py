@@ -40,6 +40,30 @@ def cohort_paths() -> dict[str, Any]:
         errors=WRITE_ERRORS,
     )
     open_workspace["requestBody"]["required"] = False  # an empty body waits for nothing
+    archive = _op(
+        "archiveCohort",
+        "Archive: nobody keeps access, a snapshot of the workspace's files is stored (the "
+        "server is started for it if needed), the server stops, nothing is deleted; "
+        "repeating it finishes an archive that failed half-way and never stores the same "
+        "snapshot twice. A snapshot that cannot be taken is 503 snapshot_failed (archived, "
+        'server left running); {"snapshot": false} archives without one',
+        INSTRUCTOR + COURSE_ERRORS,
+        ok=(
+            200,
+            _result(
+                server_stopped={"type": "boolean"},
+                snapshot={"oneOf": [_ref("Snapshot"), {"type": "null"}]},
+                snapshot_created={"type": "boolean"},
+            ),
+        ),
+        body={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"snapshot": {"type": "boolean", "description": "default true"}},
+        },
+        errors=WRITE_ERRORS,
+    )
+    archive["requestBody"]["required"] = False
     return {
         f"{COURSE}/cohorts": {
             "parameters": _path_params("course"),
@@ -110,14 +134,7 @@ def cohort_paths() -> dict[str, Any]:
         },
         f"{COHORT}/archive": {
             "parameters": params,
-            "post": _op(
-                "archiveCohort",
-                "Archive: nobody keeps access, the workspace server stops, nothing is "
-                "deleted; repeating it finishes an archive that failed half-way",
-                INSTRUCTOR + COURSE_ERRORS,
-                ok=(200, _result(server_stopped={"type": "boolean"})),
-                errors=WRITE_ERRORS,
-            ),
+            "post": archive,
         },
         f"{COHORT}/sync": {
             "parameters": params,
@@ -142,6 +159,7 @@ def cohort_paths() -> dict[str, Any]:
             "post": open_workspace,
         },
         **team_paths(),
+        **snapshot_paths(),
         f"{COURSE}/cohort-templates": {
             "parameters": _path_params("course"),
             "post": _op(
@@ -165,6 +183,71 @@ def cohort_paths() -> dict[str, Any]:
                 body=_ref("TemplatePush"),
                 errors=(400, 401, 403, 404, 413, 502, 503),
             ),
+        },
+    }
+
+
+SNAPSHOT_READER = (
+    "The course's instructors and mentors, and members of the cohort when the snapshot was "
+    "taken or now (anyone else gets 404)"
+)
+
+
+def snapshot_paths() -> dict[str, Any]:
+    params = [*_path_params("course", "cohort"), *_path_params("snapshot")]
+    one = f"{COHORT}/snapshots/{{snapshot}}"
+    view = _op(
+        "viewCohortSnapshotFile",
+        "A notebook (rendered by nbconvert, user HTML sanitized) or text file as a read-only "
+        "HTML page whose Content-Security-Policy runs no script; other files are 415",
+        SNAPSHOT_READER + COURSE_ERRORS,
+        errors=(*READ_ERRORS, 415),
+    )
+    view["responses"]["200"] = {
+        "description": "the page",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+    return {
+        f"{COHORT}/snapshots": {
+            "parameters": _path_params("course", "cohort"),
+            "get": _op(
+                "listCohortSnapshots",
+                "Snapshots of the cohort's workspace taken when it was archived, newest first",
+                SNAPSHOT_READER + COURSE_ERRORS,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"snapshots": {"type": "array", "items": _ref("Snapshot")}},
+                    },
+                ),
+                errors=READ_ERRORS,
+            ),
+        },
+        one: {
+            "parameters": params,
+            "get": _op(
+                "getCohortSnapshot",
+                "One snapshot with its list of files",
+                SNAPSHOT_READER + COURSE_ERRORS,
+                ok=(200, {"type": "object", "properties": {"snapshot": _ref("Snapshot")}}),
+                errors=READ_ERRORS,
+            ),
+        },
+        f"{one}/files/{{path}}": {
+            "parameters": [*params, *_path_params("path")],
+            "get": _op(
+                "getCohortSnapshotFile",
+                "One file of a snapshot: a notebook as JSON (format json), text as text, "
+                "anything else base64",
+                SNAPSHOT_READER + COURSE_ERRORS,
+                ok=(200, {"type": "object", "properties": {"file": _ref("SnapshotFile")}}),
+                errors=READ_ERRORS,
+            ),
+        },
+        f"{one}/view/{{path}}": {
+            "parameters": [*params, *_path_params("path")],
+            "get": view,
         },
     }
 
@@ -296,6 +379,42 @@ def cohort_schemas() -> dict[str, Any]:
                 },
                 "path": {"type": ["string", "null"], "description": "the file in the workspace"},
                 "message": {"type": "string"},
+            },
+        },
+        "Snapshot": {
+            "type": "object",
+            "required": ["id", "course", "cohort", "taken_at", "members", "file_count"],
+            "properties": {
+                "id": {"type": "integer"},
+                "course": {"type": "string"},
+                "cohort": {"type": "string"},
+                "taken_at": {"type": "string", "format": "date-time"},
+                "taken_by": {"type": ["string", "null"]},
+                "members": {**strings, "description": "the cohort's members when it was taken"},
+                "file_count": {"type": "integer"},
+                "total_bytes": {"type": "integer"},
+                "skipped": {
+                    "type": "array",
+                    "description": "files left out (hidden ones are never listed) and why",
+                    "items": {
+                        "type": "object",
+                        "properties": {"path": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+                "files": {"type": "array", "items": _ref("SnapshotFile")},
+            },
+        },
+        "SnapshotFile": {
+            "type": "object",
+            "required": ["path", "kind", "format", "size"],
+            "properties": {
+                "path": {"type": "string"},
+                "kind": {"type": "string", "enum": ["notebook", "file"]},
+                "format": {"type": "string", "enum": ["json", "text", "base64"]},
+                "mimetype": {"type": ["string", "null"]},
+                "size": {"type": "integer"},
+                "last_modified": {"type": ["string", "null"]},
+                "content": {"description": "only when one file is asked for"},
             },
         },
         "NewTeam": {

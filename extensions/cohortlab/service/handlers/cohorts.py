@@ -1,13 +1,15 @@
 """Cohorts of a course: ``/api/v1/courses/<course>/cohorts[/<cohort>[/members[/<user>]]]``,
 opening a cohort's workspace: ``.../cohorts/<cohort>/workspace`` (``cohorts.workspace``),
-and teams inside a cohort: ``.../cohorts/<cohort>/teams[/<team>[/members/<user>]]``
-(``cohorts.teams``).
+teams inside a cohort: ``.../cohorts/<cohort>/teams[/<team>[/members/<user>]]``
+(``cohorts.teams``), archive snapshots: ``.../cohorts/<cohort>/snapshots[/<id>[/files|view/
+<path>]]`` (``cohorts.snapshots``) and template pushes: ``.../courses/<course>/cohort-templates``
+(``cohorts.templates``).
 
 Every route needs a person in a course the hub knows (:func:`cohort_course_member`: an
 unknown course is a 404, a course the caller is not in a 403). Reads are for the course's
-staff, or a learner's own cohorts; every change is for the course's instructors
-(``cohorts.manage``). The work is done on the hub by ``cohorts.hub``: the service keeps no
-cohort data of its own.
+staff, or a learner's own cohorts (snapshots: also its former members); every change is for
+the course's instructors (``cohortlab.access.require_instructor``). The work is done on the
+hub by ``cohorts.hub``: the service keeps no cohort data of its own except archive snapshots.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from tornado.ioloop import IOLoop
+
 from ...access import require_instructor
 from ...cohorts import hub as cohort_hub
+from ...cohorts import snapshots as cohort_snapshots
 from ...cohorts import teams as cohort_teams
 from ...cohorts import templates as cohort_templates
 from ...cohorts import workspace as cohort_workspace
 from ...cohorts.manage import (
+    CohortState,
     can_view,
     check_cohort_name,
     check_user_name,
@@ -126,14 +132,45 @@ class CohortMemberHandler(CohortHandler):
         self.write_synced(synced)
 
 
+def archive_options(data: dict[str, Any] | None) -> bool:
+    """Check an archive body ``{"snapshot": true|false}`` (optional); whether to keep one."""
+    if not data:
+        return True
+    extra = sorted(set(data) - {"snapshot"})
+    if extra:
+        raise APIError(400, "unknown_field", f"Unknown field(s): {', '.join(extra)}.")
+    if not isinstance(data.get("snapshot", True), bool):
+        raise APIError(400, "invalid_field", "'snapshot' is true (default) or false.")
+    return data.get("snapshot", True)
+
+
 class CohortArchiveHandler(CohortHandler):
     @allow(cohort_course_member)
     async def post(self, course: str, cohort: str) -> None:
+        """Archive, keeping a snapshot of the workspace's files (``cohorts.snapshots``)."""
         assert self.caller is not None
-        require_instructor(self.caller, "archive cohorts")
-        synced, stopped = await cohort_hub.archive(self.hub, course, check_cohort_name(cohort))
-        log.info("%s archived cohort %s", self.caller.name, synced.cohort.group)
-        self.write_synced(synced, server_stopped=stopped)
+        caller = self.caller
+        require_instructor(caller, "archive cohorts")
+        keep = archive_options(self.json_body() if self.request.body else None)
+        kept: dict[str, Any] = {"snapshot": None, "snapshot_created": False}
+
+        async def snapshot(state: CohortState, was_archived: bool) -> None:
+            if not keep:
+                return
+            if was_archived:  # finishing an archive: a snapshot stored by it is kept
+                last = await self.run_db(cohort_snapshots.latest_json, course, state.name)
+                if last is not None:
+                    kept["snapshot"] = last
+                    return
+            taken = await cohort_snapshots.take(self.hub, state)
+            stored, created = await self.run_db(cohort_snapshots.store, state, caller, taken)
+            kept.update(snapshot=stored, snapshot_created=created)
+
+        synced, stopped = await cohort_hub.archive(
+            self.hub, course, check_cohort_name(cohort), before_stop=snapshot
+        )
+        log.info("%s archived cohort %s", caller.name, synced.cohort.group)
+        self.write_synced(synced, server_stopped=stopped, **kept)
 
 
 class CohortSyncHandler(CohortHandler):
@@ -247,7 +284,72 @@ class TemplatePushHandler(CohortHandler):
         self.write_json({"name": template.name, "results": [o.to_json() for o in outcomes]})
 
 
+class SnapshotHandler(CohortHandler):
+    def snapshot_id(self, raw: str) -> int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise APIError(400, "invalid_id", "A snapshot id is a number.") from None
+
+
+class SnapshotListHandler(SnapshotHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str) -> None:
+        """Snapshots of archived workspaces: staff, and the cohort's (former) members."""
+        assert self.caller is not None
+        name = check_cohort_name(cohort)
+        found = await self.run_db(cohort_snapshots.list_json, self.caller, name)
+        self.write_json({"snapshots": found})
+
+
+class SnapshotItemHandler(SnapshotHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str, snapshot: str) -> None:
+        assert self.caller is not None
+        found = await self.run_db(
+            cohort_snapshots.snapshot_json,
+            self.caller,
+            check_cohort_name(cohort),
+            self.snapshot_id(snapshot),
+        )
+        self.write_json({"snapshot": found})
+
+
+class SnapshotFileHandler(SnapshotHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str, snapshot: str, path: str) -> None:
+        """One file: a notebook as JSON, text as text, anything else base64."""
+        assert self.caller is not None
+        stored = await self.run_db(
+            cohort_snapshots.stored_file,
+            self.caller,
+            check_cohort_name(cohort),
+            self.snapshot_id(snapshot),
+            path,
+        )
+        self.write_json({"file": cohort_snapshots.file_json(stored)})
+
+
+class SnapshotViewHandler(SnapshotHandler):
+    @allow(cohort_course_member)
+    async def get(self, course: str, cohort: str, snapshot: str, path: str) -> None:
+        """A notebook or text file as a read-only page: sanitized, and no script runs."""
+        assert self.caller is not None
+        sid = self.snapshot_id(snapshot)
+        stored = await self.run_db(
+            cohort_snapshots.stored_file, self.caller, check_cohort_name(cohort), sid, path
+        )
+        note = f"Read-only copy from the archive of cohort {cohort} (snapshot {sid}): {path}"
+        page = await IOLoop.current().run_in_executor(
+            None, cohort_snapshots.render_view, stored, note
+        )  # nbconvert takes ~0.3 s: off the event loop
+        self.set_header("Content-Security-Policy", cohort_snapshots.VIEW_CSP)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(page)
+
+
 TEAM = rf"{COHORT}/teams/(?P<team>[^/]+)"
+SNAPSHOT = rf"{COHORT}/snapshots/(?P<snapshot>[^/]+)"
 
 default_handlers = [
     (COHORTS, CohortListHandler),
@@ -261,4 +363,8 @@ default_handlers = [
     (TEAM, TeamItemHandler),
     (rf"{TEAM}/members/(?P<user>[^/]+)", TeamMemberHandler),
     (r"api/v1/courses/(?P<course>[^/]+)/cohort-templates", TemplatePushHandler),
+    (rf"{COHORT}/snapshots", SnapshotListHandler),
+    (SNAPSHOT, SnapshotItemHandler),
+    (rf"{SNAPSHOT}/files/(?P<path>.+)", SnapshotFileHandler),
+    (rf"{SNAPSHOT}/view/(?P<path>.+)", SnapshotViewHandler),
 ]
