@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import signal
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -28,7 +28,8 @@ from ..appbase import CohortLabApp
 from ..discussions.cache import ReadCache
 from ..discussions.ratelimit import RateLimit
 from ..events import EventBus, make_bus
-from ..store.db import connect, session_factory
+from ..store.batching import GroupCommitExecutor
+from ..store.db import connect, read_only_factory, session_factory
 from .base import NotFoundHandler
 from .handlers import default_handlers
 from .hubauth import RefreshingHubOAuth
@@ -124,11 +125,13 @@ class ServiceApp(CohortLabApp):
         factory = session_factory(engine)
         # SQLite has one writer at a time: one database thread queues writes in order
         # instead of several threads sleeping in SQLite's busy handler (which made
-        # reply latency spiky). PostgreSQL takes writes from several connections.
-        db_executor = ThreadPoolExecutor(
-            max_workers=1 if engine.dialect.name == "sqlite" else 8,
-            thread_name_prefix="cohortlab-db",
-        )
+        # reply latency spiky), and commits those waiting together (store.batching).
+        # PostgreSQL takes writes from several connections and groups their flushes itself.
+        db_executor: Executor
+        if engine.dialect.name == "sqlite":
+            db_executor = GroupCommitExecutor(engine, factory)
+        else:
+            db_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cohortlab-db")
         read_cache = ReadCache()
 
         def drop_stale_reads(event: dict[str, Any]) -> None:
@@ -143,6 +146,7 @@ class ServiceApp(CohortLabApp):
             hub_groups=HubGroups(hub_auth.api_url, hub_auth.api_token, self.groups_cache_seconds),
             engine=engine,
             session_factory=factory,
+            read_session_factory=read_only_factory(engine),
             people=People(factory, db_executor),
             db_executor=db_executor,
             read_cache=read_cache,

@@ -8,6 +8,7 @@ service directly. Nothing below ``prepare`` runs without an identity.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ..access import Caller
 from ..cohorts.manage import WORKSPACES_GROUP
 from ..courses import course_members, membership
 from ..errors import APIError, error_body
+from ..store.batching import GroupCommitExecutor
 from ..store.db import session_scope
 
 T = TypeVar("T")
@@ -35,11 +37,15 @@ async def run_db(settings: dict[str, Any], fn: Callable[..., T], *args: Any) -> 
     request can use it too.
     """
 
+    executor = settings["db_executor"]
+    if isinstance(executor, GroupCommitExecutor):
+        return await asyncio.wrap_future(executor.submit_transaction(fn, *args))
+
     def work() -> T:
         with session_scope(settings["session_factory"]) as session:
             return fn(session, *args)
 
-    return await IOLoop.current().run_in_executor(settings["db_executor"], work)
+    return await IOLoop.current().run_in_executor(executor, work)
 
 
 async def roster(settings: dict[str, Any], course: str) -> dict[str, tuple[str, frozenset[str]]]:
@@ -171,7 +177,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         Only for indexed reads measured at well under a millisecond (the discussions
         benchmark): a thread hop costs more than such a query.
         """
-        with session_scope(self.settings["session_factory"]) as session:
+        factory = self.settings.get("read_session_factory") or self.settings["session_factory"]
+        with session_scope(factory) as session:
             return fn(session, *args)
 
     def write_json(self, data: Any, status: int = 200) -> None:

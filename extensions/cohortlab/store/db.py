@@ -44,6 +44,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+    # pysqlite opens transactions itself, only before a write and never for a SAVEPOINT,
+    # which breaks nested transactions (store.batching runs each request's transaction in
+    # one). Turn that off and let SQLAlchemy say BEGIN (_sqlite_begin), as its docs advise.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
+    # waits its turn in the busy handler instead of failing "database is locked" when
+    # another connection wrote in between. Reads that must never wait (on the event loop)
+    # use read_only_factory(): a deferred BEGIN, which never blocks in WAL mode.
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -76,6 +89,7 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use database URL {redact(url)}: {e}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -158,6 +172,14 @@ def downgrade(url: str, revision: str) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_only_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads that must not wait for the writer (on SQLite, a deferred BEGIN:
+    a snapshot that never takes a lock). Writing through one may fail "database is locked"."""
+    return sessionmaker(
+        bind=engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+    )
 
 
 @contextmanager
