@@ -211,7 +211,7 @@ def test_staff_endorse_and_hide_a_flagged_post_live_in_both_learners_browsers(
         f"/services/cohortlab/api/v1/courses/demo101/threads/{ada_thread_id(ada, tag)}/posts",
         cl_hub.token_for("cy"),
         json={"body": f"rude words {tag}"},
-    ).json()["posts"][-1]
+    ).json()["post"]
     ben_rude = ben.get_by_test_id("cl-post").filter(has_text=f"rude words {tag}")
     ben_rude.wait_for(timeout=LIVE_MS + 1_000)
     ben.once("dialog", lambda dialog: dialog.accept("This is rude"))

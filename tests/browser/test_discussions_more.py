@@ -146,7 +146,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
     rude = _api(
         cl_hub, "POST", f"/threads/{thread['id']}/posts", "cy", json={"body": f"rude {tag}"}
     )
-    rude_id = rude["posts"][-1]["id"]
+    rude_id = rude["post"]["id"]
     before = _api(cl_hub, "GET", "/flags", "instructor")["count"]
     _api(cl_hub, "POST", f"/posts/{rude_id}/flags", "ben", json={"reason": "unkind"})
 
@@ -159,7 +159,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         # A new flag reaches staff live (a staff-only event), with nothing else happening.
         worse = _api(
             cl_hub, "POST", f"/threads/{thread['id']}/posts", "cy", json={"body": f"worse {tag}"}
-        )["posts"][-1]["id"]
+        )["post"]["id"]
         _api(cl_hub, "POST", f"/posts/{worse}/flags", "ben", json={"reason": "worse"})
         _wait_flag_count(page, before + 2, timeout=LIVE_MS + 1_000)
 

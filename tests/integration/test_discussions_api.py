@@ -174,10 +174,28 @@ def test_edits_keep_history_and_only_the_author_edits(cl_people: dict[str, Perso
     assert ben.refused(403, "GET", f"courses/{COURSE}/posts/{post_id}/revisions") == "not_allowed"
 
 
+def test_a_reply_answers_with_the_new_post_and_the_thread_summary(
+    cl_people: dict[str, Person],
+) -> None:
+    ada, ben = cl_people["ada"], cl_people["ben"]
+    thread = ada.open()
+    ben.reply(thread, "first")
+    answer = ben.reply(thread, "second, quietly", anonymous=True)
+    assert set(answer) == {"post", "thread"}
+    assert answer["post"]["body"] == "second, quietly" and answer["post"]["mine"] is True
+    assert answer["thread"]["id"] == thread["id"] and answer["thread"]["reply_count"] == 2
+    assert answer["thread"]["following"] is True and "posts" not in answer["thread"]
+    shown = ben.ok("GET", f"courses/{COURSE}/threads/{thread['id']}")["posts"][-1]
+    assert shown == answer["post"]
+    # peers never learn who posted anonymously, here either
+    seen_by_ada = ada.ok("GET", f"courses/{COURSE}/threads/{thread['id']}")["posts"][-1]
+    assert seen_by_ada["author"] is None
+
+
 def test_deleted_posts_stay_in_place_marked_deleted(cl_people: dict[str, Person]) -> None:
     ada, ben = cl_people["ada"], cl_people["ben"]
     thread = ada.open()
-    reply = ada.reply(thread, "oops")["posts"][-1]
+    reply = ada.reply(thread, "oops")["post"]
     assert ben.refused(403, "DELETE", f"courses/{COURSE}/posts/{reply['id']}") == "not_allowed"
     ada.ok("DELETE", f"courses/{COURSE}/posts/{reply['id']}")
     posts = ben.ok("GET", f"courses/{COURSE}/threads/{thread['id']}")["posts"]
@@ -204,7 +222,7 @@ def test_threads_are_deleted_softly_by_their_author_or_staff(
 def test_resolve_and_accept_belong_to_the_asker_or_staff(cl_people: dict[str, Person]) -> None:
     ada, ben, cy = cl_people["ada"], cl_people["ben"], cl_people["cy"]
     thread = ada.open(kind="question", body="How do I merge frames?")
-    answer = ben.reply(thread, "Use pd.merge")["posts"][-1]
+    answer = ben.reply(thread, "Use pd.merge")["post"]
     path = f"courses/{COURSE}/threads/{thread['id']}"
     assert cy.refused(403, "PATCH", path, {"resolved": True}) == "not_allowed"
     assert cy.refused(403, "PATCH", path, {"accepted_post_id": answer["id"]}) == "not_allowed"
@@ -247,7 +265,7 @@ def test_upvotes_count_once_and_not_for_ones_own_post(cl_people: dict[str, Perso
 def test_only_staff_endorse_and_the_author_is_told(cl_people: dict[str, Person]) -> None:
     ada, ben, mentor = cl_people["ada"], cl_people["ben"], cl_people["mentor"]
     thread = ada.open(kind="question")
-    answer = ben.reply(thread, "an answer")["posts"][-1]
+    answer = ben.reply(thread, "an answer")["post"]
     path = f"courses/{COURSE}/posts/{answer['id']}/endorsement"
     assert ada.refused(403, "PUT", path) == "staff_only"
     endorsed = mentor.ok("PUT", path)["posts"][-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..store.discussions import Notification, Thread, ThreadFollow
@@ -42,10 +42,11 @@ def is_following(session: Session, thread_id: int, user_id: int) -> bool:
 
 
 _FOLLOWERS = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == bindparam("thread_id"))
+_NEW_NOTIFICATIONS = Notification.__table__.insert()
 
 
 def followers(session: Session, thread_id: int) -> list[int]:
-    return list(session.scalars(_FOLLOWERS, {"thread_id": thread_id}))
+    return list(session.connection().scalars(_FOLLOWERS, {"thread_id": thread_id}))
 
 
 def notify(
@@ -61,8 +62,8 @@ def notify(
     recipients = sorted({u for u in user_ids if u != actor_id})
     if recipients:
         # one multi-row INSERT: a thread's followers can be the whole course
-        session.execute(
-            insert(Notification),
+        session.connection().execute(
+            _NEW_NOTIFICATIONS,
             [
                 {
                     "user_id": user_id,

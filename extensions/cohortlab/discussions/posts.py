@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..access import Caller, require_staff
@@ -22,6 +22,7 @@ from .threads import (
     names_for,
     thread_detail,
 )
+from .views import post_json, thread_json
 from .visibility import can_see, not_found
 
 
@@ -42,6 +43,7 @@ _TOUCH_THREAD = (
     .values(last_activity_at=bindparam("b_at"))
 )
 _NEW_FOLLOW = insert(ThreadFollow)
+_POST_COUNT = select(func.count()).select_from(Post).where(Post.thread_id == bindparam("thread_id"))
 
 
 def reply(
@@ -95,9 +97,37 @@ def reply(
     if caller.user_id not in watchers:
         session.execute(_NEW_FOLLOW, {"thread_id": thread.id, "user_id": caller.user_id})
     return (
-        thread_detail(session, caller, thread, following=True),
+        _reply_json(session, caller, thread, new, post_id),
         Outcome(thread, notified, "replied"),
     )
+
+
+def _reply_json(
+    session: Session, caller: Caller, thread: Any, new: NewPost, post_id: int
+) -> dict[str, Any]:
+    """The new post and the thread's summary, not the whole thread: a reply's cost must
+    not grow with the thread (the panel adds the post to the thread it shows)."""
+    post = SimpleNamespace(
+        id=post_id,
+        thread_id=thread.id,
+        parent_id=new.parent_id,
+        author_id=caller.user_id,
+        anonymous=new.anonymous,
+        body=new.body,
+        deleted_at=None,
+        hidden=False,
+        created_at=thread.last_activity_at,
+        edited_at=None,
+        endorsed_by_id=None,
+    )
+    names = {caller.user_id: caller.name}
+    if thread.author_id not in names:
+        names.update(names_for(session, {thread.author_id}))
+    posts = session.connection().execute(_POST_COUNT, {"thread_id": thread.id}).scalar_one()
+    return {
+        "post": post_json(post, caller, names, 0, False, accepted=False),
+        "thread": thread_json(thread, caller, names, reply_count=posts - 1, following=True),
+    }
 
 
 def edit(

@@ -130,8 +130,9 @@ def discussion_paths() -> dict[str, Any]:
             "post": _op(
                 "reply",
                 "Reply to a thread",
-                MEMBER + " who may see it; not when locked (except staff)",
-                ok=(201, THREAD),
+                MEMBER + " who may see it; not when locked (except staff). Answers with the "
+                "new post and the thread's summary (not its posts: fetch the thread for those)",
+                ok=(201, _ref("Reply")),
                 body=_ref("NewPost"),
                 errors=WRITE_ERRORS,
             ),
@@ -306,6 +307,11 @@ def discussion_schemas() -> dict[str, Any]:
         "ThreadDetail": {
             "type": "object",
             "properties": {**thread_props, "posts": {"type": "array", "items": _ref("Post")}},
+        },
+        "Reply": {
+            "type": "object",
+            "required": ["post", "thread"],
+            "properties": {"post": _ref("Post"), "thread": _ref("Thread")},
         },
         "Post": {
             "type": "object",

@@ -119,6 +119,22 @@ export class ThreadView {
     this.onChanged();
   }
 
+  /** A reply answers with the new post and the thread's summary, not every post. */
+  private async reply(body: string): Promise<void> {
+    ++this.generation;
+    const made = await this.client.requestAPI<{ post: IPost; thread: IThread }>(
+      this.path('/posts'),
+      { method: 'POST', body: JSON.stringify({ body }) }
+    );
+    this.thread = {
+      ...this.thread,
+      ...made.thread,
+      posts: [...(this.thread.posts ?? []), made.post]
+    };
+    this.render();
+    this.onChanged();
+  }
+
   private render(): void {
     // Redrawing replaces every control: focus inside must land on the same one again.
     const mark = focusMark(this.node);
@@ -229,7 +245,7 @@ export class ThreadView {
           draft: this.state.drafts.get(t.id) ?? '',
           onDraft: text => this.state.drafts.set(t.id, text),
           onSubmit: async ({ body }) => {
-            await this.act(this.path('/posts'), 'POST', { body });
+            await this.reply(body);
             this.state.drafts.delete(t.id);
           }
         })
