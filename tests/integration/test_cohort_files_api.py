@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
+import requests
 
 from tests.helpers.hub import Hub
 from tests.integration.test_cohorts_api import Course, course_with_people
@@ -202,6 +203,16 @@ def test_the_read_only_view_is_sanitized_and_runs_no_script(
     )
     text = course.person("bob").call("GET", f"{path}/sub/data.txt")
     assert text.status_code == 200 and "plain text" in text.text
+    # A browser without a CohortLab session is sent to sign in, not shown an error.
+    anonymous = requests.get(
+        f"{course.hub.url}/services/cohortlab/api/v1/{path}/notes.ipynb",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert (
+        anonymous.status_code == 302
+        and "/hub/api/oauth2/authorize" in (anonymous.headers["Location"])
+    )
 
 
 def test_a_stopped_workspace_is_started_for_its_snapshot(course: Course) -> None:

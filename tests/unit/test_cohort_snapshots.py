@@ -194,3 +194,24 @@ async def test_archive_runs_the_snapshot_after_the_shares_go_and_before_the_stop
     assert ACCOUNT in hub.running  # left running for the next try
     await ops.archive(hub, COURSE, "red", before_stop=before_stop)
     assert seen[1] == (True, set(), True) and ACCOUNT not in hub.running
+
+
+@pytest.mark.parametrize(
+    ("body", "keep"),
+    [(None, True), ({}, True), ({"snapshot": True}, True), ({"snapshot": False}, False)],
+)
+def test_archive_bodies(body: dict[str, Any] | None, keep: bool) -> None:
+    from cohortlab.service.handlers.cohorts import archive_options
+
+    assert archive_options(body) is keep
+
+
+@pytest.mark.parametrize(
+    ("body", "code"), [({"snapshot": "no"}, "invalid_field"), ({"keep": 1}, "unknown_field")]
+)
+def test_bad_archive_bodies_are_400(body: dict[str, Any], code: str) -> None:
+    from cohortlab.service.handlers.cohorts import archive_options
+
+    with pytest.raises(APIError) as exc:
+        archive_options(body)
+    assert (exc.value.status_code, exc.value.code) == (400, code)

@@ -331,6 +331,8 @@ class SnapshotFileHandler(SnapshotHandler):
 
 
 class SnapshotViewHandler(SnapshotHandler):
+    redirect_to_login = True  # a page people open in the browser: sign in through the hub
+
     @allow(cohort_course_member)
     async def get(self, course: str, cohort: str, snapshot: str, path: str) -> None:
         """A notebook or text file as a read-only page: sanitized, and no script runs."""
