@@ -285,3 +285,75 @@ def test_a_rerun_changes_nothing_and_adds_a_late_submission(cl_review_course: Co
     printed = "".join(o.get("text", "") for o in tried["outputs"])
     assert printed == "checked by learner in /home/learner\n"
     assert find_identifying(copy["notebooks"], ["eli", *FULL_NAMES["eli"]], whole_words=True) == []
+
+
+GRADEBOOK_SCRIPT = """
+import json, sys
+from nbgrader.api import Gradebook
+out = {}
+with Gradebook("sqlite:///gradebook.db", "demo101") as gb:
+    for student in sys.argv[1:]:
+        grade = gb.find_grade("interpretation", "hw1", "hw1", student)
+        comment = gb.find_comment("interpretation", "hw1", "hw1", student)
+        out[student] = [grade.manual_score, comment.manual_comment, grade.needs_manual_grade]
+print(json.dumps(out))
+"""
+
+
+def test_reviews_become_scores_in_the_gradebook_and_feedback(cl_review_course: Course) -> None:
+    """After reviewing: the results beside nbgrader's autograde scores, an override, the
+    export refused while the round is open, then closed, exported (the gradebook holds the
+    scores and a comment that says they came from peer review) and released to authors."""
+    course = cl_review_course
+    if course.status("GET", "instructor") == 404:
+        ok(course.review_open("--per-submission", "2"))
+    for learner in ("ada", "ben", "dee", "eli"):
+        for a in course.api("GET", learner)["assignments"]:
+            if a["state"] != "submitted":
+                body = {
+                    "scores": {"hw1:interpretation": {"score": 1.5, "comment": "Say why."}},
+                    "submit": True,
+                }
+                course.api("PUT", learner, f"/submissions/{a['submission']}/review", json=body)
+    results = course.api("GET", "instructor", "/results")
+    by_author = {s["author"]: s for s in results["submissions"]}
+    for author in ("ada", "ben", "dee"):
+        row = by_author[author]
+        assert row["criteria"]["hw1:interpretation"]["final"] == 1.5
+        assert row["autograde"] is not None and row["autograde"]["max"] > 0  # from review open
+    dee = by_author["dee"]["number"]
+    override = {"score": 2, "reason": "The argument holds"}
+    course.api("PUT", "instructor", f"/overrides/{dee}/hw1%3Ainterpretation", json=override)
+    command = [str(VENV / "bin" / "cohortlab"), "review"]
+    args = [ASSIGNMENT, "--course", COURSE]
+
+    def review(*words: str) -> subprocess.CompletedProcess:
+        return run_as("instructor", course.folder, [*command, *words, *args], **course.env)
+
+    line = one_error_line(review("export"))
+    assert "still open; close it first" in line
+    assert "closed" in ok(review("close"))
+    out = ok(review("export"))
+    assert "wrote" in out and "[1/" in out, out
+    students = sorted(by_author)
+    script = [str(VENV / "bin" / "python"), "-c", GRADEBOOK_SCRIPT, *students]
+    book = json.loads(ok(run_as("instructor", course.folder, script)).strip().splitlines()[-1])
+    assert book["ada"][0] == 1.5 and book["ben"][0] == 1.5 and book["dee"][0] == 2.0
+    for student, (_score, comment, needs_grading) in book.items():
+        assert comment.startswith("CohortLab peer review:"), comment
+        assert needs_grading is False
+        others = [n for n in FULL_NAMES if n != student]
+        assert find_identifying(comment, others, whole_words=True) == [], comment
+    counted = len(by_author["ada"]["criteria"]["hw1:interpretation"]["peer"])
+    assert f"median of {counted} peer review(s)" in book["ada"][1]
+    assert "Review 1: Say why." in book["ada"][1]
+    assert "set by the instructor" in book["dee"][1] and "The argument holds" in book["dee"][1]
+    # the authors see their feedback once released, scores and cell comments included
+    assert course.status("GET", "ada", "/feedback") == 403
+    assert "released to authors" in ok(review("release"))
+    feedback = course.api("GET", "ada", "/feedback")
+    assert feedback["scores"]["hw1:interpretation"] == 1.5
+    assert all(
+        r["scores"]["hw1:interpretation"]["comment"] == "Say why." for r in feedback["reviews"]
+    )
+    assert find_identifying(feedback["reviews"], ["ben", "dee", "eli"], whole_words=True) == []

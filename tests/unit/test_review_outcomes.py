@@ -91,6 +91,13 @@ def test_staff_see_peer_scores_aggregates_spread_and_agreement(
         assert sub["total"] == {"score": essay["final"] + 2, "max": 5.0, "complete": True}
     agreement = {r["user"]: r["agreement"] for r in table["reviewers"]}
     assert agreement[GENEROUS] == min(agreement.values()) < 1
+    # each reviewer learns their own figure, once feedback is released
+    own = reviewing.round_view
+    assert run(factory, own, people["ada"], "hw", roster(), NOW)[0]["my_agreement"] is None
+    release(factory, people)
+    for name in ("ada", "ben"):
+        seen = run(factory, own, people[name], "hw", roster(), NOW)[0]["my_agreement"]
+        assert seen == agreement[name]
     assert all(r["reviews_done"] == r["reviews_assigned"] == 3 for r in table["reviewers"])
     # mentors read results too; learners never
     assert outcome(factory, people["mentor"])["submissions"] == table["submissions"]

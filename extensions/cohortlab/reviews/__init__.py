@@ -1,4 +1,6 @@
-"""Peer review of nbgrader assignments (issue 6): the pure logic, no database and no HTTP.
+"""Peer review of nbgrader assignments (issue 6).
+
+The pure logic, no database and no HTTP:
 
 - :mod:`cohortlab.reviews.allocation` decides who reviews whom: k distinct reviewers per
   submission, never one's own, loads within ±1, optional cohort and team rules, late
@@ -6,9 +8,11 @@
 - :mod:`cohortlab.reviews.anonymize` makes the copy a reviewer sees: author metadata, user
   names and home paths gone from metadata, sources and outputs, image metadata stripped,
   "Submission N" pseudonyms, and a checker for anything identifying left behind.
+- :mod:`cohortlab.reviews.aggregate` turns peer scores into one score per criterion
+  (median, mean, or PG1 reliability-weighted) and gives each reviewer an agreement figure;
+  :mod:`cohortlab.reviews.export` plans what goes into nbgrader's gradebook.
 
-Still to come here: rubrics from nbgrader's manually graded cells, score aggregation
-(median, mean, reliability-weighted) and agreement figures. Storage lives in
-``cohortlab.store`` and the HTTP surface in ``cohortlab.service``; both call into this
-package so the rules are tested once, without either.
+The modules that take a database session (``state``, ``records``, ``reviewing``, ``manage``,
+``results``, ``feedback``) apply those rules to stored rounds; the HTTP surface in
+``cohortlab.service`` calls into them, so the rules are tested once, without it.
 """

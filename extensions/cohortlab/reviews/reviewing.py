@@ -97,7 +97,20 @@ def round_view(
         "assignments": my_assignments(session, caller, rnd, now),
         # the learner's own pseudonym (theirs to know; how their feedback will be found)
         "my_submission": {"number": own, "name": pseudonym(own)} if own is not None else None,
+        "my_agreement": my_agreement(session, caller, rnd),
     }, told
+
+
+def my_agreement(session: Session, caller: Caller, rnd: ReviewRound) -> float | None:
+    """How far my scores agree with the other reviewers' (``aggregate`` module doc), once
+    feedback is released (before, it would hint at others' scores while they can change)."""
+    if not rnd.released:
+        return None
+    from .results import RoundOutcome  # results builds on this module's neighbours
+
+    result = RoundOutcome.load(session, rnd).result
+    fit = result.reviewers.get(str(caller.user_id)) if result else None
+    return round(fit.agreement, 4) if fit and fit.agreement is not None else None
 
 
 def my_assignments(

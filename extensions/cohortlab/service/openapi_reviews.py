@@ -251,6 +251,11 @@ def review_schemas() -> dict[str, Any]:
                 "rubric": {"type": "array", "items": _ref("ReviewCriterion")},
                 "assignments": {"type": "array", "items": _ref("MyAssignment")},
                 "my_submission": {"type": ["object", "null"]},
+                "my_agreement": {
+                    "type": ["number", "null"],
+                    "description": "0..1, how my scores agree with other reviewers'; "
+                    "null before release or with nothing to compare",
+                },
             }
         ),
         "StaffReviewRound": _obj(
