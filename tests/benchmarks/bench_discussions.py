@@ -7,13 +7,18 @@ course notebook of 200 threads and 2,000 posts. ``wrk`` (Debian's package, with
 - reads: the notebook's per-cell thread counts; one cell's threads;
 - writes: replies to threads;
 
-each directly to the service's port and through the proxy. In the same run and the
+each directly to the service's port and through the proxy. Replies are also offered at a
+fixed 300 a second (``open_loop.py``, open-loop: a request is sent when it is due, not when
+a connection is free), which is what the write target asks: 300 replies a second with
+p99 <= 100 ms. At 64 closed-loop connections both cannot hold at once unless the service
+answered over 640 a second (Little's law), so the closed-loop figure is reported, and the
+target is judged at the rate it names. In the same run and the
 same way: a bare Tornado JSON handler (this machine's limit for one Python process)
 and the hub's own ``GET /hub/api/user``.
 
 Targets (issue 3): both reads >= 40 % of bare Tornado and >= 1.5x the hub's API,
-p99 <= 100 ms; replies >= 300/s with p99 <= 100 ms; at most one hub call per user
-per auth-cache period.
+p99 <= 100 ms; replies offered at 300/s all answered with p99 <= 100 ms; at most one
+hub call per user per auth-cache period.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
@@ -43,6 +50,7 @@ THREADS = 200
 POSTS = 2000
 CONNECTIONS = 64
 SECONDS = int(os.environ.get("CL_BENCH_SECONDS", "10"))
+REPLY_RATE = 300
 
 
 def ensure_wrk() -> str:
@@ -79,6 +87,35 @@ def wrk(base: str, tokens: list[str], paths: list[str], body: str = "") -> dict[
             capture_output=True,
         )
         return json.loads(Path(out.name).read_text())
+
+
+def open_loop(
+    base: str, tokens: list[str], paths: list[str], body: str, rate: float
+) -> dict[str, Any]:
+    """Offer ``rate`` requests a second for SECONDS, open-loop (see open_loop.py)."""
+    url = urlsplit(base)
+    requests = []
+    for i in range(max(len(paths), len(tokens))):
+        method, path = paths[i % len(paths)].split(" ", 1)
+        requests.append([method, path, tokens[i % len(tokens)]])
+    spec = {
+        "host": url.hostname,
+        "port": url.port,
+        "rate": rate,
+        "seconds": SECONDS,
+        "requests": requests,
+        "body": body,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(spec, f)
+        f.flush()
+        out = subprocess.run(
+            [sys.executable, str(HERE / "open_loop.py"), f.name],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 async def _fetch_all(requests: list[HTTPRequest], concurrency: int = 16) -> list[dict]:
@@ -192,6 +229,10 @@ def main() -> None:
             figures[f"counts_{where}"] = wrk(base, tokens, counts)
             figures[f"cell_threads_{where}"] = wrk(base, tokens, cells)
             figures[f"replies_{where}"] = wrk(base, tokens, replies, body)
+        paced = {
+            where: open_loop(base, tokens, replies, body, REPLY_RATE)
+            for where, base in (("direct", direct), ("proxy", proxy))
+        }
         service_hub_calls = hub_user_calls(hub) - calls_before
         window = time.monotonic() - window_started
     finally:
@@ -212,19 +253,29 @@ def main() -> None:
         and figures[f"{n}_direct"]["p99_ms"] <= 100
         for n in ("counts", "cell_threads")
     )
+    offered = paced["direct"]
     met_writes = (
-        figures["replies_direct"]["rps"] >= 300 and figures["replies_direct"]["p99_ms"] <= 100
+        offered["completed"] == offered["requests"]
+        and offered["errors"] == 0
+        and offered["p99_ms"] <= 100
     )
     # The service renews an active person's identity once per refresh interval (3/4 of
     # the 60 s auth cache, see service/hubauth.py), never per request.
     refresh_interval = 0.75 * 60
     allowed_hub_calls = LEARNERS * math.ceil(window / refresh_interval)
     met_hub = service_hub_calls <= allowed_hub_calls
-    errors = sum(f["errors"] for f in figures.values())
+    errors = sum(f["errors"] for f in [*figures.values(), *paced.values()])
     for name, fig in figures.items():
         print(
             f"{name:22} {fig['rps']:8.1f} req/s  p50 {fig['p50_ms']:7.2f} ms  "
             f"p99 {fig['p99_ms']:7.2f} ms  errors {fig['errors']}"
+        )
+    for where, fig in paced.items():
+        print(
+            f"replies_{where}_at_{REPLY_RATE}/s   {fig['completed']}/{fig['requests']} answered, "
+            f"{fig['rps']:.1f} req/s  p50 {fig['p50_ms']:7.2f} ms  p99 {fig['p99_ms']:7.2f} ms  "
+            f"max {fig['max_ms']:7.2f} ms  errors {fig['errors']} "
+            f"({fig['connections']} connections)"
         )
     for name, value in ratios.items():
         print(f"{name:30} {value}")
@@ -237,6 +288,7 @@ def main() -> None:
         "figures": {
             **figures,
             **ratios,
+            **{f"replies_{w}_offered_{REPLY_RATE}": f for w, f in paced.items()},
             "service_hub_user_calls": service_hub_calls,
             "errors": errors,
         },
@@ -244,7 +296,7 @@ def main() -> None:
             "reads_vs_bare": ">= 0.4",
             "reads_vs_hub": ">= 1.5",
             "reads_p99_ms": "<= 100",
-            "replies_rps": ">= 300",
+            "replies_offered_rps": f"{REPLY_RATE}, all answered",
             "replies_p99_ms": "<= 100",
             "hub_calls": f"<= one per user per identity refresh ({allowed_hub_calls})",
         },
