@@ -140,14 +140,14 @@ def test_an_instructor_overrides_a_score_in_range_and_clears_it(
 ) -> None:
     review_everything(factory, people)
     teacher = people["teacher"]
-    ok = {"score": 1.25, "reason": "Misread by the peers"}
+    ok = {"score": 0.3, "reason": "Misread by the peers"}  # no peer gave 0.3
     set_ = results.set_override
     done = run(factory, set_, teacher, "hw", 1, ESSAY, ok, NOW)
-    assert done["override"]["score"] == 1.25 and done["override"]["by"] == "teacher"
+    assert done["override"]["score"] == 0.3 and done["override"]["by"] == "teacher"
     sub = next(s for s in outcome(factory, teacher)["submissions"] if s["number"] == 1)
-    assert sub["criteria"][ESSAY]["final"] == 1.25
+    assert sub["criteria"][ESSAY]["final"] == 0.3
     assert sub["criteria"][ESSAY]["override"]["reason"] == "Misread by the peers"
-    assert sub["criteria"][ESSAY]["aggregate"] != 1.25
+    assert sub["criteria"][ESSAY]["aggregate"] != 0.3
     for body, code in [
         ({"score": 2.5}, "score_out_of_range"),
         ({"score": -1}, "score_out_of_range"),

@@ -49,8 +49,9 @@ GAMMA = 1.0  # prior precision of a true score around the mean of all scores (we
 ETA = 400.0  # prior precision of a bias: sd 0.05, i.e. 5% of the points before any evidence
 KAPPA = 4.0  # a reviewer's precision weighs like this many scores at the pooled value
 MIN_VARIANCE = 1e-4  # a floor (sd 1% of the points), so exact agreement does not divide by 0
+MAX_PRECISION = 1.0 / MIN_VARIANCE
 ITERATIONS = 200
-TOLERANCE = 1e-10
+TOLERANCE = 1e-7  # of the points: far below any score anyone writes down
 
 Item = tuple[str, str]  # (submission, criterion)
 
@@ -141,61 +142,64 @@ def pg1(
     peer: list[PeerScore], max_points: Mapping[str, float]
 ) -> tuple[dict[Item, float], dict[str, tuple[float, float]]]:
     """PG1 by coordinate ascent: ``(score per item in points, (bias, precision) per
-    reviewer)`` (module doc for the model)."""
-    obs = [
-        (p.reviewer, (p.submission, p.criterion), p.score / max_points[p.criterion]) for p in peer
-    ]
-    items = sorted({item for _r, item, _z in obs})
-    reviewers = sorted({r for r, _i, _z in obs})
-    by_item: dict[Item, list[tuple[str, float]]] = defaultdict(list)
-    by_reviewer: dict[str, list[tuple[Item, float]]] = defaultdict(list)
-    for r, item, z in obs:
-        by_item[item].append((r, z))
-        by_reviewer[r].append((item, z))
-    mu = math.fsum(z for _r, _i, z in obs) / len(obs)
-    true = {item: math.fsum(z for _r, z in by_item[item]) / len(by_item[item]) for item in items}
-    pooled = _pooled_precision(obs, true)
+    reviewer)`` (module doc for the model). Items and reviewers are numbered and each score
+    is three parallel lists, so a class of a thousand takes well under a second."""
+    items = sorted({(p.submission, p.criterion) for p in peer})
+    reviewers = sorted({p.reviewer for p in peer})
+    item_no = {item: i for i, item in enumerate(items)}
+    reviewer_no = {r: i for i, r in enumerate(reviewers)}
+    z = [p.score / max_points[p.criterion] for p in peer]
+    of_item = [item_no[(p.submission, p.criterion)] for p in peer]
+    of_reviewer = [reviewer_no[p.reviewer] for p in peer]
+    by_item: list[list[int]] = [[] for _ in items]
+    by_reviewer: list[list[int]] = [[] for _ in reviewers]
+    for k in range(len(peer)):
+        by_item[of_item[k]].append(k)
+        by_reviewer[of_reviewer[k]].append(k)
+    mu = math.fsum(z) / len(z)
+    true = [math.fsum(z[k] for k in ks) / len(ks) for ks in by_item]
+    pooled = _pooled_precision(z, of_item, by_item, true)
     # Gamma(alpha, beta) with mean `pooled` and the weight of KAPPA scores; its mode with n
     # residuals r_i is (alpha - 1 + n/2) / (beta + sum(r_i^2)/2)
     alpha, beta = 1.0 + KAPPA / 2.0, KAPPA / (2.0 * pooled)
-    bias = dict.fromkeys(reviewers, 0.0)
-    tau = dict.fromkeys(reviewers, pooled)
+    bias = [0.0] * len(reviewers)
+    tau = [pooled] * len(reviewers)
     for _ in range(ITERATIONS):
-        before = dict(true)
-        for item in items:
-            weight = GAMMA + math.fsum(tau[r] for r, _z in by_item[item])
-            total = GAMMA * mu + math.fsum(tau[r] * (z - bias[r]) for r, z in by_item[item])
-            true[item] = total / weight
-        for r in reviewers:
-            own = by_reviewer[r]
-            bias[r] = tau[r] * math.fsum(z - true[i] for i, z in own) / (ETA + tau[r] * len(own))
-            squares = math.fsum((z - true[i] - bias[r]) ** 2 for i, z in own)
-            tau[r] = (alpha - 1.0 + len(own) / 2.0) / (beta + squares / 2.0)
-            tau[r] = min(tau[r], 1.0 / MIN_VARIANCE)
+        before = list(true)
+        for i, ks in enumerate(by_item):
+            weight, total = GAMMA, GAMMA * mu
+            for k in ks:
+                r = of_reviewer[k]
+                weight += tau[r]
+                total += tau[r] * (z[k] - bias[r])
+            true[i] = total / weight
+        for r, ks in enumerate(by_reviewer):
+            gaps = [z[k] - true[of_item[k]] for k in ks]
+            bias[r] = tau[r] * math.fsum(gaps) / (ETA + tau[r] * len(ks))
+            squares = math.fsum((g - bias[r]) ** 2 for g in gaps)
+            tau[r] = min((alpha - 1.0 + len(ks) / 2.0) / (beta + squares / 2.0), MAX_PRECISION)
         # z - s - b is unchanged by moving every bias by -m and every true score by +m;
         # anchor the biases on the median reviewer, so one lenient reviewer among many is
         # found lenient instead of everyone else being found harsh
-        middle = statistics.median(bias.values())
-        for r in reviewers:
-            bias[r] -= middle
-        for item in items:
-            true[item] += middle
-        if max(abs(true[i] - before[i]) for i in items) < TOLERANCE:
+        middle = statistics.median(bias)
+        bias = [b - middle for b in bias]
+        true = [t + middle for t in true]
+        if max(abs(t - b) for t, b in zip(true, before, strict=True)) < TOLERANCE:
             break
-    scores = {item: min(max(true[item], 0.0), 1.0) * max_points[item[1]] for item in items}
-    return scores, {r: (bias[r], tau[r]) for r in reviewers}
+    scores = {
+        item: min(max(true[i], 0.0), 1.0) * max_points[item[1]] for i, item in enumerate(items)
+    }
+    return scores, {r: (bias[i], tau[i]) for i, r in enumerate(reviewers)}
 
 
-def _pooled_precision(obs: list[tuple[str, Item, float]], centre: Mapping[Item, float]) -> float:
+def _pooled_precision(
+    z: list[float], of_item: list[int], by_item: list[list[int]], centre: list[float]
+) -> float:
     """1 / the variance of every score around its item's mean (items scored more than once),
     floored; the precision a reviewer is assumed to have before their own scores say more."""
-    counts: dict[Item, int] = defaultdict(int)
-    for _r, item, _z in obs:
-        counts[item] += 1
-    shared = [(item, z) for _r, item, z in obs if counts[item] > 1]
+    shared = [ks for ks in by_item if len(ks) > 1]
     if not shared:
         return 1.0 / 0.01  # nothing to learn from: sd 10% of the points
-    n_items = len({item for item, _z in shared})
-    squares = math.fsum((z - centre[item]) ** 2 for item, z in shared)
-    variance = squares / max(len(shared) - n_items, 1)
-    return 1.0 / max(variance, MIN_VARIANCE)
+    squares = math.fsum((z[k] - centre[of_item[k]]) ** 2 for ks in shared for k in ks)
+    n = sum(len(ks) for ks in shared)
+    return min(1.0 / max(squares / max(n - len(shared), 1), MIN_VARIANCE), MAX_PRECISION)

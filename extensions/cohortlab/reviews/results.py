@@ -43,6 +43,8 @@ from .rubric import Criterion, _number, _text, _unknown, bad
 from .state import criteria, describe_round, find_round, iso, names_of
 
 MAX_REASON = 2000
+MAX_CACHED = 32  # rounds' aggregates kept in this process (RoundOutcome.result)
+_AGGREGATES: dict[tuple[Any, ...], Aggregate] = {}
 REVIEW_ID_PURPOSE = b"cohortlab peer review: review ids"
 
 
@@ -64,7 +66,6 @@ class RoundOutcome:
     overrides: dict[tuple[int, str], ReviewOverride]
     autograde: dict[int, ReviewAutograde]
     tokens: dict[int, str] = field(default_factory=dict)
-    result: Aggregate | None = None
 
     @classmethod
     def load(cls, session: Session, rnd: ReviewRound) -> RoundOutcome:
@@ -110,8 +111,24 @@ class RoundOutcome:
             else {},
         )
         out.tokens = {r.id: review_token(rnd.seed, r.id) for _a, r in out.reviews}
-        out.result = aggregate(out.peer_scores(), out.max_points(), rnd.method)
         return out
+
+    @property
+    def result(self) -> Aggregate:
+        """The aggregate, computed when first needed and kept per process, keyed by exactly
+        what it is computed from (so never stale): a round's PG1 fit over a class of a
+        thousand takes about a second, and every author reading their feedback after
+        release would otherwise redo it."""
+        peer = self.peer_scores()
+        points = self.max_points()
+        key = (self.rnd.method, tuple(sorted(points.items())), tuple(peer))
+        found = _AGGREGATES.get(key)
+        if found is None:
+            found = aggregate(peer, points, self.rnd.method)
+            _AGGREGATES[key] = found
+            while len(_AGGREGATES) > MAX_CACHED:
+                _AGGREGATES.pop(next(iter(_AGGREGATES)))
+        return found
 
     def max_points(self) -> dict[str, float]:
         return {c.key: c.max_points for c in self.rubric}
@@ -132,7 +149,6 @@ class RoundOutcome:
         override = self.overrides.get((sub.id, key))
         if override is not None:
             return override.score
-        assert self.result is not None
         return self.result.scores.get((str(sub.id), key))
 
     def finals(self, sub: ReviewSubmission) -> dict[str, float | None]:
@@ -171,7 +187,6 @@ def staff_results(session: Session, caller: Caller, assignment: str, now: dateti
     require_staff(caller, "see peer review results")
     rnd = find_round(session, caller.course, assignment)
     out = RoundOutcome.load(session, rnd)
-    assert out.result is not None
     flags = list(session.scalars(select(ReviewFlag).where(ReviewFlag.round_id == rnd.id)))
     ratings = {
         r.review_id: r.helpfulness
@@ -264,7 +279,6 @@ def _reviewers(
     ratings: dict[int, int],
     open_flags: dict[int, int],
 ) -> list[dict[str, Any]]:
-    assert out.result is not None
     stats: dict[int, dict[str, Any]] = {}
     for a in assignments:
         entry = stats.setdefault(

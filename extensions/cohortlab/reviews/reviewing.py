@@ -108,8 +108,7 @@ def my_agreement(session: Session, caller: Caller, rnd: ReviewRound) -> float | 
         return None
     from .results import RoundOutcome  # results builds on this module's neighbours
 
-    result = RoundOutcome.load(session, rnd).result
-    fit = result.reviewers.get(str(caller.user_id)) if result else None
+    fit = RoundOutcome.load(session, rnd).result.reviewers.get(str(caller.user_id))
     return round(fit.agreement, 4) if fit and fit.agreement is not None else None
 
 
