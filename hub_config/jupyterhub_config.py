@@ -180,3 +180,14 @@ c.JupyterHub.load_roles = [
 ]
 
 c.JupyterHub.template_vars = {"announcement_login": f"CohortLab demo course {COURSE}"}
+
+# `make demo` only (COHORTLAB_DEMO_SETUP=1): once the hub is up, a one-shot service makes the
+# demo's cohort workspaces and hw1 submissions (hub_config/demo_setup.py).
+if os.environ.get("COHORTLAB_DEMO_SETUP") == "1":
+    from demo_setup import setup_service
+
+    _setup, _setup_role = setup_service(
+        VENV, STATE, f"http://127.0.0.1:{SERVICE_PORT}/services/cohortlab/"
+    )
+    c.JupyterHub.services.append(_setup)
+    c.JupyterHub.load_roles.append(_setup_role)
