@@ -1,7 +1,7 @@
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Clipboard } from '@jupyterlab/apputils';
 
-import { asNotebookPanel } from '../discussions/notebook';
+import { asNotebookPanel, INotebookPanelLike } from '../discussions/notebook';
 import { ICohortLabClient } from '../tokens';
 import { CellAttribution } from './attribution';
 import { cellLink, IWorkspaceInfo, workspaceInfo } from './info';
@@ -35,10 +35,21 @@ export const workspacePlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(OPEN_CHAT, {
       label: 'Open the cohort chat',
       isEnabled: () => !!chat,
-      execute: () =>
-        chat
-          ? app.commands.execute('docmanager:open', { path: chat, options: { mode: 'split-right' } })
-          : undefined
+      execute: args => {
+        if (!chat) {
+          return;
+        }
+        const open = [...shell.widgets('main')].find(w => (w as any).context?.path === chat);
+        if (open) {
+          shell.activateById(open.id);
+          return;
+        }
+        // Beside the notebook in view (or the current widget), without taking the focus
+        // from it when opened on its own.
+        const ref = (args.ref as string | undefined) ?? shell.currentWidget?.id;
+        const options = { mode: 'split-right', ref, activate: args.activate !== false };
+        return app.commands.execute('docmanager:open', { path: chat, options });
+      }
     });
     app.commands.addCommand(COPY_LINK, {
       label: 'Copy a chat link to this cell',
@@ -63,25 +74,34 @@ export const workspacePlugin: JupyterFrontEndPlugin<void> = {
     const reporter =
       info.course && info.cohort ? new ActivityReporter(client, info.course, info.cohort) : null;
 
+    // The chat beside the first notebook this browser opens in the workspace.
+    const chatKey = `cohortlab:chat-opened:${chat}`;
+    const openChatBeside = (ref: string) => {
+      if (chat && !window.localStorage.getItem(chatKey)) {
+        window.localStorage.setItem(chatKey, '1');
+        void app.commands.execute(OPEN_CHAT, { ref, activate: false });
+      }
+    };
+    // Attribution follows the notebook in view, and stays on it while another kind of
+    // widget (the chat beside it, a console) is the current one.
+    let last: INotebookPanelLike | null = null;
     const follow = () => {
-      const panel = asNotebookPanel(shell.currentWidget);
-      if (panel) {
-        void panel.context.ready.then(() => reporter?.watch(panel));
+      const current = asNotebookPanel(shell.currentWidget);
+      if (current || last?.isDisposed) {
+        last = current;
+      }
+      const panel = last;
+      if (current && panel) {
+        void panel.context.ready.then(() => {
+          reporter?.watch(panel);
+          openChatBeside(panel.id);
+        });
       }
       attribution.follow(panel);
     };
     shell.currentChanged.connect(follow);
-    follow();
+    void app.restored.then(follow); // never awaited here: activation would wait on itself
     attribution.start();
     reporter?.start();
-
-    // The chat beside the notebook the first time this browser opens the workspace.
-    await app.restored;
-    const key = `cohortlab:chat-opened:${chat}`;
-    const open = [...shell.widgets('main')].some(w => (w as any).context?.path === chat);
-    if (chat && !open && !window.localStorage.getItem(key)) {
-      window.localStorage.setItem(key, '1');
-      void app.commands.execute(OPEN_CHAT);
-    }
   }
 };
