@@ -29,7 +29,8 @@ _RECENT_POSTS = select(func.count(), func.min(Post.created_at)).where(
 def check_post_rate(session: Session, user_id: int, limit: RateLimit) -> None:
     """Refuse with 429 and ``Retry-After`` once a person posted ``posts`` times in ``seconds``."""
     since = utcnow() - timedelta(seconds=limit.seconds)
-    count, oldest = session.execute(_RECENT_POSTS, {"user_id": user_id, "since": since}).one()
+    found = session.connection().execute(_RECENT_POSTS, {"user_id": user_id, "since": since})
+    count, oldest = found.one()
     if count >= limit.posts:
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=since.tzinfo)

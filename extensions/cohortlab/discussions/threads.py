@@ -43,10 +43,13 @@ class Outcome:
     notified_names: list[str] = field(default_factory=list)
 
 
+_NAMES = select(User.id, User.name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def names_for(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    return dict(session.connection().execute(_NAMES, {"ids": list(user_ids)}).all())
 
 
 def load_visible(session: Session, caller: Caller, thread_id: int) -> Thread:
