@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Integer, String, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..store.discussions import Notification, Thread, ThreadFollow
-from ..store.models import User, utcnow
+from ..store.models import User, UTCDateTime, utcnow
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{0,254})")
 
@@ -47,6 +47,50 @@ _NEW_NOTIFICATIONS = Notification.__table__.insert()
 
 def followers(session: Session, thread_id: int) -> list[int]:
     return list(session.connection().scalars(_FOLLOWERS, {"thread_id": thread_id}))
+
+
+_NOTIFY_FOLLOWERS = Notification.__table__.insert().from_select(
+    ["user_id", "kind", "course", "thread_id", "post_id", "created_at"],
+    select(
+        ThreadFollow.user_id,
+        bindparam("kind", type_=String()),
+        bindparam("course", type_=String()),
+        ThreadFollow.thread_id,
+        bindparam("post_id", type_=Integer()),
+        bindparam("created_at", type_=UTCDateTime()),
+    ).where(
+        ThreadFollow.thread_id == bindparam("thread_id"),
+        ThreadFollow.user_id != bindparam("actor_id"),
+    ),
+)
+
+
+def notify_followers(
+    session: Session,
+    thread: Thread,
+    kind: str,
+    followers: list[int],
+    *,
+    actor_id: int,
+    post_id: int,
+) -> list[int]:
+    """:func:`notify` for everyone following the thread (``followers``, read in this
+    transaction), as one INSERT ... SELECT: a thread's followers can be the whole course,
+    and a row each built in Python was a fifth of a reply's time."""
+    recipients = sorted({u for u in followers if u != actor_id})
+    if recipients:
+        session.connection().execute(
+            _NOTIFY_FOLLOWERS,
+            {
+                "kind": kind,
+                "course": thread.course,
+                "thread_id": thread.id,
+                "post_id": post_id,
+                "created_at": utcnow(),
+                "actor_id": actor_id,
+            },
+        )
+    return recipients
 
 
 def notify(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..access import Caller, require_staff
 from ..errors import APIError
 from ..store.discussions import Flag, Post, PostRevision, PostVote, Thread, ThreadFollow
-from ..store.models import utcnow
+from ..store.models import User, utcnow
 from . import notify
 from .ratelimit import RateLimit, check_post_rate
 from .schemas import NewPost
@@ -37,7 +37,18 @@ def load_post(session: Session, caller: Caller, post_id: int) -> tuple[Post, Thr
 # Replies are the busiest write: plain statements built once, no ORM unit of work.
 # Table (Core) statements run on the session's connection: the ORM's bulk paths for
 # insert(Post)/update(Thread) cost more than the SQL itself (a third of a reply's time).
-_THREAD_ROW = select(*Thread.__table__.columns).where(Thread.id == bindparam("thread_id"))
+_THREAD_ROW = (
+    select(
+        *Thread.__table__.columns,
+        User.name.label("author_name"),
+        select(func.count())
+        .where(Post.thread_id == Thread.id)
+        .scalar_subquery()
+        .label("post_count"),
+    )
+    .join(User, User.id == Thread.author_id)
+    .where(Thread.id == bindparam("thread_id"))
+)
 _NEW_POST = Post.__table__.insert().returning(Post.__table__.c.id)
 _TOUCH_THREAD = (
     Thread.__table__.update()
@@ -86,7 +97,7 @@ def reply(
     conn.execute(_TOUCH_THREAD, {"b_thread_id": thread.id, "b_at": now})
     thread.last_activity_at = now
     watchers = notify.followers(session, thread.id)
-    notified = notify.notify(
+    notified = notify.notify_followers(
         session, thread, "reply", watchers, actor_id=caller.user_id, post_id=post_id
     )
     mentioned = [
@@ -123,13 +134,11 @@ def _reply_json(
         edited_at=None,
         endorsed_by_id=None,
     )
-    names = {caller.user_id: caller.name}
-    if thread.author_id not in names:
-        names.update(names_for(session, {thread.author_id}))
-    posts = session.connection().execute(_POST_COUNT, {"thread_id": thread.id}).scalar_one()
+    names = {caller.user_id: caller.name, thread.author_id: thread.author_name}
+    # post_count was read before this reply was added
     return {
         "post": post_json(post, caller, names, 0, False, accepted=False),
-        "thread": thread_json(thread, caller, names, reply_count=posts - 1, following=True),
+        "thread": thread_json(thread, caller, names, reply_count=thread.post_count, following=True),
     }
 
 
