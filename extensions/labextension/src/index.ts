@@ -5,6 +5,7 @@ import { CohortLabClient } from './client';
 import { workspacePlugin } from './cohorts';
 import { DiscussionPanel } from './discussions/panel';
 import { CohortLabPanel, cohortLabIcon } from './panel';
+import { reviewPlugin } from './reviews/plugin';
 import { ICohortLabClient } from './tokens';
 
 export { CohortLabError } from './errors';
@@ -48,4 +49,4 @@ const discussionPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, panelPlugin, discussionPlugin, workspacePlugin];
+export default [clientPlugin, panelPlugin, discussionPlugin, reviewPlugin, workspacePlugin];

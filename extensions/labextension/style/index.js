@@ -1,2 +1,3 @@
 import './base.css';
+import './reviews.css';
 import './workspace.css';

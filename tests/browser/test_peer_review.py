@@ -1,0 +1,151 @@
+"""Peer review in real JupyterLab: a learner opens an assigned review from the Peer review
+panel, sees the untrusted anonymous copy (hostile HTML and JavaScript outputs do not run,
+not even after running code in the review kernel), the changed-cell marks and the rubric,
+comments on a cell, saves a draft and submits; then the author reads the released feedback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.helpers.hub import Hub
+from tests.helpers.peer_review import api, my_numbers, open_round
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "peer-review.png"
+UI_MS = 30_000
+KERNEL_MS = 60_000
+RUN_HOSTILE = (
+    "from IPython.display import HTML, Javascript, display\n"
+    "display(HTML('<i>ran</i><img src=x onerror=\"document.body.dataset.clPwned=1\">'))\n"
+    "display(Javascript('document.body.dataset.clPwned = 2'))"
+)
+CELL_NOTE = "Nice use of the median; say why it *resists* outliers."
+
+
+def _open_reviews_panel(page: Any) -> Any:
+    page.click('.jp-SideBar [data-id="cohortlab-peer-review"]')
+    panel = page.get_by_test_id("cl-reviews-panel")
+    panel.wait_for(state="visible", timeout=UI_MS)
+    return panel
+
+
+def _pwned(page: Any) -> str | None:
+    return page.evaluate("document.body.dataset.clPwned ?? null")
+
+
+@pytest.fixture(scope="module")
+def cl_round(cl_hub: Hub) -> dict[str, Any]:
+    assignment = open_round(cl_hub, due_at="2031-01-01T00:00:00Z")
+    return {"assignment": assignment, "number": my_numbers(cl_hub, "ada", assignment)[0]}
+
+
+def test_a_learner_reviews_a_submission_in_jupyterlab(
+    cl_browser: Any, cl_hub: Hub, cl_round: dict[str, Any], cl_artifacts: Path
+) -> None:
+    assignment, number = cl_round["assignment"], cl_round["number"]
+    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    panel = _open_reviews_panel(page)
+    item = panel.locator(
+        f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"] '
+        f'[data-testid="cl-reviews-assignment"][data-submission="{number}"]'
+    )
+    item.wait_for(timeout=UI_MS)
+    assert item.get_attribute("data-state") == "not_opened"
+    assert "not started" in item.inner_text()
+    item.get_by_test_id("cl-reviews-open").click()
+
+    # the copy, under its pseudonym, with no kernel running and a banner saying why
+    notebook = page.locator(".jp-NotebookPanel.cl-ReviewNotebook")
+    notebook.locator(".jp-Cell").first.wait_for(timeout=LAB_TIMEOUT_MS)
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current", has_text="hw.ipynb")
+    assert tab.count() >= 1
+    banner = notebook.get_by_test_id("cl-review-banner")
+    banner.wait_for(timeout=UI_MS)
+    assert banner.get_attribute("data-state") == "stopped"
+    assert "no hub token" in banner.inner_text()
+
+    # hostile outputs: the HTML is shown sanitized, nothing of it or the JavaScript ran
+    notebook.locator(".jp-OutputArea-output b", has_text="hostile").wait_for(timeout=UI_MS)
+    assert _pwned(page) is None
+    assert notebook.locator(".jp-OutputArea-output script").count() == 0
+    assert notebook.locator(".jp-OutputArea-output img[onerror]").count() == 0
+
+    # changed cells marked against the template (cells 1 and 2 of 4)
+    marks = notebook.get_by_test_id("cl-review-changed")
+    marks.first.wait_for(timeout=UI_MS)
+    cells = notebook.locator(".jp-Notebook .jp-Cell")
+    statuses = [cells.nth(i).get_attribute("data-cl-review-status") for i in range(4)]
+    assert statuses == ["unchanged", "changed", "changed", "unchanged"]
+    assert marks.count() == 2
+
+    # the rubric beside it: nbgrader's manually graded cell and the instructor's criterion
+    sheet = page.get_by_test_id("cl-review-sheet")
+    sheet.get_by_test_id("cl-review-criterion").nth(1).wait_for(timeout=UI_MS)
+    keys = [
+        sheet.get_by_test_id("cl-review-criterion").nth(i).get_attribute("data-key")
+        for i in range(2)
+    ]
+    assert keys == ["hw:essay", "clarity"]
+    assert sheet.locator(".cl-Review-desc strong", has_text="reasoning").count() == 1
+
+    # a comment pinned to the essay cell (cell 2), scores, an overall comment, a draft
+    cells.nth(2).get_by_test_id("cl-review-comment-cell").click()
+    box = sheet.get_by_test_id("cl-review-cell-comment-text")
+    box.wait_for(timeout=UI_MS)
+    assert box.evaluate("el => el === document.activeElement")
+    box.fill(CELL_NOTE)
+    scores = sheet.get_by_test_id("cl-review-score")
+    scores.nth(0).fill("2")
+    scores.nth(1).fill("2.5")
+    sheet.get_by_test_id("cl-review-comment").fill("Clear and **short**.")
+    sheet.get_by_test_id("cl-review-save").click()
+    expect(sheet.get_by_test_id("cl-review-status")).to_contain_text("Draft saved", timeout=UI_MS)
+    mine = api(cl_hub, "ada", "GET", f"/{assignment}/submissions/{number}")["review"]
+    assert mine["status"] == "draft"
+    assert mine["cell_comments"] == [
+        {"notebook": "hw.ipynb", "cell": 2, "output": None, "text": CELL_NOTE}
+    ]
+    assert mine["scores"]["clarity"]["score"] == 2.5
+    assert cells.nth(2).get_by_test_id("cl-review-comment-count").inner_text().strip() == "💬 1"
+
+    # running code in the review kernel: after the warning, and its HTML still does not run
+    notebook.get_by_test_id("cl-review-run").click()
+    page.locator(
+        ".jp-StatusBar-Widget", has_text="Peer review (sandboxed Python) | Idle"
+    ).first.wait_for(timeout=KERNEL_MS)
+    assert banner.get_attribute("data-state") == "running"
+    cells.nth(3).click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")  # a new code cell below, as a reviewer trying things would add
+    page.keyboard.press("Enter")
+    page.keyboard.type(RUN_HOSTILE)
+    page.keyboard.press("Shift+Enter")
+    notebook.locator(".jp-OutputArea-output i", has_text="ran").wait_for(timeout=KERNEL_MS)
+    page.wait_for_timeout(500)
+    assert _pwned(page) is None
+
+    # submit, after confirming
+    sheet.get_by_test_id("cl-review-submit").click()
+    page.locator(".jp-Dialog .jp-mod-accept", has_text="Submit").click()
+    expect(sheet.get_by_test_id("cl-review-status")).to_contain_text(
+        "Review submitted", timeout=UI_MS
+    )
+    mine = api(cl_hub, "ada", "GET", f"/{assignment}/submissions/{number}")["review"]
+    assert mine["status"] == "submitted"
+    assert mine["cell_comments"][0]["text"] == CELL_NOTE
+    # the list says so too (the sheet's save refreshes it)
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.dataset.state === 'submitted'",
+        arg=f'[data-testid="cl-reviews-assignment"][data-submission="{number}"]',
+        timeout=UI_MS,
+    )
+    shot = cl_artifacts / "peer-review.png"
+    page.screenshot(path=str(shot))
+    shutil.copyfile(shot, SCREENSHOT)
+    assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
+    page.context.close()
