@@ -149,3 +149,64 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
     shutil.copyfile(shot, SCREENSHOT)
     assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
     page.context.close()
+
+
+def _author_and_reviewers(hub: Hub, assignment: str, author: str) -> tuple[int, list[str]]:
+    view = api(hub, "instructor", "GET", f"/{assignment}")
+    sub = next(s for s in view["submissions"] if s["author"] == author)
+    return sub["number"], [r["user"] for r in sub["reviewers"]]
+
+
+def test_an_author_reads_released_feedback_on_their_own_notebook(
+    cl_browser: Any, cl_hub: Hub
+) -> None:
+    assignment = open_round(cl_hub, due_at="2031-01-01T00:00:00Z")
+    number, reviewers = _author_and_reviewers(cl_hub, assignment, "ben")
+    for i, reviewer in enumerate(reviewers):
+        api(cl_hub, reviewer, "GET", f"/{assignment}/submissions/{number}")
+        body = {
+            "scores": {"hw:essay": {"score": 1 + i}, "clarity": {"score": 3, "comment": "Clear."}},
+            "comment": f"Overall **{i}**",
+            "cell_comments": [
+                {"notebook": "hw.ipynb", "cell": 2, "text": f"Note {i} on the essay"}
+            ],
+            "submit": True,
+        }
+        api(cl_hub, reviewer, "PUT", f"/{assignment}/submissions/{number}/review", body)
+    api(cl_hub, "instructor", "PATCH", f"/{assignment}", {"released": True})
+
+    page = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    panel = _open_reviews_panel(page)
+    round_box = panel.locator(f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"]')
+    round_box.get_by_test_id("cl-reviews-feedback").click()
+    sheet = page.get_by_test_id("cl-feedback-sheet")
+    sheet.get_by_test_id("cl-feedback-review").nth(1).wait_for(timeout=UI_MS)
+    assert "Review 1" in sheet.inner_text() and "Review 2" in sheet.inner_text()
+    assert not any(name in sheet.inner_text() for name in reviewers)  # names not shown
+    scores = sheet.get_by_test_id("cl-feedback-scores").inner_text()
+    assert "Clarity" in scores and "3 of 3 points" in scores
+    # the cell comments hang on cell 2 of ben's own (anonymous) notebook, read-only
+    notebook = page.locator(".jp-NotebookPanel.cl-ReviewNotebook")
+    notes = notebook.get_by_test_id("cl-feedback-cell-comment")
+    notes.nth(1).wait_for(timeout=UI_MS)
+    texts = [" ".join(t.split()) for t in notes.all_inner_texts()]
+    assert len(texts) == 2
+    assert {t.split(":")[0] for t in texts} == {"Review 1", "Review 2"}
+    assert {t.split(": ", 1)[1] for t in texts} == {"Note 0 on the essay", "Note 1 on the essay"}
+    assert notebook.get_by_test_id("cl-review-banner").get_attribute("data-state") == "stopped"
+    # rate the first review, flag the second
+    first = sheet.get_by_test_id("cl-feedback-review").nth(0)
+    first.locator('input[type="radio"][value="4"]').check()
+    expect(first.get_by_role("status")).to_contain_text("rating saved", timeout=UI_MS)
+    second = sheet.get_by_test_id("cl-feedback-review").nth(1)
+    second.get_by_test_id("cl-feedback-flag").click()
+    page.get_by_test_id("cl-feedback-flag-reason").fill("It is rude.")
+    page.locator(".jp-Dialog .jp-mod-accept", has_text="Flag").click()
+    expect(sheet.get_by_test_id("cl-feedback-review").nth(1)).to_contain_text(
+        "You flagged this review", timeout=UI_MS
+    )
+    feedback = api(cl_hub, "ben", "GET", f"/{assignment}/feedback")
+    assert [r["helpfulness"] for r in feedback["reviews"]] == [4, None]
+    assert [r["flagged"] for r in feedback["reviews"]] == [False, True]
+    assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
+    page.context.close()

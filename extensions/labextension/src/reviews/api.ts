@@ -59,16 +59,16 @@ export class ReviewAPI {
     return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/feedback`);
   }
 
-  helpfulness(course: string, assignment: string, id: number, value: number): Promise<unknown> {
+  helpfulness(course: string, assignment: string, id: string, value: number): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${id}/helpfulness`,
+      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${q(id)}/helpfulness`,
       { method: 'PUT', body: JSON.stringify({ helpfulness: value }) }
     );
   }
 
-  flag(course: string, assignment: string, id: number, reason: string): Promise<unknown> {
+  flag(course: string, assignment: string, id: string, reason: string): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${id}/flag`,
+      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${q(id)}/flag`,
       { method: 'POST', body: JSON.stringify({ reason }) }
     );
   }

@@ -83,7 +83,8 @@ export interface ISubmissionView {
 }
 
 export interface IFeedbackReview {
-  id: number;
+  /** An opaque token: the service never sends a review's row id to its author. */
+  id: string;
   label: string;
   reviewer?: string;
   scores: Record<string, IScore>;
@@ -100,6 +101,7 @@ export interface IFeedback {
   rubric: ICriterion[];
   method: string;
   scores: Record<string, number | null>;
+  total?: number | null;
   reviews: IFeedbackReview[];
 }
 
