@@ -4,14 +4,20 @@ to act as the reviewer with (``cohortlab.serverext.review_kernel``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+import uuid
 from typing import Any
 
 import pytest
+import requests
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from tests.helpers.hub import Hub
 from tests.helpers.kernel import run_in_kernel
-from tests.helpers.peer_review import COURSE, my_numbers, open_round
+from tests.helpers.peer_review import COURSE, api, my_numbers, open_round
 
 
 def server(hub: Hub, user: str, method: str, path: str, token_of: str | None = None, **kw: Any):
@@ -203,3 +209,88 @@ print(open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")[1].decode
     assert not errors, errors
     assert out.split()[0] == "denied", out
     assert "jupyterhub-singleuser" in out
+
+
+def test_the_authors_copy_is_written_only_once_feedback_is_released(cl_hub: Hub) -> None:
+    cl_hub.start_server("ben")
+    assignment = open_round(cl_hub)
+    body = {"course": COURSE, "assignment": assignment}
+    resp = server(cl_hub, "ben", "POST", "cohortlab/reviews/feedback-copies", json=body)
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "not_released"
+    api(cl_hub, "instructor", "PATCH", f"/{assignment}", {"released": True})
+    resp = server(cl_hub, "ben", "POST", "cohortlab/reviews/feedback-copies", json=body)
+    assert resp.status_code == 200, resp.text
+    path = f"peer-review/{assignment}/Feedback/hw.ipynb"
+    assert resp.json()["paths"] == [path]
+    nb = server(cl_hub, "ben", "GET", f"api/contents/{path}").json()["content"]
+    assert nb["metadata"]["cohortlab_review"] == {
+        "kind": "feedback",
+        "course": COURSE,
+        "assignment": assignment,
+        "notebook": "hw.ipynb",
+    }
+    assert not any(c["metadata"].get("trusted") for c in nb["cells"])
+
+
+async def test_the_review_kernel_is_interrupted_and_shut_down_like_any_other(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    """jupyter_client signals the kernel's process group: SIGINT reaches the sandboxed
+    kernel, and shutting it down ends the whole sandbox."""
+    token = cl_hub.token_for("ada")
+    headers = {"Authorization": f"token {token}"}
+    base = f"{cl_hub.url}/user/ada/api/kernels"
+    spec = {"name": "cohortlab-review", "path": cl_review_copy["folder"]}
+    kernel = requests.post(base, headers=headers, json=spec, timeout=30).json()
+    ws_url = f"{base}/{kernel['id']}/channels?session_id={uuid.uuid4().hex}"
+    conn = await websocket_connect(
+        HTTPRequest(ws_url.replace("http", "ws", 1), headers=headers, request_timeout=60)
+    )
+    msg_id = uuid.uuid4().hex
+    conn.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                    "session": "s",
+                    "username": "ada",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "content": {"code": "import time; time.sleep(120)", "silent": False},
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
+
+    async def until(kind: str, state: str | None = None) -> dict[str, Any]:
+        while True:
+            msg = json.loads(await conn.read_message())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["header"]["msg_type"] == kind and (
+                state is None or msg["content"].get("execution_state") == state
+            ):
+                return msg
+
+    try:
+        await asyncio.wait_for(until("status", "busy"), 60)
+        await asyncio.sleep(1)
+        started = time.monotonic()
+        resp = requests.post(f"{base}/{kernel['id']}/interrupt", headers=headers, timeout=30)
+        assert resp.status_code == 204
+        error = await asyncio.wait_for(until("error"), 15)
+        assert error["content"]["ename"] == "KeyboardInterrupt"
+        assert time.monotonic() - started < 15
+    finally:
+        conn.close()
+    started = time.monotonic()
+    resp = requests.delete(f"{base}/{kernel['id']}", headers=headers, timeout=60)
+    assert resp.status_code == 204
+    assert time.monotonic() - started < 15
+    listed = requests.get(base, headers=headers, timeout=30).json()
+    assert kernel["id"] not in [k["id"] for k in listed]
