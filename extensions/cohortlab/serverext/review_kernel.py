@@ -167,6 +167,12 @@ def _kernel_argv(connection_file: str) -> list[str]:
 def _run_sandboxed(connection: dict[str, Any], env: dict[str, str]) -> int:
     """Fork into the namespaces; PID 1 builds the sandbox and reaps, PID 2 is the kernel."""
     libc = _libc()
+    # The Jupyter server may die without shutting kernels down (SIGKILL at a hub's stop):
+    # this launcher goes with it, and the sandbox with the launcher (PID 1's death signal).
+    server = os.getppid()
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != server:
+        return 1
     workdir = os.getcwd()
     home = env.get("HOME") or os.path.expanduser("~")
     _enter_namespaces(libc)
