@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,14 +175,17 @@ class NewCohort:
     members: tuple[str, ...]
 
 
-def new_cohort(data: Mapping[str, Any]) -> NewCohort:
-    """Check a create body ``{"name": ..., "members": [...]}`` before anything is written."""
+def named_group_body(
+    data: Mapping[str, Any], what: str, check_name: Callable[[Any], str]
+) -> tuple[str, tuple[str, ...]]:
+    """``(name, members)`` from a create body ``{"name": ..., "members": [...]}`` of a cohort
+    or a team, every part checked before anything is written."""
     extra = sorted(set(data) - {"name", "members"})
     if extra:
         raise APIError(400, "unknown_field", f"Unknown field(s): {', '.join(extra)}.")
     if "name" not in data:
-        raise APIError(400, "missing_field", "'name' is required: the cohort's name.")
-    name = check_cohort_name(data["name"])
+        raise APIError(400, "missing_field", f"'name' is required: the {what}'s name.")
+    name = check_name(data["name"])
     members = data.get("members", [])
     if not isinstance(members, list):
         raise APIError(400, "invalid_field", "'members' must be a list of hub user names.")
@@ -190,7 +193,11 @@ def new_cohort(data: Mapping[str, Any]) -> NewCohort:
         raise APIError(
             400, "too_many", f"At most {MAX_MEMBERS} members at once ({len(members)} given)."
         )
-    return NewCohort(name=name, members=tuple(dict.fromkeys(check_user_name(m) for m in members)))
+    return name, tuple(dict.fromkeys(check_user_name(m) for m in members))
+
+
+def new_cohort(data: Mapping[str, Any]) -> NewCohort:
+    return NewCohort(*named_group_body(data, "cohort", check_cohort_name))
 
 
 def can_view(caller: Caller, cohort: CohortState) -> bool:

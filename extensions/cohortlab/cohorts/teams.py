@@ -30,10 +30,9 @@ from typing import Any
 from ..errors import APIError
 from .hub import HubCallError, HubClient, _undo, hub_refused, load_cohort, q, require_user
 from .manage import (
-    MAX_MEMBERS,
     CohortState,
     check_cohort_name,
-    check_user_name,
+    named_group_body,
     require_active,
 )
 
@@ -102,21 +101,7 @@ class NewTeam:
 
 
 def new_team(data: Mapping[str, Any]) -> NewTeam:
-    """Check a create body ``{"name": ..., "members": [...]}`` before anything is written."""
-    extra = sorted(set(data) - {"name", "members"})
-    if extra:
-        raise APIError(400, "unknown_field", f"Unknown field(s): {', '.join(extra)}.")
-    if "name" not in data:
-        raise APIError(400, "missing_field", "'name' is required: the team's name.")
-    name = check_team_name(data["name"])
-    members = data.get("members", [])
-    if not isinstance(members, list):
-        raise APIError(400, "invalid_field", "'members' must be a list of hub user names.")
-    if len(members) > MAX_MEMBERS:
-        raise APIError(
-            400, "too_many", f"At most {MAX_MEMBERS} members at once ({len(members)} given)."
-        )
-    return NewTeam(name, tuple(dict.fromkeys(check_user_name(m) for m in members)))
+    return NewTeam(*named_group_body(data, "team", check_team_name))
 
 
 def check_team_members(cohort: CohortState, users: Iterable[str]) -> None:
