@@ -6,6 +6,7 @@ comments on a cell, saves a draft and submits; then the author reads the release
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -209,4 +210,53 @@ def test_an_author_reads_released_feedback_on_their_own_notebook(
     assert [r["helpfulness"] for r in feedback["reviews"]] == [4, None]
     assert [r["flagged"] for r in feedback["reviews"]] == [False, True]
     assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
+    page.context.close()
+
+
+def test_past_the_due_date_the_review_is_read_only_and_only_the_review_kernel_runs(
+    cl_browser: Any, cl_hub: Hub
+) -> None:
+    assignment = open_round(cl_hub, due_at="2031-01-01T00:00:00Z")
+    number = my_numbers(cl_hub, "cy", assignment)[0]
+    api(cl_hub, "instructor", "PATCH", f"/{assignment}", {"due_at": "2021-01-01T00:00:00Z"})
+    page = _login_and_open_lab(cl_browser, cl_hub, "cy")
+    panel = _open_reviews_panel(page)
+    item = panel.locator(
+        f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"] '
+        f'[data-testid="cl-reviews-assignment"][data-submission="{number}"]'
+    )
+    item.wait_for(timeout=UI_MS)
+    assert item.get_by_test_id("cl-reviews-open").inner_text().strip() == "View"
+    item.get_by_test_id("cl-reviews-open").click()
+    sheet = page.get_by_test_id("cl-review-sheet")
+    sheet.get_by_test_id("cl-review-readonly").wait_for(timeout=UI_MS)
+    assert sheet.get_by_test_id("cl-review-save").count() == 0
+    assert sheet.get_by_test_id("cl-review-submit").count() == 0
+    assert all(
+        sheet.get_by_test_id("cl-review-score").nth(i).evaluate("el => el.readOnly")
+        for i in range(2)
+    )
+    notebook = page.locator(".jp-NotebookPanel.cl-ReviewNotebook")
+    notebook.locator(".jp-Cell").first.wait_for(timeout=LAB_TIMEOUT_MS)
+    assert notebook.get_by_test_id("cl-review-comment-cell").count() == 0
+
+    # choosing an ordinary kernel (which holds the hub token) for the copy is undone
+    notebook.locator(".jp-Cell").first.click()
+    page.locator(".lm-MenuBar-item", has_text="Kernel").click()
+    page.locator(".lm-Menu-item", has_text="Change Kernel").first.click()
+    page.locator(".jp-Dialog select").select_option(label="Python 3 (ipykernel)")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    refusal = page.locator(".jp-Dialog", has_text="Submissions run only in the review kernel")
+    refusal.wait_for(timeout=KERNEL_MS)
+    refusal.locator(".jp-mod-accept").click()
+    path = f"peer-review/{assignment}/Submission {number}/hw.ipynb"
+
+    def kernels_on_copy() -> list[str]:
+        sessions = cl_hub.api("GET", "/user/cy/api/sessions", cl_hub.token_for("cy")).json()
+        return [s["kernel"]["name"] for s in sessions if s["path"] == path and s.get("kernel")]
+
+    deadline = time.monotonic() + 15
+    while kernels_on_copy() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert kernels_on_copy() == []
     page.context.close()
