@@ -42,6 +42,7 @@ def test_the_copy_is_written_untrusted_under_a_pseudonym_with_the_review_kernel(
     a, n = cl_review_copy["assignment"], cl_review_copy["number"]
     assert cl_review_copy["paths"] == [f"peer-review/{a}/Submission {n}/hw.ipynb"]
     assert cl_review_copy["kernel"] == "cohortlab-review"
+    assert cl_review_copy["sandbox"] == "namespaces"
     model = server(cl_hub, "ada", "GET", f"api/contents/{cl_review_copy['paths'][0]}").json()
     nb = model["content"]
     # jupyter_server marks every code cell untrusted when the signature does not match

@@ -217,8 +217,10 @@ def probe_sandbox() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--probe"]:
+        return 0 if probe_sandbox() else 1
     if len(args) != 2 or args[0] != "-f":
-        print("usage: python -m cohortlab.serverext.review_kernel -f CONNECTION_FILE")
+        print("usage: python -m cohortlab.serverext.review_kernel -f CONNECTION_FILE | --probe")
         return 2
     connection_file = args[1]
     connection = json.loads(Path(connection_file).read_text())

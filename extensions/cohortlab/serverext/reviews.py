@@ -16,11 +16,14 @@ notebook name: nothing about the author), and its kernelspec is the sandboxed re
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import ctypes
 import json
 import logging
 import re
+import subprocess
+import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +35,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from ..errors import APIError, error_body
 from .handlers import RelayMixin
-from .review_kernel import KERNEL_NAME, KERNELS_DIR, probe_sandbox
+from .review_kernel import KERNEL_NAME, KERNELS_DIR
 
 ROOT = "peer-review"
 META = "cohortlab_review"
@@ -72,14 +75,25 @@ def harden_server(log: logging.Logger) -> bool:
     return True
 
 
-def sandbox_level() -> str:
-    """``namespaces`` or ``environment`` (what the review kernel will get here), probed once."""
+async def sandbox_level() -> str:
+    """``namespaces`` or ``environment`` (what the review kernel will get here), probed once,
+    in a separate process (never by forking this multi-threaded server)."""
     if "ok" not in _sandbox:
-        try:
-            _sandbox["ok"] = probe_sandbox()
-        except OSError:
-            _sandbox["ok"] = False
+        _sandbox["ok"] = await asyncio.get_running_loop().run_in_executor(None, _probe)
     return "namespaces" if _sandbox["ok"] else "environment"
+
+
+def _probe() -> bool:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cohortlab.serverext.review_kernel", "--probe"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _safe_segment(value: Any, what: str) -> str:
@@ -106,6 +120,16 @@ def untrusted_copy(
         META: meta,
     }
     return nb
+
+
+async def written(paths: list[str], folder: str) -> dict[str, Any]:
+    """The answer to a copy request: where the notebooks are and how they will run."""
+    return {
+        "paths": paths,
+        "folder": folder,
+        "kernel": KERNEL_NAME,
+        "sandbox": await sandbox_level(),
+    }
 
 
 class ReviewCopyBase(RelayMixin, APIHandler):
@@ -222,9 +246,7 @@ class ReviewCopyHandler(ReviewCopyBase):
         meta = {"kind": "review", "course": course, "assignment": assignment, "submission": number}
         refresh = data.get("refresh") is True
         paths = await self.write_copies(folder, sub.get("notebooks") or [], meta, refresh=refresh)
-        self.finish(
-            {"paths": paths, "folder": folder, "kernel": KERNEL_NAME, "sandbox": sandbox_level()}
-        )
+        self.finish(await written(paths, folder))
 
 
 class FeedbackCopyHandler(ReviewCopyBase):
@@ -242,9 +264,7 @@ class FeedbackCopyHandler(ReviewCopyBase):
         meta = {"kind": "feedback", "course": course, "assignment": assignment}
         # always fresh: the author's own copy, never run here, shown with the latest feedback
         paths = await self.write_copies(folder, sub.get("notebooks") or [], meta, refresh=True)
-        self.finish(
-            {"paths": paths, "folder": folder, "kernel": KERNEL_NAME, "sandbox": sandbox_level()}
-        )
+        self.finish(await written(paths, folder))
 
 
 default_handlers = [
