@@ -130,6 +130,24 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
     page.wait_for_timeout(500)
     assert _pwned(page) is None
 
+    # a comment on an output, from its context menu; one on a cell, from the keyboard
+    output = cells.nth(1).locator(".jp-OutputArea-child", has_text="median = 3")
+    output_index = output.evaluate(
+        "el => [...el.parentElement.children]"
+        ".filter(c => c.classList.contains('jp-OutputArea-child')).indexOf(el)"
+    )
+    output.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Comment on This Output").click()
+    boxes = sheet.get_by_test_id("cl-review-cell-comment-text")
+    boxes.nth(1).wait_for(timeout=UI_MS)
+    boxes.nth(1).fill("Print the mean too.")
+    cells.nth(3).click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Alt+m")
+    boxes.nth(2).wait_for(timeout=UI_MS)
+    assert boxes.nth(2).evaluate("el => el === document.activeElement")
+    page.keyboard.type("A closing summary would help.")
+
     # submit, after confirming
     sheet.get_by_test_id("cl-review-submit").click()
     page.locator(".jp-Dialog .jp-mod-accept", has_text="Submit").click()
@@ -138,7 +156,16 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
     )
     mine = api(cl_hub, "ada", "GET", f"/{assignment}/submissions/{number}")["review"]
     assert mine["status"] == "submitted"
-    assert mine["cell_comments"][0]["text"] == CELL_NOTE
+    assert mine["cell_comments"] == [
+        {"notebook": "hw.ipynb", "cell": 2, "output": None, "text": CELL_NOTE},
+        {"notebook": "hw.ipynb", "cell": 1, "output": output_index, "text": "Print the mean too."},
+        {
+            "notebook": "hw.ipynb",
+            "cell": 3,
+            "output": None,
+            "text": "A closing summary would help.",
+        },
+    ]
     # the list says so too (the sheet's save refreshes it)
     page.wait_for_function(
         "sel => document.querySelector(sel)?.dataset.state === 'submitted'",
