@@ -43,14 +43,19 @@ browser-deps:
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/noto || { $(APT_GET) update -qq && \
 		$(APT_GET) install -y -qq chromium fonts-noto-color-emoji; }
 
+# COHORTLAB_DEMO_SETUP=1: once the hub is up, its service cohortlab-demo-setup makes the cohort
+# workspaces and has the learners submit hw1 (hub_config/demo_setup.py; idempotent).
 demo: setup
 	$(PY) hub_config/seed.py --state-dir $(STATE)
 	@echo
 	@echo "  CohortLab demo hub: http://127.0.0.1:8000"
 	@echo "  Log in as ada, ben, cy, dee, eli, fay (learners), mentor or instructor,"
 	@echo "  password: $${COHORTLAB_DEMO_PASSWORD:-demo}. Stop with Ctrl-C."
+	@echo "  When the log says 'demo setup: ready' (a minute or two), the cohort workspaces"
+	@echo "  and the learners' hw1 submissions are in place: see 'Try it' in README.md."
 	@echo
-	cd $(STATE) && exec $(abspath $(VENV))/bin/jupyterhub -f $(abspath hub_config/jupyterhub_config.py)
+	cd $(STATE) && COHORTLAB_DEMO_SETUP=1 COHORTLAB_STATE_DIR=$(abspath $(STATE)) \
+	  exec $(abspath $(VENV))/bin/jupyterhub -f $(abspath hub_config/jupyterhub_config.py)
 
 test: setup browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -319,14 +319,12 @@ def prepare_assignment(machine: Machine, hub: Hub) -> dict[str, Any]:
     }
     released = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     if not released.exists():
-        machine.nbgrader(teacher, course, "generate_assignment", ASSIGNMENT, **as_teacher)
+        generate(machine, course, **as_teacher)
         changed(f"{ASSIGNMENT} generated (its quiz published)")
     elif not quiz_published(hub):
         # generated before, for another service database (the demo's state folder was removed
         # but the course folder is in a home): generating again publishes the quiz again
-        machine.nbgrader(
-            teacher, course, "generate_assignment", ASSIGNMENT, "--force", **as_teacher
-        )
+        generate(machine, course, "--force", **as_teacher)
         changed(f"{ASSIGNMENT} generated again (its quiz published to this service)")
     if not (machine.exchange / COURSE / "outbound" / ASSIGNMENT).is_dir():
         machine.nbgrader(teacher, course, "release_assignment", ASSIGNMENT)
@@ -353,6 +351,21 @@ def prepare_assignment(machine: Machine, hub: Hub) -> dict[str, Any]:
             p.parent.name for p in (course / "autograded").glob(f"*/{ASSIGNMENT}")
         ),
     }
+
+
+def generate(machine: Machine, course: Path, *args: str, **env: str) -> None:
+    """``nbgrader generate_assignment hw1`` as the instructor, with the way out of the one
+    failure a person must settle: a gradebook holding submissions of another hw1."""
+    try:
+        machine.nbgrader(INSTRUCTORS[0], course, "generate_assignment", ASSIGNMENT, *args, **env)
+    except SetupError as e:
+        if "there are submissions associated with it" not in str(e):
+            raise
+        raise SetupError(
+            f"{e}\n{course / 'gradebook.db'} holds submissions of an older {ASSIGNMENT}; the "
+            f"demo's {ASSIGNMENT} cannot replace it. Move that gradebook aside (it is the "
+            "instructor's) and start the demo again."
+        ) from None
 
 
 def quiz_published(hub: Hub) -> bool:
