@@ -89,6 +89,7 @@ export function errorTitle(error) {
   if (error?.code === "ambiguous_course") return "Which course?";
   if (error?.code === "no_token") return "No JupyterHub sign-in in this kernel";
   if (error?.code === "shared_server") return "Not in a shared server";
+  if (error?.code === "no_bridge" || error?.code === "not_direct") return "Not from this page";
   if (status === 401) return "Not signed in to CohortLab";
   if (status === 403) return "Not available to you";
   if (status === 404) return "Not found";
@@ -111,15 +112,17 @@ export function sendToKernel(model, message) {
 
 /**
  * The loading view. After a while it says why it may never finish: the widget only
- * talks to the service through a running kernel.
+ * talks to the service through a running kernel (or, `personal`, from this browser).
  */
-export function loadingView(what, testid) {
+export function loadingView(what, testid, personal = false) {
   const hint = h("p", {
     class: "cl-w-hint",
     hidden: true,
-    text:
-      `Still waiting for the kernel. ${what} needs a running kernel: ` +
-      "if this notebook's kernel is not running, start it and run this cell again.",
+    // A personal widget (a shared server, person.js) waits for the service, not a kernel.
+    text: personal
+      ? "Still waiting for the CohortLab service. If this does not change, reload the page."
+      : `Still waiting for the kernel. ${what} needs a running kernel: ` +
+        "if this notebook's kernel is not running, start it and run this cell again.",
   });
   const node = h(
     "div",

@@ -1,7 +1,8 @@
 // The Leaderboard widget's view (anywidget ESM; its Python class is
 // cohortlab.widgets.Leaderboard). It renders the service's Leaderboard answer as it came:
 // the top rows, then "around you" when the learner is not among them, with the
-// learner's own row marked for sight and for screen readers.
+// learner's own row marked for sight and for screen readers. In a shared server the
+// board is fetched from this browser, as the person signed in to it (person.js).
 
 import {
   errorTitle,
@@ -15,6 +16,8 @@ import {
 } from "./dom.js";
 import { rankTable } from "./board.js";
 import { liveRefresh } from "./live.js";
+import { bridgeEvents, personalModel } from "./person.js";
+import { BOARD_INITIAL, BoardActions } from "./person-board.js";
 
 const SYNCED = ["status", "error", "busy", "board", "course"];
 
@@ -35,6 +38,7 @@ class LeaderboardView {
       matches: (frame) =>
         (frame.course === undefined || frame.course === model.get("course")) &&
         (!model.get("quiz_id") || frame.quiz == null || frame.quiz === model.get("quiz_id")),
+      events: model.personal ? bridgeEvents(model) : undefined,
     });
     this.update();
   }
@@ -57,7 +61,11 @@ class LeaderboardView {
     this.mode = mode;
     this.signature = signature;
     if (mode === "loading") {
-      this.loading = loadingView("The leaderboard", "leaderboard-loading");
+      this.loading = loadingView(
+        "The leaderboard",
+        "leaderboard-loading",
+        Boolean(this.model.personal),
+      );
       this.root.replaceChildren(this.loading.node);
     } else if (mode === "error") {
       this.root.replaceChildren(
@@ -139,7 +147,12 @@ function table(entries, caption, testid) {
 
 export default {
   render({ model, el }) {
-    const view = new LeaderboardView(model, el);
-    return () => view.dispose();
+    const keys = ["quiz_id", "course", "cohort", "top"];
+    const personal = personalModel(model, keys, BOARD_INITIAL, BoardActions);
+    const view = new LeaderboardView(personal ?? model, el);
+    return () => {
+      view.dispose();
+      personal?.dispose();
+    };
   },
 };

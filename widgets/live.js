@@ -10,7 +10,9 @@
 // they are on screen.
 //
 // Every widget on a page shares one socket: anywidget imports each widget's module
-// separately, so the shared state lives on globalThis under a versioned key.
+// separately, so the shared state lives on globalThis under a versioned key. In a shared
+// server the widgets act as the person from the browser (person.js) and take their
+// frames from the lab client's own stream instead (the `events` option below).
 
 const HUB_KEY = Symbol.for("cohortlab.widgets.events.v1");
 const RETRY_FIRST_MS = 1000;
@@ -136,8 +138,10 @@ const REFRESH = Object.freeze({ type: "refresh" });
  * type (a whole refresh covers the rest), skipped while the widget is off screen or the
  * browser tab is hidden (and made up for when it shows again), and deferred while the
  * kernel is still busy with the previous request. The first load is asked at once.
+ * `events` is where frames come from (anything with eventHub()'s `subscribe`); the
+ * relay's socket by default.
  */
-export function liveRefresh(model, el, send, { matches, pollMs = 30000, poll = null }) {
+export function liveRefresh(model, el, send, { matches, pollMs = 30000, poll = null, events }) {
   let connected = false;
   let everConnected = false;
   let dirty = false;
@@ -176,7 +180,7 @@ export function liveRefresh(model, el, send, { matches, pollMs = 30000, poll = n
     }, wait);
   }
 
-  const unsubscribe = eventHub().subscribe({
+  const unsubscribe = (events ?? eventHub()).subscribe({
     event(frame) {
       if (frame.type !== "quiz" && frame.type !== "live") return;
       const wanted = matches(frame);

@@ -2,8 +2,11 @@
 //
 // The kernel does every service call; this view renders the synced state (what the
 // service sent this learner) and sends the kernel two messages: {type: "refresh"} and
-// {type: "answer", question, answer}. The questions' DOM is built once per quiz version
-// and then only updated, so a half-typed answer or the focus survives live refreshes.
+// {type: "answer", question, answer}. In a shared server (a cohort workspace) the same
+// view renders a model of this browser's own, whose messages are carried out here, as
+// the person signed in to the browser (person.js, person-quiz.js). The questions' DOM
+// is built once per quiz version and then only updated, so a half-typed answer or the
+// focus survives live refreshes.
 // The quiz's live rounds (join, play, host) are a panel of their own: live-round.js.
 
 import {
@@ -24,6 +27,8 @@ import {
 import { liveRefresh } from "./live.js";
 import { LiveRound } from "./live-round.js";
 import { renderMarkdown } from "./markdown.js";
+import { bridgeEvents, personalModel } from "./person.js";
+import { QUIZ_INITIAL, QuizActions } from "./person-quiz.js";
 import { answerControl, correctAnswerView } from "./questions.js";
 
 const SYNCED = [
@@ -84,6 +89,7 @@ class QuizView {
         return frame.action !== "scores";
       },
       poll: () => this.liveRound.pollPlan(),
+      events: model.personal ? bridgeEvents(model) : undefined,
     });
     this.liveRound.connect(this.live.request);
     this.update();
@@ -167,7 +173,7 @@ class QuizView {
 
   showLoading() {
     if (this.mode === "loading") return;
-    const loading = loadingView("The quiz", "quiz-loading");
+    const loading = loadingView("The quiz", "quiz-loading", Boolean(this.model.personal));
     this.setMode("loading", loading.node);
     this.loading = loading;
   }
@@ -458,7 +464,12 @@ function verdictText(result, question, finished) {
 
 export default {
   render({ model, el }) {
-    const view = new QuizView(model, el);
-    return () => view.dispose();
+    // In a shared server: this browser's own model, never the shared one (person.js).
+    const personal = personalModel(model, ["quiz_id", "course"], QUIZ_INITIAL, QuizActions);
+    const view = new QuizView(personal ?? model, el);
+    return () => {
+      view.dispose();
+      personal?.dispose();
+    };
   },
 };

@@ -194,6 +194,22 @@ def test_a_shared_server_kernel_never_acts_as_its_owner(
     assert quiz.error["code"] == board.error["code"] == "shared_server"
     assert "shared by several people" in quiz.error["message"]
     assert cl_service.calls == []
+    # The views are told, so each browser acts as its own person (widgets/person.js).
+    assert synced(quiz)["shared_server"] is synced(board)["shared_server"] is True
+
+
+def test_a_widget_in_a_persons_own_server_is_not_shared(
+    cl_service: FakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COHORTLAB_CLIENT_MODE", "relay")
+    assert synced(Quiz("week-3", course="stats"))["shared_server"] is False
+    monkeypatch.delenv("COHORTLAB_CLIENT_MODE")
+    assert synced(Leaderboard(course="stats"))["shared_server"] is False
+    # A client given explicitly (tests, scripts) is the caller's own: never shared.
+    monkeypatch.setenv("COHORTLAB_CLIENT_MODE", "direct")
+    assert (
+        synced(Quiz("week-3", course="stats", client=cl_service.client()))["shared_server"] is False
+    )
 
 
 def test_an_unreadable_answer_is_a_message(cl_service: FakeService) -> None:
@@ -425,6 +441,7 @@ def test_staff_spec_with_the_key_never_reaches_the_widget_state(cl_service: Fake
         "live_ack",
         "live_pending",
         "host",
+        "shared_server",
     }
     assert state["quiz"] == LEARNER_QUIZ["quiz"]
     assert state["question_states"] == LEARNER_QUIZ["state"]

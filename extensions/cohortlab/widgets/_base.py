@@ -31,8 +31,8 @@ T = TypeVar("T")
 STATIC_FALLBACK = "Open this notebook in JupyterLab with a running kernel to take the quiz."
 SHARED_SERVER = (
     "This server is shared by several people, so its kernel would answer as the server's "
-    "owner, not as you. Take quizzes and see your rank in your own server (your own copy of "
-    "the notebook)."
+    "owner, not as you. Here the widget itself answers for you from your browser; from code, "
+    "take quizzes and see your rank in your own server (your own copy of the notebook)."
 )
 
 
@@ -58,6 +58,11 @@ class ServiceWidget(anywidget.AnyWidget):
     )
     busy = t.Bool(False, help="a request to the service is in flight").tag(sync=True)
     course = t.Unicode("", help="the course, given or resolved from the quiz id").tag(sync=True)
+    shared_server = t.Bool(
+        False,
+        help="the server is shared (direct mode): each browser acts as its person, not the "
+        "kernel (widgets/person.js)",
+    ).tag(sync=True)
 
     #: What the plain-text output says where no widget can render.
     fallback_text: ClassVar[str] = STATIC_FALLBACK
@@ -67,6 +72,9 @@ class ServiceWidget(anywidget.AnyWidget):
         # A shared server (a cohort workspace) runs in direct mode: its kernel holds the
         # owner's hub token, so anything sent with it would count for the owner.
         self._shared_server = client is None and os.environ.get("COHORTLAB_CLIENT_MODE") == "direct"
+        # The views then make the requests themselves, from each person's browser, and keep
+        # each person's state there; this kernel's state stays the quiz id and course.
+        self.shared_server = self._shared_server
         self._client = client or ServiceClient()
         self.on_msg(self._on_frontend_msg)
 

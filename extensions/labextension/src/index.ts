@@ -7,6 +7,7 @@ import { DiscussionPanel } from './discussions/panel';
 import { CohortLabPanel, cohortLabIcon } from './panel';
 import { reviewPlugin } from './reviews/plugin';
 import { ICohortLabClient } from './tokens';
+import { widgetBridgePlugin } from './widgetBridge';
 
 export { CohortLabError } from './errors';
 export * from './tokens';
@@ -49,4 +50,11 @@ const discussionPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, panelPlugin, discussionPlugin, reviewPlugin, workspacePlugin];
+export default [
+  clientPlugin,
+  panelPlugin,
+  discussionPlugin,
+  reviewPlugin,
+  workspacePlugin,
+  widgetBridgePlugin
+];
