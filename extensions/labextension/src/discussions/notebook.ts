@@ -71,6 +71,11 @@ export function notebookScope(
   panel: INotebookPanelLike,
   myCourses: string[]
 ): { course: string; notebookKey: string | null } | null {
+  if (panel.content.model?.getMetadata('cohortlab_review')) {
+    // A peer review copy (or the feedback on one's own work) is someone's anonymous
+    // submission, not a course notebook: its discussion is the review itself.
+    return null;
+  }
   const meta = panel.content.model?.getMetadata('cohortlab') ?? {};
   const parts = panel.context.path.split('/');
   if (meta.course && myCourses.includes(meta.course)) {
