@@ -10,7 +10,6 @@ through unchanged, so the client sees the service's own error messages.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from tornado import web, websocket
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..errors import APIError, error_body
+from .jsonapi import JSONAPIHandler
 from .notebook_key import NotebookKeyHandler
 
 FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
@@ -94,12 +94,7 @@ class ConfigHandler(RelayMixin, APIHandler):
         )
 
 
-class RelayHandler(RelayMixin, APIHandler):
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(error_body(status_code, exc)))
-
+class RelayHandler(RelayMixin, JSONAPIHandler):
     async def _relay(self) -> None:
         self.check_owner()
         cl = self.cl

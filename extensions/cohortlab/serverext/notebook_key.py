@@ -16,13 +16,11 @@ permission); the key is not a secret and grants nothing on the service.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..discussions.anchoring import (
@@ -31,27 +29,18 @@ from ..discussions.anchoring import (
     stamp_cell_keys,
     stamp_notebook_key,
 )
-from ..errors import APIError, error_body
+from ..errors import APIError
+from .jsonapi import JSONAPIHandler
 
 _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 MAX_COURSE = 255
 
 
-class NotebookKeyHandler(APIHandler):
+class NotebookKeyHandler(JSONAPIHandler):
     auth_resource = "contents"
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(error_body(status_code, exc)))
-
     def _request(self) -> tuple[str, str]:
-        try:
-            data = json.loads(self.request.body or b"null")
-        except ValueError:
-            raise APIError(400, "invalid_json", "The body must be a JSON object.") from None
-        if not isinstance(data, dict):
-            raise APIError(400, "invalid_json", "The body must be a JSON object.")
+        data = self.json_object()
         path, course = data.get("path"), data.get("course")
         if not isinstance(path, str) or not path.endswith(".ipynb"):
             raise APIError(400, "invalid_path", "'path' must name a notebook (.ipynb) here.")

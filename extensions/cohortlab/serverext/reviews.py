@@ -29,12 +29,12 @@ from urllib.parse import quote
 
 import nbformat
 from jupyter_core.utils import ensure_async
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from ..errors import APIError, error_body
+from ..errors import APIError
 from .handlers import RelayMixin
+from .jsonapi import JSONAPIHandler
 from .review_kernel import KERNEL_NAME, KERNELS_DIR
 
 ROOT = "peer-review"
@@ -132,22 +132,8 @@ async def written(paths: list[str], folder: str) -> dict[str, Any]:
     }
 
 
-class ReviewCopyBase(RelayMixin, APIHandler):
+class ReviewCopyBase(RelayMixin, JSONAPIHandler):
     """Owner only (the copy is fetched with the owner's token and is the owner's work)."""
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(error_body(status_code, exc)))
-
-    def body(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.request.body or b"null")
-        except ValueError:
-            raise APIError(400, "invalid_json", "The body must be a JSON object.") from None
-        if not isinstance(data, dict):
-            raise APIError(400, "invalid_json", "The body must be a JSON object.")
-        return data
 
     async def service_get(self, path: str) -> dict[str, Any]:
         """GET from the service as the owner; its own error is passed on as it is."""
@@ -231,7 +217,7 @@ class ReviewCopyHandler(ReviewCopyBase):
     @web.authenticated
     async def post(self) -> None:
         self.check_owner()
-        data = self.body()
+        data = self.json_object()
         course = _safe_segment(data.get("course"), "course")
         assignment = _safe_segment(data.get("assignment"), "assignment")
         number = data.get("submission")
@@ -253,7 +239,7 @@ class FeedbackCopyHandler(ReviewCopyBase):
     @web.authenticated
     async def post(self) -> None:
         self.check_owner()
-        data = self.body()
+        data = self.json_object()
         course = _safe_segment(data.get("course"), "course")
         assignment = _safe_segment(data.get("assignment"), "assignment")
         got = await self.service_get(
