@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cohortlab.access import Caller
-from cohortlab.reviews import feedback, manage, results, reviewing
+from cohortlab.reviews import cached, feedback, manage, results, reviewing
 from cohortlab.reviews.anonymize import find_identifying
 
 from tests.unit import test_review_store as store
@@ -343,3 +343,39 @@ def test_roster_is_untouched_by_outcomes(factory: Any, people: dict[str, Caller]
     outcome(factory, people["teacher"])
     assert staff_view(factory, people) == before
     assert roster()  # the shared helper still describes the same course
+
+
+def test_pg1_is_computed_outside_the_transaction_and_then_read_from_the_cache(
+    factory: Any, people: dict[str, Caller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the service reads results: the transaction that finds no cached aggregate asks for
+    it (rolled back, nothing computed while the database is held), the aggregate is computed
+    with no session at all, and the second transaction finds it; a changed score asks again."""
+    review_everything(factory, people)
+    teacher = people["teacher"]
+    run(factory, manage.change_round, teacher, "hw", {"method": "pg1"}, NOW)
+    monkeypatch.setattr(cached, "_AGGREGATES", {})
+    computed: list[str] = []
+    real = cached.aggregate
+    monkeypatch.setattr(cached, "aggregate", lambda *a: computed.append(a[2]) or real(*a))
+    deferred = cached.outside_transaction(results.staff_results)
+    with pytest.raises(cached.AggregateNeeded) as need:
+        run(factory, deferred, teacher, "hw", NOW)
+    assert computed == []
+    need.value.compute()
+    assert computed == ["pg1"]
+    table = run(factory, deferred, teacher, "hw", NOW)
+    assert computed == ["pg1"]  # from the cache, in the second short transaction
+    assert table == outcome(factory, teacher)  # the same as computing in place
+    # learners' own reads too: after release, my agreement needs the same aggregate
+    release(factory, people)
+    view, _told = run(
+        factory, cached.outside_transaction(reviewing.round_view), people["ben"], "hw",
+        store.roster(), NOW,
+    )  # fmt: skip
+    assert view["my_agreement"] is not None and computed == ["pg1"]
+    # an excluded review changes the counted scores: a new aggregate is needed
+    review = table["submissions"][0]["reviews"][0]["id"]
+    run(factory, results.exclude_review, teacher, "hw", review, {"reason": "off"}, NOW)
+    with pytest.raises(cached.AggregateNeeded):
+        run(factory, deferred, teacher, "hw", NOW)

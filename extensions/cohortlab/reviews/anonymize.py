@@ -65,6 +65,8 @@ from urllib.parse import quote, unquote
 import nbformat
 from nbformat import NotebookNode
 
+from ._fold import Prefilter
+
 PLACEHOLDER = "learner"
 SHARED_HOMES: tuple[str, ...] = ("jovyan",)
 MIN_SECRET_BYTES = 16  # the secret fixes pseudonym order and hashed keys; guessable = linkable
@@ -184,8 +186,11 @@ def find_identifying(
         if n and n.casefold() not in folded
     ]
     findings: dict[tuple[str, str], Finding] = {}
+    prefilter = Prefilter(needles)
 
     def seen(where: str, text: str, form: str) -> None:
+        if not prefilter.may_match(text):  # exact, and fast: see _fold
+            return
         for mask in blank:
             text = mask.sub(lambda m: "\0" * len(m.group()), text)
         for match in pattern.finditer(text):

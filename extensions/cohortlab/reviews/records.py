@@ -149,7 +149,8 @@ def stage(
     notebooks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Keep one anonymous submission (already checked by ``rubric.parse_copies``) aside until
-    the upload is committed; sending it again replaces it."""
+    the upload is committed; sending it again replaces it. A notebook's ``content`` may come
+    packed already (``rubric.pack``): the handler compresses off the database thread."""
     require_instructor(caller, "upload submissions")
     upload = _find_upload(session, caller.course, assignment, upload_id)
     if author not in upload.authors:
@@ -165,7 +166,7 @@ def stage(
         )
     )
     for position, nb in enumerate(notebooks):
-        content = pack(nb["content"])
+        content = nb["content"] if isinstance(nb["content"], bytes) else pack(nb["content"])
         session.add(
             ReviewUploadItem(
                 upload_id=upload.id,

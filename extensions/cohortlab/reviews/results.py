@@ -6,6 +6,9 @@ The scores come from :mod:`cohortlab.reviews.aggregate` (pure); this module feed
 submitted, not excluded reviews of a round and lays the result out for the staff view and for
 ``cohortlab review export``. ``final`` is the override where there is one, else the aggregate.
 
+The aggregate is cached per process and, in the service, computed outside any transaction
+(:mod:`cohortlab.reviews.cached`).
+
 Reviews are named by an opaque id (:func:`review_token`, an HMAC of the review's row id under
 the round's seed), the same for staff and for the author, so an author who quotes one to
 staff is understood and the id says nothing about who wrote it or when.
@@ -37,14 +40,13 @@ from ..store.reviews import (
     ReviewRound,
     ReviewSubmission,
 )
-from .aggregate import Aggregate, PeerScore, aggregate
+from .aggregate import Aggregate, PeerScore
 from .anonymize import pseudonym
+from .cached import cached_aggregate
 from .rubric import Criterion, _number, _text, _unknown, bad
 from .state import criteria, describe_round, find_round, iso, names_of
 
 MAX_REASON = 2000
-MAX_CACHED = 32  # rounds' aggregates kept in this process (RoundOutcome.result)
-_AGGREGATES: dict[tuple[Any, ...], Aggregate] = {}
 REVIEW_ID_PURPOSE = b"cohortlab peer review: review ids"
 
 
@@ -118,17 +120,9 @@ class RoundOutcome:
         """The aggregate, computed when first needed and kept per process, keyed by exactly
         what it is computed from (so never stale): a round's PG1 fit over a class of a
         thousand takes about a second, and every author reading their feedback after
-        release would otherwise redo it."""
-        peer = self.peer_scores()
-        points = self.max_points()
-        key = (self.rnd.method, tuple(sorted(points.items())), tuple(peer))
-        found = _AGGREGATES.get(key)
-        if found is None:
-            found = aggregate(peer, points, self.rnd.method)
-            _AGGREGATES[key] = found
-            while len(_AGGREGATES) > MAX_CACHED:
-                _AGGREGATES.pop(next(iter(_AGGREGATES)))
-        return found
+        release would otherwise redo it. Under :func:`outside_transaction` a missing one
+        raises :class:`AggregateNeeded` instead of being computed here."""
+        return cached_aggregate(self.peer_scores(), self.max_points(), self.rnd.method)
 
     def max_points(self) -> dict[str, float]:
         return {c.key: c.max_points for c in self.rubric}

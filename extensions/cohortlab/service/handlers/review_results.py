@@ -33,7 +33,7 @@ def flag_number(flag: str, assignment: str) -> int:
 class ResultsHandler(ReviewHandler):
     @allow(course_member)
     async def get(self, course: str, assignment: str) -> None:
-        body = await self.run_db(results.staff_results, self.caller, assignment, utcnow())
+        body = await self.run_db_outcome(results.staff_results, self.caller, assignment, utcnow())
         self.write_json(body)
 
 
@@ -101,7 +101,7 @@ class FlagHandler(ReviewHandler):
 class FeedbackHandler(ReviewHandler):
     @allow(course_member)
     async def get(self, course: str, assignment: str) -> None:
-        self.write_json(await self.run_db(feedback.my_feedback, self.caller, assignment))
+        self.write_json(await self.run_db_outcome(feedback.my_feedback, self.caller, assignment))
 
 
 class HelpfulnessHandler(ReviewHandler):

@@ -10,18 +10,21 @@ work hear ``assigned``, staff hear ``submitted`` with the submission's number.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tornado.ioloop import IOLoop
 
 from ...access import require_instructor
 from ...errors import APIError
 from ...reviews import manage, records, reviewing
-from ...reviews.rubric import parse_copies
+from ...reviews.cached import AggregateNeeded, outside_transaction
+from ...reviews.rubric import pack, parse_copies
 from ...store.models import utcnow
 from ..base import BaseHandler
 from ..permissions import allow, course_member
 
+T = TypeVar("T")
 COURSE = r"api/v1/courses/(?P<course>[^/]+)"
 REVIEWS = rf"{COURSE}/reviews"
 ROUND = rf"{REVIEWS}/(?P<assignment>[^/]+)"
@@ -29,6 +32,9 @@ UPLOAD = rf"{ROUND}/uploads/(?P<upload>[^/]+)"
 SUBMISSION = rf"{ROUND}/submissions/(?P<number>[^/]+)"
 # One staged submission (all its notebooks, as JSON); nbgrader notebooks with plots are a few MB.
 MAX_STAGE_BYTES = 64 * 1024 * 1024
+# Reads that need a round's aggregate: tries before computing it inside the transaction after
+# all (only if the scores changed under every try).
+AGGREGATE_TRIES = 3
 
 
 def submission_number(number: str, assignment: str) -> int:
@@ -55,6 +61,17 @@ class ReviewHandler(BaseHandler):
         except Exception:
             self.log.warning("Could not publish review event", exc_info=True)
 
+    async def run_db_outcome(self, fn: Callable[..., T], *args: Any) -> T:
+        """:meth:`run_db` for reads that need a round's aggregate (``reviews.cached``): it is
+        computed on a worker thread between two transactions, never inside one (PG1 over a
+        large class takes a second, and SQLite has one database thread)."""
+        for _ in range(AGGREGATE_TRIES):
+            try:
+                return await self.run_db(outside_transaction(fn), *args)
+            except AggregateNeeded as need:
+                await IOLoop.current().run_in_executor(None, need.compute)
+        return await self.run_db(fn, *args)
+
     async def staff(self) -> list[str]:
         assert self.caller is not None
         members = await self.roster(self.caller.course)
@@ -74,7 +91,7 @@ class RoundHandler(ReviewHandler):
     @allow(course_member)
     async def get(self, course: str, assignment: str) -> None:
         roster = await self.roster(course)
-        body, told = await self.run_db(
+        body, told = await self.run_db_outcome(
             reviewing.round_view, self.caller, assignment, roster, utcnow()
         )
         self.write_json(body)
@@ -118,8 +135,8 @@ class StageHandler(ReviewHandler):
                 "too_large",
                 f"One submission may be at most {MAX_STAGE_BYTES // 2**20} MB of notebooks.",
             )
-        # Parsing and the leak check take a while for big notebooks: off the event loop, and
-        # off the database thread too.
+        # Parsing, the leak check and compression take a while for big notebooks: off the
+        # event loop, and off the database thread too (on SQLite, the one writer).
         notebooks = await IOLoop.current().run_in_executor(None, _parse_stage, raw, user)
         staged = await self.run_db(records.stage, self.caller, assignment, upload, user, notebooks)
         self.write_json(staged)
@@ -132,7 +149,8 @@ def _parse_stage(raw: bytes, user: str) -> list[dict[str, Any]]:
         raise APIError(400, "invalid_json", f"The body is not valid JSON: {e}.") from None
     if not isinstance(body, dict) or set(body) != {"notebooks"}:
         raise APIError(400, "invalid_copy", 'Send {"notebooks": [{"name", "content", "cells"}]}.')
-    return parse_copies(body["notebooks"], user)
+    notebooks = parse_copies(body["notebooks"], user)
+    return [{**nb, "content": pack(nb["content"])} for nb in notebooks]
 
 
 class CommitHandler(ReviewHandler):
