@@ -69,7 +69,9 @@ def setup_service(venv: Path, state: Path, service_url: str) -> tuple[dict, dict
     """The hub service that runs this file once the hub is up, and its role.
 
     No URL (nothing to proxy), so the hub starts it without waiting for it. Its one scope,
-    ``tokens!user=instructor``, lets it make the instructor's short-lived token it works with.
+    ``tokens!user=instructor``, lets it make the instructor's short-lived token it works with:
+    the hub does not limit such a token's scopes, so this service can act as the instructor,
+    and as nobody else. It is added only with ``COHORTLAB_DEMO_SETUP=1`` (``make demo``).
     """
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin:/usr/sbin:/sbin",
@@ -329,15 +331,17 @@ def prepare_assignment(machine: Machine, hub: Hub) -> dict[str, Any]:
     if not (machine.exchange / COURSE / "outbound" / ASSIGNMENT).is_dir():
         machine.nbgrader(teacher, course, "release_assignment", ASSIGNMENT)
         changed(f"{ASSIGNMENT} released")
-    # Each learner as themselves, a few at a time (each nbgrader run starts a Python).
-    with ThreadPoolExecutor(HAND_IN_WORKERS) as pool:
-        new = list(pool.map(lambda learner: hand_in(machine, learner), LEARNERS))
-    if handed_in := [learner for learner, fresh in zip(LEARNERS, new, strict=True) if fresh]:
-        changed(f"{ASSIGNMENT} fetched, answered and submitted by {', '.join(handed_in)}")
     to_collect = [s for s in LEARNERS if not (course / "submitted" / s / ASSIGNMENT).is_dir()]
     to_grade = [s for s in LEARNERS if not (course / "autograded" / s / ASSIGNMENT).is_dir()]
-    if to_collect or to_grade:
-        record_students(machine, course)  # their names, for review open to remove
+    # Each learner as themselves, a few at a time (each nbgrader run starts a Python); the
+    # instructor records their names meanwhile, for review open to remove.
+    with ThreadPoolExecutor(HAND_IN_WORKERS) as pool:
+        names = pool.submit(record_students, machine, course) if to_collect or to_grade else None
+        new = list(pool.map(lambda learner: hand_in(machine, learner), LEARNERS))
+        if names:
+            names.result()
+    if handed_in := [learner for learner, fresh in zip(LEARNERS, new, strict=True) if fresh]:
+        changed(f"{ASSIGNMENT} fetched, answered and submitted by {', '.join(handed_in)}")
     if to_collect:
         machine.nbgrader(teacher, course, "collect", ASSIGNMENT)
         changed(f"{ASSIGNMENT} collected")

@@ -175,7 +175,8 @@ def hand_in(machine: Machine, learner: str) -> bool:
     if list((machine.exchange / COURSE / "inbound").glob(f"{learner}+{ASSIGNMENT}+*")):
         return False
     workdir = machine.home(learner) / machine.fetch_subdir
-    machine.run(learner, machine.home(learner), "mkdir", "-p", "-m", "700", str(workdir))
+    if not workdir.is_dir():
+        machine.run(learner, machine.home(learner), "mkdir", "-p", "-m", "700", str(workdir))
     copy = workdir / COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     if not copy.exists():
         machine.nbgrader(learner, workdir, "fetch_assignment", ASSIGNMENT, "--course", COURSE)

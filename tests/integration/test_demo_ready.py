@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from cohortlab.cohorts.manage import account_name, cohort_properties
 from cohortlab.reviews.anonymize import find_identifying
@@ -39,7 +40,7 @@ from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, private_cour
 
 sys.path.insert(0, str(REPO / "hub_config"))
 from demo_course import COHORTS, COURSE, FULL_NAMES, LEARNERS, demo_groups
-from demo_submissions import email
+from demo_submissions import email, fill_in
 
 SETUP_TIMEOUT = 300  # seconds; about 80 on 2 busy cores
 API = f"/services/cohortlab/api/v1/courses/{COURSE}"
@@ -125,6 +126,17 @@ def test_load_groups_declares_the_properties_cohortlab_writes() -> None:
     for cohort in COHORTS:
         expected = cohort_properties(COURSE, cohort, account_name(COURSE, cohort))
         assert groups[f"cohort-{COURSE}-{cohort}"]["properties"] == expected
+
+
+def test_the_demo_answers_never_replace_a_learners_own_work() -> None:
+    released = nbformat.read(REPO / "notebooks" / "source" / "hw1" / "hw1.ipynb", as_version=4)
+    copy = nbformat.reads(nbformat.writes(released), as_version=4)
+    mine = next(c for c in copy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "mean")
+    mine.source = "def mean(values):\n    return 42  # my own"
+    assert fill_in(copy, released, "ada") == 3  # unusual_days, interpretation, try-it
+    assert mine.source.endswith("# my own")
+    assert "Ada Lovelace" in "".join(c.source for c in copy.cells)
+    assert fill_in(copy, released, "ada") == 0  # filled cells are the learner's now
 
 
 def test_the_setup_is_ready_with_every_learner_submitted_and_autograded(cl_demo: Demo) -> None:
