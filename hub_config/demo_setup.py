@@ -2,12 +2,12 @@
 
 ``make demo`` sets ``COHORTLAB_DEMO_SETUP=1``, and ``jupyterhub_config.py`` then runs this as
 the hub service ``cohortlab-demo-setup`` (:func:`setup_service`): the hub starts it once the hub
-is up, with a token whose only power is to make short-lived tokens of the instructor. It does,
-as the instructor through the CohortLab API and as each person with nbgrader's own commands,
-what the issues' demo scenarios need before anyone logs in:
+is up, with a token that may only make tokens of the instructor. It does, as the instructor
+through the CohortLab API (the routes behind ``cohortlab cohort``) and as each person with
+nbgrader's own commands, what the issues' demo scenarios need before anyone logs in:
 
 1. **cohorts** red and blue (hub groups from ``load_groups``) become full CohortLab cohorts:
-   ``cohortlab cohort sync`` makes each one's collaboration account and grants its members'
+   a sync (``cohortlab cohort sync``) makes each one's collaboration account and grants its members'
    and the instructor's shares (create if a cohort is missing);
 2. **the cohort notebook** ``notebooks/cohort/together.ipynb`` goes into both workspaces
    (``cohortlab cohort push-template --on-conflict refuse``): written once, then ``unchanged``,
@@ -20,9 +20,10 @@ what the issues' demo scenarios need before anyone logs in:
 
 Every step is idempotent, so each ``make demo`` runs it again and changes nothing that is
 already there (a learner who already submitted, or edited a cell, keeps their work). Progress
-goes to the hub's log (``demo setup: ...``) and to ``<state>/demo-setup.json``. Managed hub
+goes to the hub's log (``demo setup: ...``) and to ``<state>/demo-setup.json``. A failure is
+logged with its reason and leaves the hub running; the next start tries again. Managed hub
 services are restarted when they exit, so after the setup the process waits, doing nothing,
-until the hub stops it.
+until the hub stops it (``--once`` runs it once from a shell instead).
 """
 
 from __future__ import annotations
