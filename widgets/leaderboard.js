@@ -16,7 +16,7 @@ import {
 } from "./dom.js";
 import { rankTable } from "./board.js";
 import { liveRefresh } from "./live.js";
-import { bridgeEvents, personalModel } from "./person.js";
+import { bridgeEvents, renderView } from "./person.js";
 import { BOARD_INITIAL, BoardActions } from "./person-board.js";
 
 const SYNCED = ["status", "error", "busy", "board", "course"];
@@ -147,12 +147,8 @@ function table(entries, caption, testid) {
 
 export default {
   render({ model, el }) {
+    // In a shared server: this browser's own model, never the shared one (person.js).
     const keys = ["quiz_id", "course", "cohort", "top"];
-    const personal = personalModel(model, keys, BOARD_INITIAL, BoardActions);
-    const view = new LeaderboardView(personal ?? model, el);
-    return () => {
-      view.dispose();
-      personal?.dispose();
-    };
+    return renderView(model, el, LeaderboardView, keys, BOARD_INITIAL, BoardActions);
   },
 };

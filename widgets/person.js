@@ -233,9 +233,9 @@ export class PersonActions {
 }
 
 /**
- * The model a view should use: the shared one in a person's own server (the kernel
- * acts, as it always has), a PersonModel in a shared server. `keys` are what the
- * notebook says (copied from the shared model); `initial` the per-person state.
+ * A PersonModel for a view in a shared server, or null in a person's own server (where
+ * the kernel acts, as it always has). `keys` are what the notebook says (copied from the
+ * shared model); `initial` the per-person state.
  */
 export function personalModel(shared, keys, initial, Actions) {
   if (!shared.get("shared_server")) return null;
@@ -244,6 +244,28 @@ export function personalModel(shared, keys, initial, Actions) {
     { status: "idle", error: null, busy: false, ...initial, ...given },
     (model) => new Actions(model),
   );
+}
+
+/**
+ * anywidget's render for a view class: on the shared model in a person's own server, on
+ * a PersonModel in a shared server. Should `shared_server` only arrive after the first
+ * render (a model restored from an older kernel), the view is made again, personal.
+ */
+export function renderView(model, el, View, keys, initial, Actions) {
+  let personal = personalModel(model, keys, initial, Actions);
+  let view = new View(personal ?? model, el);
+  const onShared = () => {
+    if (personal || !model.get("shared_server")) return;
+    view.dispose();
+    personal = personalModel(model, keys, initial, Actions);
+    view = new View(personal, el);
+  };
+  model.on("change:shared_server", onShared);
+  return () => {
+    model.off("change:shared_server", onShared);
+    view.dispose();
+    personal?.dispose();
+  };
 }
 
 /** Events for a personal widget: the bridge's stream (the lab client's own socket). */

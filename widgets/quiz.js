@@ -27,7 +27,7 @@ import {
 import { liveRefresh } from "./live.js";
 import { LiveRound } from "./live-round.js";
 import { renderMarkdown } from "./markdown.js";
-import { bridgeEvents, personalModel } from "./person.js";
+import { bridgeEvents, renderView } from "./person.js";
 import { QUIZ_INITIAL, QuizActions } from "./person-quiz.js";
 import { answerControl, correctAnswerView } from "./questions.js";
 
@@ -465,11 +465,6 @@ function verdictText(result, question, finished) {
 export default {
   render({ model, el }) {
     // In a shared server: this browser's own model, never the shared one (person.js).
-    const personal = personalModel(model, ["quiz_id", "course"], QUIZ_INITIAL, QuizActions);
-    const view = new QuizView(personal ?? model, el);
-    return () => {
-      view.dispose();
-      personal?.dispose();
-    };
+    return renderView(model, el, QuizView, ["quiz_id", "course"], QUIZ_INITIAL, QuizActions);
   },
 };

@@ -198,6 +198,25 @@ def test_a_shared_server_kernel_never_acts_as_its_owner(
     assert synced(quiz)["shared_server"] is synced(board)["shared_server"] is True
 
 
+def test_the_comm_opens_with_shared_server_already_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other members' browsers may render from the comm's opening state alone."""
+    import ipywidgets
+
+    seen = []
+    opened = ipywidgets.Widget.open
+
+    def spy(self: Any) -> None:
+        if isinstance(self, Quiz | Leaderboard):  # not their Layout widgets
+            seen.append(self.shared_server)
+        opened(self)
+
+    monkeypatch.setattr(ipywidgets.Widget, "open", spy)
+    monkeypatch.setenv("COHORTLAB_CLIENT_MODE", "direct")
+    Quiz("week-3", course="stats")
+    Leaderboard(course="stats")
+    assert seen == [True, True]
+
+
 def test_a_widget_in_a_persons_own_server_is_not_shared(
     cl_service: FakeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -309,3 +309,15 @@ def test_in_a_persons_own_server_the_kernel_acts_as_before(
     cl_page.wait_for_timeout(300)
     assert bridge_calls(cl_page) == []
     assert cl_service.calls == []
+
+
+@pytest.mark.browser
+def test_a_view_rendered_before_shared_server_arrived_becomes_personal(
+    cl_page: Any, cl_fake_server: FakeServer, cl_service: FakeService
+) -> None:
+    cl_service.answer("GET", QUIZ_PATH, (200, copy.deepcopy(LEARNER_QUIZ)))
+    mount_shared(cl_page, cl_fake_server, "quiz.js", {**SHARED_QUIZ, "shared_server": False})
+    cl_page.evaluate("() => update({ shared_server: true })")
+    by_testid(cl_page, "quiz-title").wait_for(timeout=10_000)
+    assert {c.auth for c in cl_service.calls} == {"person ada"}
+    assert sent(cl_page) == [{"type": "refresh"}]  # the one sent before it knew

@@ -68,13 +68,14 @@ class ServiceWidget(anywidget.AnyWidget):
     fallback_text: ClassVar[str] = STATIC_FALLBACK
 
     def __init__(self, *, client: ServiceClient | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         # A shared server (a cohort workspace) runs in direct mode: its kernel holds the
-        # owner's hub token, so anything sent with it would count for the owner.
-        self._shared_server = client is None and os.environ.get("COHORTLAB_CLIENT_MODE") == "direct"
-        # The views then make the requests themselves, from each person's browser, and keep
-        # each person's state there; this kernel's state stays the quiz id and course.
-        self.shared_server = self._shared_server
+        # owner's hub token, so anything sent with it would count for the owner. The views
+        # then make the requests themselves, from each person's browser, and keep each
+        # person's state there. Given to the constructor so that it is in the state the comm
+        # opens with: a browser that did not run the cell may render before any update.
+        shared = client is None and os.environ.get("COHORTLAB_CLIENT_MODE") == "direct"
+        super().__init__(shared_server=shared, **kwargs)
+        self._shared_server = shared
         self._client = client or ServiceClient()
         self.on_msg(self._on_frontend_msg)
 
