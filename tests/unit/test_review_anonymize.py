@@ -15,6 +15,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from cohortlab.reviews._fold import Prefilter, fold
 from cohortlab.reviews.anonymize import (
     MIN_SECRET_BYTES,
     Author,
@@ -451,3 +452,55 @@ def test_pseudonyms_refuse_a_short_secret_and_clashing_numbers() -> None:
         number_submissions(["a"], b"tiny")
     with pytest.raises(ValueError, match="distinct"):
         number_submissions(["c"], SECRET, existing={"a": 1, "b": 1})
+
+
+# --- the checker's quick screen (reviews/_fold.py) ---------------------------------------------
+
+ALL_CHARACTERS = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+
+
+def test_the_quick_screen_folds_every_character_re_matches_to_a_names_character() -> None:
+    """The screen is exact only if every character ``re.IGNORECASE`` matches to a name's
+    character folds to the same one, and folding keeps lengths: checked against ``re``
+    over every code point, for ASCII and the characters with special case rules."""
+    alphabet = [chr(c) for c in range(32, 127)] + list("àÀÿßẞ\u0131İ\u017fKµμΣ\u03c3ςΩωϐβΐΰ\u041a")
+    for ch in alphabet:
+        folded = fold(ch)
+        for match in re.finditer(re.escape(ch), ALL_CHARACTERS, re.I):
+            assert fold(match.group()) == folded, (ch, match.group())
+    assert len(fold(ALL_CHARACTERS)) == len(ALL_CHARACTERS)
+
+
+def test_the_quick_screen_says_no_only_where_the_full_search_finds_nothing() -> None:
+    screen = Prefilter(["kiss", "Zoë Ødegaard"])
+    for text in ["KİS\u017f", "kiss", "a \u212aiss b", "ZOË ødegaard", "ZOË ØDEGAARD"]:
+        assert screen.may_match(text), text
+    for text in ["kis s", "zoe odegaard", "", "\x00" * 100]:
+        assert not screen.may_match(text), text
+    # a name with many special letters is screened by folding instead of spelled out
+    many = Prefilter(["sissi kississ"], limit=16)
+    assert many.variants is None
+    assert many.may_match("\u017fİSSİ KİS\u017fİSS") and not many.may_match("sisi kisis")
+
+
+def test_the_checker_still_finds_names_in_images_and_special_spellings() -> None:
+    """What the screen must not hide: names in a PNG's compressed text, in UTF-16 inside
+    base64, and written with the letters re folds specially."""
+    signature, end = b"\x89PNG\r\n\x1a\n", struct.pack(">I", 0) + b"IEND" + b"\xaeB`\x82"
+    body = b"Author\x00\x00" + zlib.compress(b"by Alice Smith")
+    chunk = (
+        struct.pack(">I", len(body))
+        + b"zTXt"
+        + body
+        + struct.pack(">I", zlib.crc32(b"zTXt" + body))
+    )
+    png = base64.b64encode(signature + chunk + end).decode()
+    utf16 = base64.b64encode(b"\xff\xfe" + "noise ALICE SMITH noise".encode("utf-16-le")).decode()
+    doc = {
+        "png": png,
+        "utf16": utf16,
+        "text": "by ALİCE \u017fMITH",
+        "clean": base64.b64encode(b"x" * 64).decode(),
+    }
+    found = {f.where for f in find_identifying(doc, [FULL])}
+    assert found == {"png", "utf16", "text"}

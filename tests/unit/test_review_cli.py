@@ -5,17 +5,22 @@ and the seed file. The whole command runs against real nbgrader and a real hub i
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from cohortlab.client import ServiceError
 from cohortlab.review_cli import (
+    OpenReviewApp,
     ReviewCommandError,
     author_names,
     cell_statuses,
     hide_tests,
     read_seed,
 )
+from cohortlab.reviews.sending import send_all
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 
@@ -82,3 +87,43 @@ def test_a_seed_file_is_made_private_once_and_then_read(tmp_path: Path) -> None:
     path.write_text("short\n")
     with pytest.raises(ReviewCommandError, match="16 characters"):
         read_seed(path)
+
+
+def test_the_team_rule_and_parallel_sends_are_options_of_review_open() -> None:
+    app = OpenReviewApp()
+    app.initialize(["hw1", "--separate-teams", "--across-cohorts", "--parallel", "2"])
+    assert app.parallel == 2
+    assert app.settings_body() == {"across_cohorts": True, "separate_teams": True}
+    plain = OpenReviewApp()
+    plain.initialize(["hw1"])
+    assert plain.settings_body() == {} and plain.parallel == 4
+
+
+def test_submissions_are_sent_side_by_side_and_the_first_error_stops_the_rest() -> None:
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def make(student: str) -> tuple[list[dict[str, object]], float, float]:
+        return [{"name": f"{student}.ipynb"}], 0.01, 0.02
+
+    def put(student: str, body: dict[str, object]) -> None:
+        time.sleep(0.05)
+        with lock:
+            sent.append(student)
+
+    done: list[tuple[int, str, int]] = []
+    students = [f"s{i}" for i in range(8)]
+    started = time.perf_counter()
+    timing = send_all(students, make, put, workers=4, progress=lambda *a: done.append(a))
+    assert time.perf_counter() - started < 0.05 * 8  # four at a time, not one by one
+    assert sorted(sent) == students and [d[0] for d in done] == list(range(1, 9))
+    assert timing.read == pytest.approx(0.08) and timing.anonymise == pytest.approx(0.16)
+    assert "commit 1.50 s" in timing.line(1.5)
+
+    def failing(student: str, body: dict[str, object]) -> None:
+        if student == "s0":
+            raise ServiceError(400, "not_anonymous", "still shows s0")
+        time.sleep(0.2)
+
+    with pytest.raises(ServiceError, match="still shows s0"):
+        send_all([f"s{i}" for i in range(40)], make, failing, workers=2)

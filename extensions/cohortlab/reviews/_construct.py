@@ -51,8 +51,20 @@ def circulant(
 
 
 def compatible(reviewer: Key, author: Key) -> bool:
-    """The rules allow this reviewer group on this author group: no group named by both."""
-    return all(r is None or a is None or r != a for r, a in zip(reviewer, author, strict=True))
+    """The rules allow this reviewer group on this author group: no group named by both.
+
+    Someone in several cohorts (teams) has them joined by ``+`` (``red+blue``): they clash
+    with anyone in any one of them. Cohort and team names are slugs, so never hold ``+``.
+    """
+    return all(
+        r is None or a is None or not _shared(r, a) for r, a in zip(reviewer, author, strict=True)
+    )
+
+
+def _shared(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return ("+" in a or "+" in b) and not set(a.split("+")).isdisjoint(b.split("+"))
 
 
 @dataclass(frozen=True)

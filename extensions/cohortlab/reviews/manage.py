@@ -50,8 +50,12 @@ def change_round(
     require_instructor(caller, "change peer review rounds")
     allowed = {"due_at", "lease_hours", "method", "names_visible", "released", "state"}
     if not body or set(body) - allowed:
-        rerun = {"k", "across_cohorts"} & set(body)
-        hint = " (k and across_cohorts: run cohortlab review open again)" if rerun else ""
+        rerun = {"k", "across_cohorts", "separate_teams"} & set(body)
+        hint = (
+            " (k, across_cohorts and separate_teams: run cohortlab review open again)"
+            if rerun
+            else ""
+        )
         raise APIError(
             400,
             "invalid_field",

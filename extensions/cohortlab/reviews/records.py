@@ -53,6 +53,7 @@ from .allocation import (
 from .anonymize import number_submissions
 from .rubric import (
     DEFAULTS,
+    RULES,
     Criterion,
     pack,
     parse_authors,
@@ -70,10 +71,11 @@ from .state import (
     criteria,
     describe_round,
     round_or_none,
+    team_of,
     user_ids,
 )
 
-UPLOAD_FIELDS = {"k", "due_at", "lease_hours", "across_cohorts", "balance", "seed", "criteria"}
+UPLOAD_FIELDS = {"k", "due_at", "lease_hours", *RULES, "balance", "seed", "criteria"}
 
 
 # --- opening: start, stage, commit ------------------------------------------------------------
@@ -229,7 +231,7 @@ def commit_upload(
     rnd.k, rnd.balance = merged["k"], merged["balance"]
     rnd.due_at = parse_due(merged["due_at"], "due_at")
     rnd.lease_hours = merged["lease_hours"]
-    rnd.constraints = {"across_cohorts": merged["across_cohorts"]}
+    rnd.constraints = {rule: merged[rule] for rule in RULES}
     rnd.updated_at = now
     try:
         session.flush()
@@ -311,13 +313,13 @@ def _drop_upload(session: Session, upload_id: str) -> None:
 
 def _merged(rnd: ReviewRound | None, settings: dict[str, Any]) -> dict[str, Any]:
     if rnd is None:
-        base: dict[str, Any] = {**DEFAULTS, "across_cohorts": False}
+        base: dict[str, Any] = {**DEFAULTS, **dict.fromkeys(RULES, False)}
     else:
         base = {
             "k": rnd.k,
             "due_at": rnd.due_at.isoformat() if rnd.due_at else None,
             "lease_hours": rnd.lease_hours,
-            "across_cohorts": bool(rnd.constraints.get("across_cohorts")),
+            **{rule: bool(rnd.constraints.get(rule)) for rule in RULES},
             "balance": rnd.balance,
         }
     return {**base, **{k: v for k, v in settings.items() if k in base}}
@@ -334,14 +336,15 @@ def _check_compatible(
             f"The round gives each submission {rnd.k} reviews; reviews already given stay, so "
             f"k cannot go down to {settings['k']}. Ask for {rnd.k} or more.",
         )
-    if settings.get("across_cohorts", rnd.constraints.get("across_cohorts")) != bool(
-        rnd.constraints.get("across_cohorts")
-    ):
-        raise APIError(
-            409,
-            "constraints_changed",
-            "The round's cohort rule cannot change once reviewers are allocated.",
-        )
+    for rule, what in (("across_cohorts", "cohort"), ("separate_teams", "team")):
+        if settings.get(rule, bool(rnd.constraints.get(rule))) != bool(rnd.constraints.get(rule)):
+            raise APIError(
+                409,
+                "constraints_changed",
+                f"The round's {what} rule ({rule}) cannot change once reviewers are allocated; "
+                f"run it again {'with' if rnd.constraints.get(rule) else 'without'} "
+                f"--{rule.replace('_', '-')}.",
+            )
     if seed is not None and seed != rnd.seed:
         raise APIError(409, "seed_changed", "The round already has its seed; it cannot change.")
     if settings.get("criteria") is not None:
@@ -398,9 +401,12 @@ def _plan(
     people = RoundPeople(session, rnd, roster) if rnd is not None and rnd.id else None
     existing = {people.names[s.author_id]: s.number for s in people.submissions} if people else {}
     numbers = number_submissions(sorted({*existing, *new_authors}), seed, existing=existing)
-    subs = [Submission(str(numbers[n]), n, cohort_of(roster, n)) for n in sorted(numbers)]
+    subs = [
+        Submission(str(numbers[n]), n, cohort_of(roster, n), team_of(roster, n))
+        for n in sorted(numbers)
+    ]
     reviewers = [
-        Reviewer(n, cohort_of(roster, n))
+        Reviewer(n, cohort_of(roster, n), team_of(roster, n))
         for n in sorted(numbers)
         if roster.get(n, ("",))[0] == "learner"
     ]
@@ -426,4 +432,4 @@ def _plan(
 
 
 def _rules(merged: dict[str, Any]) -> Constraints:
-    return Constraints(across_cohorts=bool(merged["across_cohorts"]))
+    return Constraints(**{rule: bool(merged[rule]) for rule in RULES})

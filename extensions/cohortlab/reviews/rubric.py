@@ -35,10 +35,11 @@ MAX_CELL_COMMENTS = 500
 MAX_NOTEBOOKS = 50
 MAX_AUTHORS = 20000
 MIN_SEED = 16
+RULES = ("across_cohorts", "separate_teams")  # allocation rules (allocation.Constraints)
 PACK_MATCHING_BELOW = 256 * 1024  # bytes of JSON; above, pack() uses Huffman coding only
 CELL_STATUSES = ("unchanged", "changed", "added", "unknown")
 DEFAULTS = {"k": 3, "lease_hours": 48.0, "balance": "strict", "due_at": None}
-SETTING_FIELDS = ("k", "due_at", "lease_hours", "across_cohorts", "balance")
+SETTING_FIELDS = ("k", "due_at", "lease_hours", "across_cohorts", "separate_teams", "balance")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -77,7 +78,8 @@ def parse_settings(body: Mapping[str, Any]) -> dict[str, Any]:
     """The round settings present in ``body`` (absent ones are left to the round or defaults).
 
     ``due_at`` is an ISO 8601 time with a zone or null; ``lease_hours`` a number of hours
-    (fractions allowed) or null for no lease; ``across_cohorts`` a boolean; ``balance``
+    (fractions allowed) or null for no lease; ``across_cohorts`` and ``separate_teams``
+    booleans; ``balance``
     ``strict`` (loads within ±1 or refuse) or ``best`` (the most even loads the rules allow).
     """
     out: dict[str, Any] = {}
@@ -101,10 +103,11 @@ def parse_settings(body: Mapping[str, Any]) -> dict[str, Any]:
                 "or null for no lease.",
             )
         out["lease_hours"] = float(lease) if lease is not None else None
-    if "across_cohorts" in body:
-        if not isinstance(body["across_cohorts"], bool):
-            raise bad("invalid_settings", "across_cohorts must be true or false.")
-        out["across_cohorts"] = body["across_cohorts"]
+    for rule in RULES:
+        if rule in body:
+            if not isinstance(body[rule], bool):
+                raise bad("invalid_settings", f"{rule} must be true or false.")
+            out[rule] = body[rule]
     if "balance" in body:
         if body["balance"] not in ("strict", "best"):
             raise bad("invalid_settings", "balance must be strict or best.")
@@ -276,6 +279,28 @@ def parse_copies(value: Any, author: str) -> list[dict[str, Any]]:
                 "anonymise it first (cohortlab review open does).",
             )
     return out
+
+
+def parse_stage(raw: bytes, author: str) -> list[dict[str, Any]]:
+    """A staged submission's request body, parsed and checked (``parse_copies``), each
+    notebook's ``content`` packed: everything the service does to a copy before storing it."""
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError as e:
+        raise APIError(400, "invalid_json", f"The body is not valid JSON: {e}.") from None
+    if not isinstance(body, dict) or set(body) != {"notebooks"}:
+        raise bad("invalid_copy", 'Send {"notebooks": [{"name", "content", "cells"}]}.')
+    notebooks = parse_copies(body["notebooks"], author)
+    return [{**nb, "content": pack(nb["content"])} for nb in notebooks]
+
+
+def check_stage(raw: bytes, author: str) -> tuple[Any, ...]:
+    """:func:`parse_stage` for a worker process: ``("ok", notebooks)`` or ``("error", status,
+    code, message)`` (an ``APIError`` does not survive pickling)."""
+    try:
+        return ("ok", parse_stage(raw, author))
+    except APIError as e:
+        return ("error", e.status_code, e.code, e.message)
 
 
 def pack(value: Any) -> bytes:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cohorts.teams import TEAM_PREFIX, TeamState
 from ..errors import APIError
 from ..store.models import User
 from ..store.reviews import (
@@ -107,14 +108,58 @@ def names_of(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def constraints(rnd: ReviewRound) -> Constraints:
-    return Constraints(across_cohorts=bool(rnd.constraints.get("across_cohorts")))
+    return Constraints(
+        across_cohorts=bool(rnd.constraints.get("across_cohorts")),
+        separate_teams=bool(rnd.constraints.get("separate_teams")),
+    )
 
 
 def cohort_of(roster: Roster, name: str) -> str | None:
-    """The cohort the allocation compares: someone in several cohorts of the course counts as
-    in one group named by all of them (the allocation knows one cohort per person)."""
+    """The cohort the allocation compares; several cohorts of the course join with ``+``,
+    and ``allocation`` keeps a reviewer off the work of anyone sharing any one of them."""
     entry = roster.get(name)
     return "+".join(sorted(entry[1])) if entry and entry[1] else None
+
+
+def team_of(roster: Roster, name: str) -> str | None:
+    """The team the allocation compares (``cohort/team``); several teams join with ``+``,
+    and ``allocation`` keeps a reviewer off the work of anyone sharing any one of them. A
+    roster without teams (:class:`TeamRoster`) puts nobody in a team."""
+    teams = getattr(roster, "teams", None) or {}
+    found = teams.get(name)
+    return "+".join(sorted(found)) if found else None
+
+
+class TeamRoster(dict[str, tuple[str, frozenset[str]]]):
+    """The course's roster (name -> (role, cohorts)) that also knows each person's teams in
+    the course (``teams``: name -> ``{"cohort/team", ...}``). Peer review alone reads teams,
+    so the roster every other domain shares stays as it is."""
+
+    def __init__(
+        self, members: Mapping[str, tuple[str, frozenset[str]]], teams: Mapping[str, frozenset]
+    ) -> None:
+        super().__init__(members)
+        self.teams = dict(teams)
+
+
+def course_teams(
+    course: str,
+    group_users: Mapping[str, Iterable[str]],
+    group_properties: Mapping[str, Mapping[str, Any]],
+) -> dict[str, frozenset[str]]:
+    """name -> the teams (``cohort/team``) they are in, in ``course``: hub groups whose
+    properties say ``{"cohortlab": {"kind": "team", ...}}`` and whose name matches them
+    (``cohorts.teams.TeamState.from_group``, the test live quizzes apply too)."""
+    out: dict[str, set[str]] = {}
+    for group, props in group_properties.items():
+        if not group.startswith(TEAM_PREFIX):
+            continue
+        model = {"name": group, "properties": props, "users": list(group_users.get(group, ()))}
+        team = TeamState.from_group(model)
+        if team is not None and team.course == course:
+            for name in team.members:
+                out.setdefault(name, set()).add(f"{team.cohort}/{team.name}")
+    return {name: frozenset(teams) for name, teams in out.items()}
 
 
 def criteria(session: Session, rnd: ReviewRound) -> list[Criterion]:
@@ -164,14 +209,18 @@ class RoundPeople:
         out = []
         for s in self.submissions:
             name = self.names[s.author_id]
-            out.append(Submission(str(s.number), name, cohort_of(self.roster, name)))
+            out.append(
+                Submission(
+                    str(s.number), name, cohort_of(self.roster, name), team_of(self.roster, name)
+                )
+            )
         return out
 
     def reviewers(self, leave_out: frozenset[str] | set[str] = frozenset()) -> list[Reviewer]:
         """Who may be given work: the authors who are learners of the course now."""
         authors = sorted(self.names[s.author_id] for s in self.submissions)
         return [
-            Reviewer(name, cohort_of(self.roster, name))
+            Reviewer(name, cohort_of(self.roster, name), team_of(self.roster, name))
             for name in authors
             if self.roster.get(name, ("",))[0] == "learner" and name not in leave_out
         ]
@@ -272,6 +321,7 @@ def describe_round(rnd: ReviewRound, due: datetime | None, now: datetime) -> dic
         "due_at": iso(due),
         "lease_hours": rnd.lease_hours,
         "across_cohorts": bool(rnd.constraints.get("across_cohorts")),
+        "separate_teams": bool(rnd.constraints.get("separate_teams")),
         "names_visible": rnd.names_visible,
         "released": rnd.released,
         "method": rnd.method,

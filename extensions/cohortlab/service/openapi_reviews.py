@@ -224,6 +224,7 @@ def review_schemas() -> dict[str, Any]:
         "due_at": TIME,
         "lease_hours": {"type": ["number", "null"]},
         "across_cohorts": BOOL,
+        "separate_teams": BOOL,
         "names_visible": BOOL,
         "released": BOOL,
         "method": {"enum": ["median", "mean", "pg1"]},
@@ -286,6 +287,10 @@ def review_schemas() -> dict[str, Any]:
                 "due_at": TIME,
                 "lease_hours": {"type": ["number", "null"]},
                 "across_cohorts": BOOL,
+                "separate_teams": {
+                    "type": "boolean",
+                    "description": "never a reviewer from the author's cohort team",
+                },
                 "balance": {"enum": ["strict", "best"]},
                 "seed": {"type": "string", "minLength": 16, "maxLength": 128},
                 "criteria": {"type": "array", "items": {"type": "object"}},

@@ -9,8 +9,11 @@ work hear ``assigned``, staff hear ``submitted`` with the submission's number.
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
 from typing import Any, TypeVar
 
 from tornado.ioloop import IOLoop
@@ -19,7 +22,8 @@ from ...access import require_instructor
 from ...errors import APIError
 from ...reviews import manage, records, reviewing
 from ...reviews.cached import AggregateNeeded, outside_transaction
-from ...reviews.rubric import pack, parse_copies
+from ...reviews.rubric import check_stage
+from ...reviews.state import TeamRoster, course_teams
 from ...store.models import utcnow
 from ..base import BaseHandler
 from ..permissions import allow, course_member
@@ -32,6 +36,8 @@ UPLOAD = rf"{ROUND}/uploads/(?P<upload>[^/]+)"
 SUBMISSION = rf"{ROUND}/submissions/(?P<number>[^/]+)"
 # One staged submission (all its notebooks, as JSON); nbgrader notebooks with plots are a few MB.
 MAX_STAGE_BYTES = 64 * 1024 * 1024
+# Worker processes that check staged copies (``StageHandler.check_copy``): one per core, at most 4.
+CHECK_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 # Reads that need a round's aggregate: tries before computing it inside the transaction after
 # all (only if the scores changed under every try).
 AGGREGATE_TRIES = 3
@@ -49,6 +55,20 @@ def submission_number(number: str, assignment: str) -> int:
 
 
 class ReviewHandler(BaseHandler):
+    async def roster(self, course: str) -> TeamRoster:  # type: ignore[override]
+        """The course's roster, knowing each person's teams too (for ``separate_teams``);
+        worked out once per fetch of the hub's groups, like the roster itself."""
+        members = await super().roster(course)
+        hub = self.settings["hub_groups"]
+        users, properties = await hub.users(), await hub.properties()
+        cache: dict[str, tuple[Any, ...]] = self.settings.setdefault("review_roster_cache", {})
+        found = cache.get(course)
+        if found and found[0] is members and found[1] is users and found[2] is properties:
+            return found[3]
+        roster = TeamRoster(members, course_teams(course, users, properties))
+        cache[course] = (members, users, properties, roster)
+        return roster
+
     async def tell(self, users: list[str], action: str, **extra: Any) -> None:
         """Send a review event; a failure here must not turn a committed write into an error
         the client would retry."""
@@ -135,22 +155,33 @@ class StageHandler(ReviewHandler):
                 "too_large",
                 f"One submission may be at most {MAX_STAGE_BYTES // 2**20} MB of notebooks.",
             )
-        # Parsing, the leak check and compression take a while for big notebooks: off the
-        # event loop, and off the database thread too (on SQLite, the one writer).
-        notebooks = await IOLoop.current().run_in_executor(None, _parse_stage, raw, user)
+        notebooks = await self.check_copy(raw, user)
         staged = await self.run_db(records.stage, self.caller, assignment, upload, user, notebooks)
         self.write_json(staged)
 
+    async def check_copy(self, raw: bytes, user: str) -> list[dict[str, Any]]:
+        """Parse, check and pack a copy (``rubric.parse_stage``) in a worker process.
 
-def _parse_stage(raw: bytes, user: str) -> list[dict[str, Any]]:
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError as e:
-        raise APIError(400, "invalid_json", f"The body is not valid JSON: {e}.") from None
-    if not isinstance(body, dict) or set(body) != {"notebooks"}:
-        raise APIError(400, "invalid_copy", 'Send {"notebooks": [{"name", "content", "cells"}]}.')
-    notebooks = parse_copies(body["notebooks"], user)
-    return [{**nb, "content": pack(nb["content"])} for nb in notebooks]
+        A 2-3 MB notebook takes the service ~0.1-0.2 s of Python, which held the GIL (so
+        every other request waited) and ran one copy at a time however many ``review open``
+        sent. Worker processes take it off the event loop, the database thread and the GIL,
+        and check copies side by side. Should the pool break, the copy is checked on a
+        thread, as before.
+        """
+        loop = IOLoop.current()
+        pool = self.settings.get("review_checkers")
+        if pool is None:
+            pool = ProcessPoolExecutor(CHECK_PROCESSES, mp_context=get_context("spawn"))
+            self.settings["review_checkers"] = pool
+        try:
+            result = await loop.run_in_executor(pool, check_stage, raw, user)
+        except BrokenProcessPool:
+            self.settings.pop("review_checkers", None)
+            self.log.warning("Review copy checkers stopped; checking on a thread", exc_info=True)
+            result = await loop.run_in_executor(None, check_stage, raw, user)
+        if result[0] == "error":
+            raise APIError(*result[1:])
+        return result[1]
 
 
 class CommitHandler(ReviewHandler):
