@@ -6,8 +6,8 @@ token that identifies anyone, so the widgets act from each browser, with the per
 session (widgets/person.js, the lab extension's widget bridge). Each answers differently:
 the service records each answer under the right person, neither sees the other's
 selection, and each sees their own place on the board. The kernel path stays refused: the
-widget's own request from the kernel, and the account's token read from the server's
-environment, record nothing.
+widget's own request from the kernel, and the account's token taken from the server's
+process, record nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
 from tests.browser.test_workspace_together import _wait_text
 from tests.helpers.api import Person
 from tests.helpers.hub import Hub
+from tests.integration.test_workspace_identity import account_token
 
 WIDGET_MS = 60_000
 
@@ -50,26 +51,11 @@ def _spec(quiz_id: str) -> dict[str, Any]:
 
 
 def _kernel_probe(quiz_id: str) -> str:
-    """What a member could try from the shared kernel: the widget's own kernel path, and
-    the account's token read from the server's environment (the kernel's parent)."""
-    return "\n".join(
-        [
-            "import os",
-            "from pathlib import Path",
-            "from cohortlab.client import ServiceClient, ServiceError",
-            "from cohortlab.widgets import Quiz",
-            f'q = Quiz("{quiz_id}", course="{COURSE}")',
-            'print("kernel:", q.submit("lib", "pd"), q.error and q.error["code"])',
-            'raw = Path(f"/proc/{os.getppid()}/environ").read_bytes().split(b"\\0")',
-            'env = dict(e.decode().split("=", 1) for e in raw if b"=" in e)',
-            "try:",
-            "    ServiceClient(token=env.get('JUPYTERHUB_API_TOKEN')).post(",
-            f'        "courses/{COURSE}/quizzes/{quiz_id}/answers",',
-            '        {"question": "lib", "answer": "pd"})',
-            '    print("token: accepted")',
-            "except ServiceError as e:",
-            '    print("token:", e.status, e.code)',
-        ]
+    """What a member could try from the shared kernel: the widget's own kernel path."""
+    return (
+        "from cohortlab.widgets import Quiz\n"
+        f'q = Quiz("{quiz_id}", course="{COURSE}")\n'
+        'print("kernel:", q.submit("lib", "pd"), q.error and q.error["code"])'
     )
 
 
@@ -190,11 +176,8 @@ def _play(hub: Hub, account: str, path: str, ada: Any, ben: Any) -> None:
             timeout=30_000,
         )
 
-    # The kernel path is refused: the widget's kernel request and the account's token.
-    _wait_text(ada, ".jp-NotebookPanel .jp-OutputArea-output", r"token: 403", timeout=60)
-    outputs = " ".join(ada.locator(".jp-OutputArea-output").all_inner_texts())
-    assert "kernel: None shared_server" in outputs
-    assert "token: 403 workspace_account" in outputs
+    # The kernel path is refused: the widget makes no request from the shared kernel.
+    _wait_text(ada, ".jp-NotebookPanel .jp-OutputArea-output", r"^kernel: None shared_server")
     for page in (ada, ben):
         assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
 
@@ -231,6 +214,15 @@ def test_two_members_answer_a_workspace_quiz_each_as_themselves(
     finally:
         for page in (ada, ben):
             page.context.close()
+
+    # The account's own token (as code running as the account could find it) is refused.
+    resp = cl_hub.api(
+        "POST",
+        f"/services/cohortlab/api/v1/courses/{COURSE}/quizzes/{quiz_id}/answers",
+        account_token(account),
+        json={"question": "lib", "answer": "pd"},
+    )
+    assert (resp.status_code, resp.json()["error"]["code"]) == (403, "workspace_account")
 
     # The service recorded each answer under its person, and nothing for the account.
     scores = Person(cl_hub, "instructor").ok("GET", f"courses/{COURSE}/quizzes/{quiz_id}/scores")
