@@ -5,7 +5,8 @@ holding a released quiz cell and a leaderboard cell. The workspace's kernel hold
 token that identifies anyone, so the widgets act from each browser, with the person's own
 session (widgets/person.js, the lab extension's widget bridge). Each answers differently:
 the service records each answer under the right person, neither sees the other's
-selection, and each sees their own place on the board. The kernel path stays refused: the
+selection, and each sees their own place on the board; in a live round each joins and
+answers as themselves too. The kernel path stays refused: the
 widget's own request from the kernel, and the account's token taken from the server's
 process, record nothing.
 """
@@ -232,3 +233,71 @@ def test_two_members_answer_a_workspace_quiz_each_as_themselves(
     for who, answer in (("ada", "pd"), ("ben", "req")):
         mine = Person(cl_hub, who).ok("GET", f"courses/{COURSE}/quizzes/{quiz_id}")
         assert mine["state"]["lib"]["last_answer"] == answer
+
+
+def _live_answer(page: Any, text: str) -> None:
+    round_ = page.get_by_test_id("live")
+    round_.get_by_test_id("live-question").wait_for(timeout=30_000)
+    round_.get_by_test_id("live-question").get_by_label(text, exact=True).check()
+    round_.get_by_test_id("live-submit").click()
+    round_.get_by_test_id("live-received").filter(has_text="Answer received").wait_for(
+        timeout=30_000
+    )
+
+
+def test_two_members_play_a_live_round_in_the_workspace_each_as_themselves(
+    cl_browser: Any, cl_hub: Hub, cohort: dict, cl_artifacts: Path
+) -> None:
+    quiz_id = f"ws-live-{uuid.uuid4().hex[:6]}"
+    teacher = Person(cl_hub, "instructor")
+    teacher.ok("PUT", f"courses/{COURSE}/quizzes/{quiz_id}", {"spec": _spec(quiz_id)})
+    account = cohort["account"]
+    Person(cl_hub, "ada").ok(
+        "POST", f"courses/{COURSE}/cohorts/{cohort['name']}/workspace", {"wait": 25}
+    )
+    path = f"{quiz_id}.ipynb"
+    notebook = _notebook(quiz_id)
+    notebook["cells"] = notebook["cells"][:1]
+    resp = cl_hub.api(
+        "PUT",
+        f"/user/{account}/api/contents/{path}",
+        cl_hub.token_for("ada"),
+        data=json.dumps({"type": "notebook", "format": "json", "content": notebook}),
+    )
+    assert resp.status_code == 201, resp.text
+    ada = _workspace_tab(cl_browser, cl_hub, "ada", account, path)
+    ben = _workspace_tab(cl_browser, cl_hub, "ben", account, path)
+    live = f"courses/{COURSE}/quizzes/{quiz_id}/live"
+    try:
+        _run_all(ada, hub=cl_hub, account=account, path=path)
+        for page in (ada, ben):
+            _quiz(page)
+        # The instructor starts a round (from their own server; here through the API):
+        # the `started` event reaches each member's own event stream, and each joins.
+        session = teacher.ok("POST", live, {"countdown": 120})["session"]["id"]
+        for page in (ada, ben):
+            page.get_by_test_id("live-join").click(timeout=30_000)
+            page.get_by_test_id("live-lobby").wait_for(timeout=30_000)
+        teacher.ok("POST", f"courses/{COURSE}/live/{session}/next", {})
+        _live_answer(ada, "pandas")
+        _live_answer(ben, "requests")
+        teacher.ok("POST", f"courses/{COURSE}/live/{session}/close")
+        for page, verdict in ((ada, "true"), (ben, "false")):
+            page.locator(f'[data-testid="live-verdict"][data-correct="{verdict}"]').wait_for(
+                timeout=30_000
+            )
+        for page in (ada, ben):
+            assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
+    except Exception:
+        ada.screenshot(path=str(cl_artifacts / "workspace-live-ada.png"))
+        ben.screenshot(path=str(cl_artifacts / "workspace-live-ben.png"))
+        raise
+    finally:
+        for page in (ada, ben):
+            page.context.close()
+
+    # The round's board (real names for staff): each answer counted for its person.
+    view = teacher.ok("GET", f"courses/{COURSE}/live/{session}")
+    board = {row["name"]: row["score"] for row in view["results"]["leaderboard"]["top"]}
+    assert set(board) == {"ada", "ben"}
+    assert board["ada"] > 0 == board["ben"]
