@@ -5,9 +5,9 @@
 // event stream at <baseUrl>cohortlab/api/v1/events (same origin; the page config in
 // <script id="jupyter-config-data"> gives baseUrl, and a token only where the page uses
 // one). Frames are JSON; a matching `quiz` or `live` event makes the widget ask its
-// kernel to refetch (a live round asks for its round only). Where no socket can be opened (VS Code, classic Notebook, a
-// shared server in direct mode, the extension missing), widgets poll every 30 s while
-// they are on screen.
+// kernel to refetch (a live round asks for its round only). Where no socket can be
+// opened (VS Code, classic Notebook, the extension missing), widgets poll every 30 s
+// while they are on screen.
 //
 // Every widget on a page shares one socket: anywidget imports each widget's module
 // separately, so the shared state lives on globalThis under a versioned key. In a shared
