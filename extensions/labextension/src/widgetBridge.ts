@@ -1,5 +1,6 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { CohortLabError } from './errors';
 import { ICohortLabClient, ICohortLabEvent } from './tokens';
 
 /**
@@ -42,7 +43,7 @@ export interface IWidgetBridge {
   readonly version: 1;
   /** 'direct' (the person's own session) or 'relay' (the server's token). */
   mode(): Promise<'relay' | 'direct'>;
-  /** `path` relative to `api/v1/`; rejects with `{status, code, message}`. */
+  /** `path` relative to `api/v1/`; rejects with a CohortLabError (`status, code, message`). */
   request(path: string, options?: { method?: string; body?: unknown }): Promise<unknown>;
   /** The person's event stream (the client's own socket); returns an unsubscribe. */
   subscribe(listener: IWidgetEventListener): () => void;
@@ -54,11 +55,11 @@ export function createWidgetBridge(client: ICohortLabClient): IWidgetBridge {
     mode: async () => (await client.transport).mode,
     request: async (path, options = {}) => {
       if (!WIDGET_PATH.test(path)) {
-        throw {
-          status: 400,
-          code: 'not_a_widget_path',
-          message: `CohortLab widgets do not call ${path}.`
-        };
+        throw new CohortLabError(
+          400,
+          'not_a_widget_path',
+          `CohortLab widgets do not call ${path}.`
+        );
       }
       const init: RequestInit = { method: options.method ?? 'GET' };
       if (options.body !== undefined) {
