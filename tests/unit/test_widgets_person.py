@@ -321,3 +321,29 @@ def test_a_view_rendered_before_shared_server_arrived_becomes_personal(
     by_testid(cl_page, "quiz-title").wait_for(timeout=10_000)
     assert {c.auth for c in cl_service.calls} == {"person ada"}
     assert sent(cl_page) == [{"type": "refresh"}]  # the one sent before it knew
+
+
+@pytest.mark.browser
+def test_an_instructor_hosts_a_round_from_a_shared_server_as_themselves(
+    cl_page: Any, cl_fake_server: FakeServer, cl_service: FakeService
+) -> None:
+    staff = copy.deepcopy(LEARNER_QUIZ)
+    staff["spec"] = {"questions": []}
+    cl_service.answer("GET", QUIZ_PATH, (200, staff))
+    cl_service.answer("POST", f"{QUIZ_PATH}/live", (201, live_view("lobby", joined=False)))
+    cl_service.answer("POST", "courses/stats/live/7/next", (200, live_view("open", 0, False)))
+    cl_service.answer("POST", "courses/stats/live/7/end", (200, live_view("ended", 0, False)))
+    mount_shared(cl_page, cl_fake_server, "quiz.js", SHARED_QUIZ, person="teacher")
+    by_testid(cl_page, "live-countdown-input").fill("30")
+    by_testid(cl_page, "live-start").click(timeout=10_000)
+    by_testid(cl_page, "live-next").click(timeout=10_000)
+    by_testid(cl_page, "live-presenter-question").wait_for(timeout=10_000)
+    by_testid(cl_page, "live-end").click()
+    cl_page.locator('[data-testid="live"][data-phase="ended"]').wait_for(timeout=10_000)
+    posts = [(c.path, c.body, c.auth) for c in cl_service.calls if c.method == "POST"]
+    assert posts == [
+        (f"{QUIZ_PATH}/live", {"team_mode": "none", "countdown": 30}, "person teacher"),
+        ("courses/stats/live/7/next", {}, "person teacher"),
+        ("courses/stats/live/7/end", None, "person teacher"),
+    ]
+    assert sent(cl_page) == []
