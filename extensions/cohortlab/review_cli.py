@@ -21,9 +21,11 @@ reads what nbgrader knows, through nbgrader's own API and paths:
 Every notebook is read before anything is sent, so a corrupt one stops the run at once. Then
 the service is told the settings and the authors (it refuses impossible rounds, e.g. k too
 large, before any upload), each new submission is anonymised with
-:func:`cohortlab.reviews.anonymize.anonymize_notebook` and staged, and the upload is
-committed: the round appears in one transaction, or not at all. Re-running adds late
-submissions and changes nothing else. Mistakes end in one line on stderr and exit 1.
+:func:`cohortlab.reviews.anonymize.anonymize_notebook` and staged, ``--parallel`` at a time
+(:mod:`cohortlab.reviews.sending`), and the upload is committed: the round appears in one
+transaction, or not at all. Re-running adds late submissions and changes nothing else. A
+timing line says where the time went. Mistakes end in one line on stderr and exit 1. The
+nbgrader side (submissions, templates, rubric, names) is :mod:`cohortlab.reviews.coursework`.
 """
 
 from __future__ import annotations

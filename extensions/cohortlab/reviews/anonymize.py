@@ -59,13 +59,13 @@ import unicodedata
 import zlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-import nbformat
-from nbformat import NotebookNode
-
 from ._fold import Prefilter
+
+if TYPE_CHECKING:  # nbformat is imported where a copy is made: the service's checker
+    from nbformat import NotebookNode  # processes never need it (jsonschema takes seconds)
 
 PLACEHOLDER = "learner"
 SHARED_HOMES: tuple[str, ...] = ("jovyan",)
@@ -132,6 +132,8 @@ def anonymize_notebook(
     ``secret`` is the round's secret (at least ``MIN_SECRET_BYTES``), which keys the hashed
     cell ids so they are stable within the round and unlinkable to the author's copy.
     """
+    import nbformat
+
     key = _secret(secret)
     scrub = _Scrubber(author, placeholder, shared_homes)
     metadata = nb.get("metadata") or {}

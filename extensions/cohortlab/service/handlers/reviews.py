@@ -22,7 +22,7 @@ from ...access import require_instructor
 from ...errors import APIError
 from ...reviews import manage, records, reviewing
 from ...reviews.cached import AggregateNeeded, outside_transaction
-from ...reviews.rubric import check_stage
+from ...reviews.rubric import check_stage, pack
 from ...reviews.state import TeamRoster, course_teams
 from ...store.models import utcnow
 from ..base import BaseHandler
@@ -92,6 +92,19 @@ class ReviewHandler(BaseHandler):
                 await IOLoop.current().run_in_executor(None, need.compute)
         return await self.run_db(fn, *args)
 
+    def checkers(self, *, warm: bool = False) -> ProcessPoolExecutor:
+        """The worker processes that check staged copies (``StageHandler.check_copy``), made
+        on first use; ``warm`` starts them now (an upload begins: they are ready, imports
+        done, by the time its first copy arrives)."""
+        pool = self.settings.get("review_checkers")
+        if pool is None:
+            pool = ProcessPoolExecutor(CHECK_PROCESSES, mp_context=get_context("spawn"))
+            self.settings["review_checkers"] = pool
+            if warm:
+                for _ in range(CHECK_PROCESSES):
+                    pool.submit(pack, None)
+        return pool
+
     async def staff(self) -> list[str]:
         assert self.caller is not None
         members = await self.roster(self.caller.course)
@@ -132,6 +145,7 @@ class UploadListHandler(ReviewHandler):
         body = self.json_body()
         roster = await self.roster(course)
         started = await self.run_db(records.start_upload, self.caller, assignment, body, roster)
+        self.checkers(warm=True)
         self.write_json(started, status=201)
 
 
@@ -169,10 +183,7 @@ class StageHandler(ReviewHandler):
         thread, as before.
         """
         loop = IOLoop.current()
-        pool = self.settings.get("review_checkers")
-        if pool is None:
-            pool = ProcessPoolExecutor(CHECK_PROCESSES, mp_context=get_context("spawn"))
-            self.settings["review_checkers"] = pool
+        pool = self.checkers()
         try:
             result = await loop.run_in_executor(pool, check_stage, raw, user)
         except BrokenProcessPool:
