@@ -118,12 +118,14 @@ def changed(message: str) -> None:
 
 _running: set[subprocess.Popen[str]] = set()
 _lock = threading.Lock()
+_stopping = threading.Event()
 
 
 def stop_children(*_: Any) -> None:
-    """Stop every command still running (their whole process groups) and exit: the hub is
-    stopping this service."""
+    """Stop every command still running (their whole process groups), start no more, and
+    exit: the hub is stopping this service."""
     with _lock:
+        _stopping.set()
         for proc in _running:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -164,16 +166,18 @@ class Machine:
             **extra_env,
         }
         argv = [RUNUSER, "-u", user, "--", *command] if self.is_root else list(command)
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # so a stop ends the command's own children too
-        )
-        with _lock:
+        with _lock:  # a stop either sees this command or happened before it would start
+            if _stopping.is_set():
+                raise SetupError("stopped: the hub is shutting down")
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,  # so a stop ends the command's own children too
+            )
             _running.add(proc)
         try:
             out, _ = proc.communicate(timeout=600)
