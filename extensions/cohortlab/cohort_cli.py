@@ -217,6 +217,29 @@ class SnapshotsApp(CohortCommand):
             )
 
 
+class ActivityApp(CohortCommand):
+    name = "cohortlab-cohort-activity"
+    description = "Who contributed what in a cohort's workspace: edits and runs per member."
+    as_json = Bool(False, help="Print the service's JSON instead of text.").tag(config=True)
+    flags = {"json": ({"ActivityApp": {"as_json": True}}, "Print JSON.")}
+
+    def run(self) -> None:
+        (name,) = self.extra_args
+        data = self.client().get(self.path(name, "activity"))
+        if self.as_json:
+            print(json.dumps(data, indent=1))
+            return
+        members = data["members"]
+        print(f"cohort {name}: edits and runs in its workspace, most active first")
+        for m in members:
+            last = m["last_at"] or "never"
+            print(f"{m['name']}\t{m['edits']} edit(s)\t{m['runs']} run(s)\tlast {last}")
+            for notebook, counts in sorted(m["notebooks"].items()):
+                print(f"  {notebook}\t{counts['edits']} edit(s)\t{counts['runs']} run(s)")
+        if not members:
+            print("  no members yet")
+
+
 class SyncCohortApp(CohortCommand):
     name = "cohortlab-cohort-sync"
     description = "Make workspace access match the cohort's hub group again (idempotent)."
@@ -394,4 +417,5 @@ class CohortApp(CommandGroup):
         "team": (TeamApp, "Teams inside a cohort."),
         "push-template": (PushTemplateApp, "Put a notebook into every cohort's workspace."),
         "snapshots": (SnapshotsApp, "Read an archived cohort's snapshots."),
+        "activity": (ActivityApp, "Who contributed what in a cohort's workspace."),
     }

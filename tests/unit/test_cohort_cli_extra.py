@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cohortlab.cli import CohortLabCLI, main
 from cohortlab.cohort_cli import (
+    ActivityApp,
     AddTeamMembersApp,
     ArchiveCohortApp,
     CohortApp,
@@ -341,3 +342,40 @@ def test_a_learner_of_another_cohort_gets_the_services_404(
     cl_scripted.refuse("GET", "cohorts/red/snapshots", 404, "unknown_cohort", message)
     code, _out, err = cl_run(cl_scripted, "snapshots", "red", apps=(*APPS, SnapshotsApp))
     assert (code, err.strip()) == (1, f"cohortlab: {message}")
+
+
+def test_activity_prints_each_members_edits_and_runs(cl_run: Any, cl_scripted: Scripted) -> None:
+    ada = {
+        "name": "ada",
+        "role": "learner",
+        "edits": 5,
+        "runs": 2,
+        "last_at": "2026-12-02T10:00:00+00:00",
+        "notebooks": {"together.ipynb": {"edits": 5, "runs": 2}},
+    }
+    ben = {
+        "name": "ben",
+        "role": "learner",
+        "edits": 0,
+        "runs": 0,
+        "last_at": None,
+        "notebooks": {},
+    }
+    body = {"course": COURSE, "cohort": "red", "members": [ada, ben]}
+    cl_scripted.on("GET", "cohorts/red/activity", 200, body)
+    code, out, err = cl_run(cl_scripted, "activity", "red", apps=(*APPS, ActivityApp))
+    assert code == 0, err
+    assert out.splitlines()[1:] == [
+        "ada\t5 edit(s)\t2 run(s)\tlast 2026-12-02T10:00:00+00:00",
+        "  together.ipynb\t5 edit(s)\t2 run(s)",
+        "ben\t0 edit(s)\t0 run(s)\tlast never",
+    ]
+
+
+def test_activity_refused_to_a_learner_ends_in_the_services_message(
+    cl_run: Any, cl_scripted: Scripted
+) -> None:
+    message = "Only instructors can see who contributed what in a cohort workspace."
+    cl_scripted.refuse("GET", "cohorts/red/activity", 403, "instructor_only", message)
+    code, _out, err = cl_run(cl_scripted, "activity", "red", apps=(*APPS, ActivityApp))
+    assert code != 0 and message in err
