@@ -257,10 +257,13 @@ class OpenReviewApp(Application):
         rnd = summary["round"]
         verb = "opened" if summary["created"] else "updated"
         due = f", due {rnd['due_at']}" if rnd["due_at"] else ""
+        rules = [("across_cohorts", "reviewers from another cohort")]
+        rules += [("separate_teams", "never from the author's team")]
+        ruled = "".join(f", {words}" for key, words in rules if rnd.get(key))
         print(
             f"{verb} peer review of {assignment}: {summary['submissions']} submission(s), "
             f"{summary['added_submissions']} new, {summary['added_assignments']} review(s) "
-            f"allocated now, {rnd['k']} per submission{due}"
+            f"allocated now, {rnd['k']} per submission{ruled}{due}"
         )
 
 

@@ -127,3 +127,18 @@ def test_submissions_are_sent_side_by_side_and_the_first_error_stops_the_rest() 
 
     with pytest.raises(ServiceError, match="still shows s0"):
         send_all([f"s{i}" for i in range(40)], make, failing, workers=2)
+
+
+def test_the_summary_names_the_rounds_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    rnd = {"k": 2, "due_at": None, "across_cohorts": False, "separate_teams": True}
+    summary = {
+        "round": rnd,
+        "created": True,
+        "submissions": 6,
+        "added_submissions": 6,
+        "added_assignments": 12,
+    }
+    OpenReviewApp().report_commit("hw1", summary)
+    out = capsys.readouterr().out
+    assert out.startswith("opened peer review of hw1: 6 submission(s), 6 new, 12 review(s)")
+    assert "2 per submission, never from the author's team" in out and "cohort" not in out
