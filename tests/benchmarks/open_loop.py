@@ -63,17 +63,35 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
+    stale = 0
+
+    async def connect() -> Connection:
+        nonlocal opened
+        if opened >= MAX_CONNECTIONS:
+            raise RuntimeError("too many connections open")
+        opened += 1
+        return Connection(*await asyncio.open_connection(host, port))
 
     async def one(raw: bytes, due: float) -> None:
-        nonlocal opened, errors
+        nonlocal errors, stale
         conn = idle.pop() if idle else None
         try:
             if conn is None:
-                if opened >= MAX_CONNECTIONS:
-                    raise RuntimeError("too many connections open")
-                opened += 1
-                conn = Connection(*await asyncio.open_connection(host, port))
-            status = await conn.request(raw)
+                conn = await connect()
+                status = await conn.request(raw)
+            else:
+                try:
+                    status = await conn.request(raw)
+                except (asyncio.IncompleteReadError, ConnectionError) as e:
+                    # A server may close a keep-alive connection that sat idle (the
+                    # proxy's node server does after 5 s); like any HTTP client, send
+                    # again on a new one when it closed before answering anything.
+                    if isinstance(e, asyncio.IncompleteReadError) and e.partial:
+                        raise
+                    stale += 1
+                    conn.writer.close()
+                    conn = await connect()
+                    status = await conn.request(raw)
         except Exception:
             errors += 1
             return
@@ -111,6 +129,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "p99_ms": pct(0.99),
         "max_ms": pct(1.0),
         "connections": opened,
+        "stale_connections_replaced": stale,
         "statuses": statuses,
         "errors": errors,
     }

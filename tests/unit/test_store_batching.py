@@ -113,7 +113,7 @@ def test_a_result_is_delivered_only_once_committed(cl_writer) -> None:
 
 
 def test_plain_calls_run_in_order_between_batches(cl_writer) -> None:
-    executor, factory = cl_writer
+    executor, _factory = cl_writer
     order: list[str] = []
     release = _hold(executor)
     executor.submit_transaction(lambda s: order.append("t1"))
