@@ -98,30 +98,14 @@ class ActivityHandler(BaseHandler):
         rows = await self.run_db(cohort_activity, course, cohort)
         roster = await self.roster(course)
         members = {
-            name: {
-                "name": name,
-                "role": role,
-                "edits": 0,
-                "runs": 0,
-                "last_at": None,
-                "notebooks": {},
-            }
+            name: _no_activity(name, role)
             for name, (role, cohorts) in roster.items()
             if cohort in cohorts
         }
         for name, notebook, edits, runs, last_at in rows:
+            # former members and instructors who worked in the workspace count too
             role = roster.get(name, (None, frozenset()))[0]
-            entry = members.setdefault(
-                name,
-                {
-                    "name": name,
-                    "role": role,
-                    "edits": 0,
-                    "runs": 0,
-                    "last_at": None,
-                    "notebooks": {},
-                },
-            )
+            entry = members.setdefault(name, _no_activity(name, role))
             entry["edits"] += edits
             entry["runs"] += runs
             entry["notebooks"][notebook] = {"edits": edits, "runs": runs}
@@ -137,6 +121,10 @@ class ActivityHandler(BaseHandler):
                 ),
             }
         )
+
+
+def _no_activity(name: str, role: str | None) -> dict[str, Any]:
+    return {"name": name, "role": role, "edits": 0, "runs": 0, "last_at": None, "notebooks": {}}
 
 
 def _to_json(row: Any) -> dict[str, Any]:
