@@ -194,10 +194,12 @@ def test_two_learners_type_into_the_same_cell_and_see_the_same_text(
         assert time.monotonic() < deadline, f"not converged: {texts}"
         time.sleep(0.3)
     final = texts[0]
-    typed = final[2:]
-    assert final.startswith("# ")
-    assert "".join(ch for ch in typed if ch.islower()) == "adawashere"
-    assert "".join(ch for ch in typed if ch.isupper()) == "BENTOOHERE"
+    # Nothing lost and nothing doubled: the text is an interleaving of the cell's "# " and
+    # what each typed. Where each cursor stood is the browser's business (a caret placed
+    # while the room was still syncing can land before the "# ").
+    assert final.count("#") == 1
+    assert "".join(ch for ch in final if ch.islower()) == "adawashere"
+    assert "".join(ch for ch in final if ch.isupper()) == "BENTOOHERE"
     # And the room saved it: what a third person opening the file would read.
     deadline = time.monotonic() + 15
     while True:
