@@ -25,6 +25,7 @@ from cohortlab.reviews.anonymize import (
     pseudonym,
     scrub_text,
 )
+from cohortlab.reviews.rubric import parse_copies
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import (
@@ -32,6 +33,7 @@ from nbformat.v4 import (
     new_markdown_cell,
     new_notebook,
     new_output,
+    new_raw_cell,
 )
 
 SECRET = b"round-secret-0123456789"
@@ -564,3 +566,69 @@ def _first_hash(value: str) -> str:
     from cohortlab.reviews.anonymize import _hashed, _secret
 
     return _hashed(_secret(SECRET), "id", value)
+
+
+# --- user names that are nbformat's own words ------------------------------------------------
+
+
+def _plain_submission(name: str) -> Any:
+    return new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        cells=[
+            new_markdown_cell(f"# by {name}"),
+            new_code_cell(f"print('{name}')", outputs=[
+                new_output("stream", name="stdout", text=f"{name}\n"),
+                new_output("stream", name="stderr", text="warning\n"),
+                new_output("execute_result", execution_count=1, data={
+                    "text/plain": f"'{name}'", "image/png": base64.b64encode(b"x").decode(),
+                    f"text/x-{name}": "custom",
+                }),
+                new_output("error", ename="ValueError", evalue=name, traceback=[name]),
+            ]),
+            new_raw_cell("raw text"),
+        ],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["data", "text", "source", "stream", "stdout", "stderr", "markdown", "code", "raw", "plain",
+     "image", "error", "outputs", "metadata", "display_data", "execute_result"],
+)  # fmt: skip
+def test_a_learner_named_like_nbformat_words_gets_a_valid_copy_the_service_accepts(
+    name: str,
+) -> None:
+    out = anonymize_notebook(_plain_submission(name), Author(name), secret=SECRET)
+    nbformat.validate(out)
+    assert [c.cell_type for c in out.cells] == ["markdown", "code", "raw"]
+    outputs = out.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["stream", "stream", "execute_result", "error"]
+    assert [o.get("name") for o in outputs[:2]] == ["stdout", "stderr"]
+    assert {"text/plain", "image/png", "text/x-learner"} == set(outputs[2].data)
+    assert outputs[0].text == "learner\n" and outputs[3].evalue == "learner"
+    copies = [{"name": "hw.ipynb", "content": out, "cells": [{"status": "unchanged"}] * 3}]
+    assert parse_copies(copies, name)  # the service's own check finds nothing
+
+
+def test_nbformat_words_hide_nothing_else_from_the_service_check() -> None:
+    tampered = {
+        "cells": [
+            {"cell_type": "ada-x", "metadata": {"ada-x": 1}, "source": ""},
+            {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "ada-x"}]},
+            {"cell_type": "code", "outputs": [{"output_type": "ada-x", "data": {}}]},
+            {"cell_type": "code", "outputs": [{"data": {"text/ada-x": "", "text/plain": ""}}]},
+        ]
+    }
+    found = {f.where for f in find_identifying(tampered, ["ada-x"], notebook_words=True)}
+    assert found == {
+        "cells[0].cell_type",
+        "cells[0].metadata.ada-x",
+        "cells[1].outputs[0].name",
+        "cells[2].outputs[0].output_type",
+        "cells[3].outputs[0].data.text/ada-x",
+    }
+    # and a user called "data" is still found in text, just not in the key every output has
+    doc = {"outputs": [{"data": {"text/plain": "by data"}}]}
+    assert [
+        f.where for f in find_identifying(doc, ["data"], whole_words=True, notebook_words=True)
+    ] == ["outputs[0].data.text/plain"]

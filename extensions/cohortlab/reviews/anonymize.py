@@ -76,6 +76,30 @@ CELL_METADATA = (
     "nbgrader", "tags", "jupyter", "collapsed", "scrolled", "editable", "deletable", "slideshow",
 )  # fmt: skip
 TEXT_MIMES = ("application/javascript", "application/xml", "image/svg+xml")
+# nbformat's own words: every copy has them, so they say nothing about whose copy it is. A
+# user called "data", "stream" or "markdown" must still be reviewable: these are neither
+# rewritten (a "stream" output renamed would break the notebook) nor reported.
+CELL_TYPES = frozenset({"code", "markdown", "raw"})
+OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error"})
+STREAM_NAMES = frozenset({"stdout", "stderr"})
+FORMAT_KEYS = frozenset({
+    "nbformat", "nbformat_minor", "metadata", "cells", "cell_type", "id", "source",
+    "attachments", "outputs", "execution_count", "output_type", "name", "text", "data",
+    "ename", "evalue", "traceback", "transient", "display_id", "kernelspec",
+    "language_info", "display_name", "language", "codemirror_mode", "file_extension",
+    "mimetype", "nbconvert_exporter", "pygments_lexer", "version", "env", "interrupt_mode",
+    *CELL_METADATA, "source_hidden", "outputs_hidden", "slide_type", "grade", "grade_id",
+    "locked", "points", "schema_version", "solution", "task", "checksum", "cohortlab",
+    "quiz", "cell_key", "isolated", "needs_background", "image/png", "image/jpeg",
+    "image/gif", "image/svg+xml", "image/webp", "text/plain", "text/html", "text/markdown",
+    "text/latex", "application/json", "application/javascript", "application/pdf",
+    "application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json",
+    "application/vnd.plotly.v1+json", "application/vnd.vegalite.v4+json",
+    "application/vnd.vegalite.v5+json", "application/vnd.vega.v5+json",
+    "application/vnd.bokehjs_exec.v0+json", "application/vnd.bokehjs_load.v0+json",
+    "application/vnd.holoviews_exec.v0+json", "application/vnd.holoviews_load.v0+json",
+})  # fmt: skip
+MIME_TOPS = frozenset({"application", "audio", "font", "image", "model", "text", "video"})
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _UNIX_HOME = re.compile(r"(/(?:home|Users)/)([^/\\\s\"'`<>:;,|*?()\[\]{}]+)")
@@ -164,6 +188,7 @@ def find_identifying(
     *,
     whole_words: bool = False,
     neutral: Collection[str] = (PLACEHOLDER,),
+    notebook_words: bool = False,
 ) -> list[Finding]:
     """Every place in a notebook (or any JSON value) where one of ``strings`` still shows.
 
@@ -173,6 +198,8 @@ def find_identifying(
     substring counts (strict, for the probe); ``whole_words`` ignores matches touching other
     letters or digits (for short names that occur inside ordinary words). ``neutral`` text
     (the placeholder) is blanked first, so "Lea" is not reported inside "learner".
+    ``notebook_words`` leaves nbformat's own words alone (:data:`FORMAT_KEYS` as keys, cell
+    and output types and stream names as values): every notebook has them.
     """
     needles = sorted({s.strip() for s in strings if s and s.strip()}, key=lambda s: (-len(s), s))
     if not needles:
@@ -203,8 +230,14 @@ def find_identifying(
     def walk(value: Any, where: str) -> None:
         if isinstance(value, Mapping):
             for k, v in value.items():
-                seen(f"{where}.{k}" if where else str(k), str(k), "key")
-                walk(v, f"{where}.{k}" if where else str(k))
+                path = f"{where}.{k}" if where else str(k)
+                if notebook_words and _format_word(str(k), v):
+                    continue
+                if not notebook_words:
+                    seen(path, str(k), "key")
+                elif k not in FORMAT_KEYS:
+                    seen(path, _mime_subtype(str(k)), "key")
+                walk(v, path)
         elif isinstance(value, list | tuple):
             for i, v in enumerate(value):
                 walk(v, f"{where}[{i}]")
@@ -214,6 +247,21 @@ def find_identifying(
 
     walk(document, "")
     return list(findings.values())
+
+
+def _format_word(key: str, value: Any) -> bool:
+    """``key: value`` is nbformat's own structure (a cell or output type, a stream name)."""
+    return (
+        (key == "cell_type" and value in CELL_TYPES)
+        or (key == "output_type" and value in OUTPUT_TYPES)
+        or (key == "name" and value in STREAM_NAMES)
+    )
+
+
+def _mime_subtype(key: str) -> str:
+    """What in a key can name someone: all of it, or a mime type's part after ``text/``."""
+    top, slash, rest = key.partition("/")
+    return rest if slash and top in MIME_TOPS else key
 
 
 def number_submissions(
@@ -338,7 +386,11 @@ def _cell_metadata(metadata: Mapping[str, Any], scrub: _Scrubber, key: bytes) ->
 
 
 def _output(output: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
-    out = {k: scrub.value(v) for k, v in output.items() if k not in ("data", "text", "traceback")}
+    out = {
+        k: v if _format_word(k, v) else scrub.value(v)
+        for k, v in output.items()
+        if k not in ("data", "text", "traceback")
+    }
     if "text" in output:
         out["text"] = scrub.text(_joined(output["text"]))
     if "traceback" in output:
@@ -351,7 +403,11 @@ def _output(output: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
 def _bundle(data: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
     """A mime bundle: text and JSON scrubbed, images stripped, other binaries kept."""
     out: dict[str, Any] = {}
-    for mime, value in data.items():
+    for raw_mime, value in data.items():
+        mime = raw_mime
+        if raw_mime not in FORMAT_KEYS:  # "text/x-<name>": scrub what follows the type
+            subtype = _mime_subtype(raw_mime)
+            mime = raw_mime[: len(raw_mime) - len(subtype)] + scrub.text(subtype)
         if _is_text(mime) and not isinstance(value, Mapping):
             text = _joined(value)
             out[mime] = scrub.text(_SVG_METADATA.sub("", text) if "svg" in mime else text)

@@ -270,6 +270,7 @@ def parse_copies(value: Any, author: str) -> list[dict[str, Any]]:
             {"names": sorted(names), "notebooks": [c["content"] for c in out]},
             [author],
             whole_words=True,
+            notebook_words=True,
         )
         if found:
             places = ", ".join(f.where for f in found[:3])
