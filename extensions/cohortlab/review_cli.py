@@ -30,15 +30,11 @@ nbgrader side (submissions, templates, rubric, names) is :mod:`cohortlab.reviews
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import yaml
 from traitlets import Bool, Enum, Float, Integer, Unicode
@@ -47,7 +43,7 @@ from traitlets.config import Application
 from ._version import __version__
 from .appbase import CommandGroup
 from .client import ServiceClient, ServiceError
-from .reviews.coursework import (  # noqa: F401 - cell_statuses, hide_tests: the CLI's API
+from .reviews.coursework import (  # noqa: F401 - author_names .. read_course: the CLI's API
     ReviewCommandError,
     author_names,
     cell_statuses,
@@ -55,15 +51,16 @@ from .reviews.coursework import (  # noqa: F401 - cell_statuses, hide_tests: the
     hide_tests,
     read_course,
 )
-from .reviews.sending import send_all
+from .reviews.opening import (  # noqa: F401 - review_path: the CLI's API
+    UPLOAD_TIMEOUT,
+    OpenRequest,
+    commit_line,
+    instructor_criteria,
+    open_round,
+    review_path,
+)
 
 SOURCES = ("submitted", "autograded")
-UPLOAD_TIMEOUT = 300.0
-
-
-def review_path(course: str, assignment: str, *rest: str) -> str:
-    parts = ["courses", course, "reviews", assignment, *rest]
-    return "/".join(quote(part, safe="") for part in parts)
 
 
 class OpenReviewApp(Application):
@@ -175,52 +172,19 @@ class OpenReviewApp(Application):
         course = self.course or os.environ.get("COHORTLAB_COURSE") or coursedir.course_id
         if not course:
             raise ReviewCommandError("which course? Give --course <course id>.")
-        work = read_course(coursedir, course, assignment, self.source)
-        rubric = work.rubric + (read_criteria(self.criteria) if self.criteria else [])
-        print(f"checking {len(work.found)} submission(s) of {assignment}...", flush=True)
-        checking = time.perf_counter()
-        for student in sorted(work.found):  # all readable before anything is sent
-            work.load(student)
-        checked = time.perf_counter() - checking
-        body: dict[str, Any] = {"authors": sorted(work.found), "criteria": rubric}
-        body.update(self.settings_body())
+        request = OpenRequest(
+            course=course,
+            assignment=assignment,
+            source=self.source,
+            settings=self.settings_body,  # after every notebook was read (a new seed file)
+            criteria=read_criteria(self.criteria) if self.criteria else [],
+            parallel=self.parallel,
+        )
+        open_round(coursedir, request, self.connect)
+
+    def connect(self) -> ServiceClient:
         # a submission is megabytes and is checked on arrival: more than the default 15 s
-        client = ServiceClient(url=self.service_url or None, timeout=UPLOAD_TIMEOUT)
-        started = client.post(review_path(course, assignment, "uploads"), body)["upload"]
-        upload = started["id"]
-        local = threading.local()  # one HTTP session per sending thread
-
-        def put(student: str, copy: dict[str, Any]) -> None:
-            if not hasattr(local, "client"):
-                local.client = ServiceClient(url=self.service_url or None, timeout=UPLOAD_TIMEOUT)
-            path = review_path(course, assignment, "uploads", upload, "submissions", student)
-            local.client.put(path, copy)
-
-        def progress(done: int, student: str, count: int) -> None:
-            print(f"[{done}/{len(todo)}] {student}: {count} notebook(s)", flush=True)
-
-        try:
-            self.report_start(started)
-            todo = started["to_upload"]
-            timing = send_all(
-                todo,
-                lambda student: work.copies(student, started["copy_key"]),
-                put,
-                workers=self.parallel,
-                progress=progress,
-            )
-            committing = time.perf_counter()
-            summary = client.post(review_path(course, assignment, "uploads", upload, "commit"))
-            commit = time.perf_counter() - committing
-        except BaseException:
-            with contextlib.suppress(ServiceError):  # else the next run replaces it anyway
-                client.request("DELETE", review_path(course, assignment, "uploads", upload))
-            raise
-        print(f"{timing.line(commit)}, precheck {checked:.2f} s")
-        self.report_commit(assignment, summary)
-        from .review_export_cli import send_autograde  # nbgrader's scores beside the peers'
-
-        send_autograde(client, coursedir, course, assignment, sorted(work.found), work.rubric)
+        return ServiceClient(url=self.service_url or None, timeout=UPLOAD_TIMEOUT)
 
     def settings_body(self) -> dict[str, Any]:
         """Only what was given: a re-run without --due keeps the round's due date."""
@@ -241,30 +205,8 @@ class OpenReviewApp(Application):
             out["seed"] = read_seed(Path(self.seed_file))
         return out
 
-    def report_start(self, started: dict[str, Any]) -> None:
-        if started["in_round"]:
-            print(
-                f"{len(started['in_round'])} submission(s) already in the round, kept as they are"
-            )
-        if started["not_learners"]:
-            print(
-                f"left out {len(started['not_learners'])} submission(s) of people who are not "
-                f"learners of the course in the hub: {', '.join(started['not_learners'])}"
-            )
-        print(f"uploading {len(started['to_upload'])} anonymous submission(s)", flush=True)
-
     def report_commit(self, assignment: str, summary: dict[str, Any]) -> None:
-        rnd = summary["round"]
-        verb = "opened" if summary["created"] else "updated"
-        due = f", due {rnd['due_at']}" if rnd["due_at"] else ""
-        rules = [("across_cohorts", "reviewers from another cohort")]
-        rules += [("separate_teams", "never from the author's team")]
-        ruled = "".join(f", {words}" for key, words in rules if rnd.get(key))
-        print(
-            f"{verb} peer review of {assignment}: {summary['submissions']} submission(s), "
-            f"{summary['added_submissions']} new, {summary['added_assignments']} review(s) "
-            f"allocated now, {rnd['k']} per submission{ruled}{due}"
-        )
+        print(commit_line(assignment, summary))
 
 
 def read_criteria(path: str) -> list[dict[str, Any]]:
@@ -272,14 +214,7 @@ def read_criteria(path: str) -> list[dict[str, Any]]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise ReviewCommandError(f"{path}: cannot read the criteria ({e}).") from None
-    if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
-        raise ReviewCommandError(f"{path}: criteria must be a list of {{id, title, max_points}}.")
-    out = []
-    for item in data:
-        points = item.get("max_points", item.get("points"))
-        rest = {k: v for k, v in item.items() if k not in ("points", "max_points")}
-        out.append({"kind": "instructor", **rest, "max_points": points})
-    return out
+    return instructor_criteria(data, path)
 
 
 def read_seed(path: Path) -> str:

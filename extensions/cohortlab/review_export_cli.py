@@ -16,48 +16,21 @@ in one line on stderr and exit 1.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from traitlets import Bool
 
-from .client import ServiceClient, ServiceError
 from .commands import CommandError, ServiceCommand, service_path
-from .reviews.export import ExportError, plan_export, read_autograde, write_gradebook
-
-
-def send_autograde(
-    client: ServiceClient,
-    coursedir: Any,
-    course: str,
-    assignment: str,
-    students: list[str],
-    rubric: list[dict[str, Any]],
-) -> None:
-    """Send nbgrader's autograde scores (``review open`` does, after its upload), so staff
-    see them beside the peers'. Missing scores or a refusal are a note, never a failure:
-    the round is open by then."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(coursedir.db_url, coursedir.course_id or course) as gb:
-        scores = read_autograde(gb, assignment, students, rubric)
-    if not scores:
-        print(f"note: nbgrader has no autograde scores for {assignment} yet; none sent")
-        return
-    path = service_path("courses", course, "reviews", assignment, "autograde")
-    try:
-        done = client.put(path, {"submissions": scores})
-    except ServiceError as e:
-        print(f"note: nbgrader's autograde scores were not sent: {e}")
-        return
-    print(f"sent nbgrader's autograde scores of {done['stored']} submission(s)")
+from .reviews.coursework import ReviewCommandError, course_directory
+from .reviews.export import ExportError
+from .reviews.opening import export_round, send_autograde  # noqa: F401 - send_autograde: API
 
 
 class RoundCommand(ServiceCommand):
     """A command on one round: exactly one assignment."""
 
     aliases = {**ServiceCommand.aliases}
-    person_errors = (*ServiceCommand.person_errors, ExportError)
+    person_errors = (*ServiceCommand.person_errors, ExportError, ReviewCommandError)
 
     def check_arguments(self) -> None:
         if len(self.extra_args) != 1:
@@ -135,41 +108,16 @@ class ExportReviewApp(RoundCommand):
     }
 
     def run(self) -> None:
-        from nbgrader.api import Gradebook
-
-        from .review_cli import course_directory
-
         coursedir = course_directory(self.log_level)
         course = self.course or os.environ.get("COHORTLAB_COURSE") or coursedir.course_id
         if not course:
             raise CommandError("which course? Give --course <course id>.")
         self.course = course
-        database = coursedir.db_url.removeprefix("sqlite:///")
-        if coursedir.db_url.startswith("sqlite:///") and not Path(database).exists():
-            raise CommandError(
-                f"no nbgrader gradebook at {database}: run this in your nbgrader course folder."
-            )
-        results = self.client().request("GET", self.round_path("results"))
-        writes, notes = plan_export(results)
-        students = sorted({w.student for w in writes})
-        print(
-            f"exporting {len(writes)} score(s) of {len(students)} submission(s) of "
-            f"{self.assignment} ({results['method']}) into {database}",
-            flush=True,
-        )
-        for note in notes:
-            print(f"note: {note}")
-        with Gradebook(coursedir.db_url, coursedir.course_id or course) as gb:
-            written = write_gradebook(
-                gb,
-                self.assignment,
-                writes,
-                overwrite=self.overwrite,
-                progress=lambda line: print(line, flush=True),
-                commit=not self.dry_run,
-            )
-        verb = "would write" if self.dry_run else "wrote"
-        print(
-            f"{verb} {written} peer review score(s) and their comments into nbgrader's "
-            f"gradebook for {self.assignment}"
+        export_round(
+            coursedir,
+            course,
+            self.assignment,
+            self.client(),
+            overwrite=self.overwrite,
+            dry_run=self.dry_run,
         )

@@ -13,18 +13,28 @@ import glob
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_core.paths import jupyter_config_path
+from traitlets.config import Application, Config
 
 from .anonymize import Author, anonymize_notebook
 from .sending import Made
 
+_log = logging.getLogger("cohortlab.nbgrader")
+
 
 class ReviewCommandError(Exception):
-    """A mistake the person running the command can fix; the message says how."""
+    """A mistake the person running the command can fix; the message says how. ``code`` and
+    ``status`` are what the server extension answers with (the CLI prints the message)."""
+
+    def __init__(self, message: str, code: str = "invalid_course_work", status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status, self.message = code, status, message
 
 
 @dataclass
@@ -64,34 +74,55 @@ class CourseWork:
         return copies, anonymising - reading, done - anonymising
 
 
-def read_course(coursedir: Any, course: str, assignment: str, source: str) -> CourseWork:
-    from nbgrader.api import Gradebook, MissingEntry
-
+def gradebook_path(coursedir: Any) -> str:
+    """The gradebook's file (or its database URL when it is not SQLite), refusing a missing
+    SQLite file: opening it would create an empty gradebook in the wrong place."""
     database = coursedir.db_url.removeprefix("sqlite:///")
     if coursedir.db_url.startswith("sqlite:///") and not Path(database).exists():
         raise ReviewCommandError(
-            f"no nbgrader gradebook at {database}: run this in your nbgrader course folder."
+            f"no nbgrader gradebook at {database}: run this in your nbgrader course folder.",
+            "no_course",
+            404,
         )
+    return database
+
+
+def read_course(
+    coursedir: Any,
+    course: str,
+    assignment: str,
+    source: str,
+    note: Callable[[str], None] = print,
+) -> CourseWork:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    gradebook_path(coursedir)
     with Gradebook(coursedir.db_url, coursedir.course_id or course) as gb:
         try:
             notebooks = sorted(n.name for n in gb.find_assignment(assignment).notebooks)
         except MissingEntry:
             raise ReviewCommandError(
                 f"nbgrader's gradebook has no assignment {assignment!r}; run "
-                f"`nbgrader generate_assignment {assignment}` first."
+                f"`nbgrader generate_assignment {assignment}` first.",
+                "unknown_assignment",
+                404,
             ) from None
-        templates = read_templates(coursedir, assignment, notebooks)
+        templates = read_templates(coursedir, assignment, notebooks, note)
         if source == "autograded" and (missing := sorted(set(notebooks) - set(templates))):
             raise ReviewCommandError(
                 f"--source autograded needs the released {', '.join(missing)} (to keep hidden "
-                f"tests out of the copies); run `nbgrader generate_assignment {assignment}`."
+                f"tests out of the copies); run `nbgrader generate_assignment {assignment}`.",
+                "not_released",
+                409,
             )
         found = find_submissions(coursedir, assignment, source)
         if not found:
             kind, step = ("autograded ", "autograde") if source == "autograded" else ("", "collect")
             raise ReviewCommandError(
                 f"no {kind}submissions of {assignment} in {coursedir.root}: run "
-                f"`nbgrader {step} {assignment}` first."
+                f"`nbgrader {step} {assignment}` first.",
+                "no_submissions",
+                409,
             )
         return CourseWork(
             notebooks=notebooks,
@@ -103,15 +134,51 @@ def read_course(coursedir: Any, course: str, assignment: str, source: str) -> Co
         )
 
 
-def course_directory(log_level: int) -> Any:
+def course_directory(log_level: int = logging.ERROR, folder: str | Path | None = None) -> Any:
     """nbgrader's CourseDirectory as nbgrader's own commands see it (machine-wide, user and
-    course ``nbgrader_config.py``), so the same folders and gradebook."""
-    from nbgrader.apps.baseapp import NbGrader
+    course ``nbgrader_config.py``), so the same folders and gradebook.
+
+    Without ``folder``: as nbgrader run in the current directory (the CLI). With ``folder``: as
+    nbgrader would run there, without changing directory (a server is one process serving
+    many requests): config read from ``[folder] + jupyter_config_path()`` in nbgrader's order,
+    the root being the configured one or else ``folder`` (nbgrader's default is its cwd), and
+    the root's own ``nbgrader_config.py`` read last, as ``NbGrader.initialize`` does.
+    """
     from nbgrader.coursedir import CourseDirectory
 
-    nbgrader = NbGrader(log_level=max(log_level, logging.ERROR))
-    nbgrader.initialize([])
-    return CourseDirectory(parent=nbgrader)
+    if folder is None:
+        from nbgrader.apps.baseapp import NbGrader
+
+        nbgrader = NbGrader(log_level=max(log_level, logging.ERROR))
+        nbgrader.initialize([])
+        return CourseDirectory(parent=nbgrader)
+    folder = Path(folder).absolute()
+    config = nbgrader_config([str(folder), *jupyter_config_path()])
+    root = str(config.CourseDirectory.root) if "root" in config.CourseDirectory else str(folder)
+    if Path(root).absolute() != folder:
+        config.merge(nbgrader_config([root], names=("nbgrader_config",)))
+    return CourseDirectory(config=config, root=root)
+
+
+def configured_course_directory() -> Any | None:
+    """The course nbgrader's machine-wide and user config name (``CourseDirectory.root``),
+    read without a working directory; None when no config names a root."""
+    config = nbgrader_config(jupyter_config_path())
+    if "root" not in config.CourseDirectory:
+        return None
+    return course_directory(folder=config.CourseDirectory.root)
+
+
+def nbgrader_config(
+    paths: list[str], names: tuple[str, ...] = ("jupyter_config", "nbgrader_config")
+) -> Config:
+    """``jupyter_config`` then ``nbgrader_config`` (``.py`` and ``.json``) from ``paths``, the
+    first path winning, merged as a Jupyter application merges them."""
+    config = Config()
+    for name in names:
+        for loaded, _filename in Application._load_config_files(name, path=paths, log=_log):
+            config.merge(loaded)
+    return config
 
 
 def find_submissions(coursedir: Any, assignment: str, source: str) -> dict[str, Path]:
@@ -169,7 +236,9 @@ def load_submission(folder: Path, notebooks: list[str], student: str) -> dict[st
     return out
 
 
-def read_templates(coursedir: Any, assignment: str, notebooks: list[str]) -> dict[str, Any]:
+def read_templates(
+    coursedir: Any, assignment: str, notebooks: list[str], note: Callable[[str], None] = print
+) -> dict[str, Any]:
     """The released notebooks, to compare submissions with (missing ones: statuses unknown)."""
     folder = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
     out = {}
@@ -177,7 +246,7 @@ def read_templates(coursedir: Any, assignment: str, notebooks: list[str]) -> dic
         try:
             out[name] = nbformat.read(folder / f"{name}.ipynb", as_version=4)
         except (OSError, ValueError):
-            print(f"note: no released {name}.ipynb in {folder}; changed cells are not marked")
+            note(f"note: no released {name}.ipynb in {folder}; changed cells are not marked")
     return out
 
 

@@ -10,6 +10,7 @@ from traitlets import Bool, Enum, Float, Unicode, default
 
 from .._version import __version__
 from .handlers import default_handlers
+from .review_jobs import default_handlers as review_job_handlers
 from .reviews import default_handlers as review_handlers
 from .reviews import harden_server, register_review_kernel
 
@@ -74,3 +75,4 @@ class CohortLabServerExtension(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(default_handlers)
         self.handlers.extend(review_handlers)
+        self.handlers.extend(review_job_handlers)
