@@ -147,13 +147,16 @@ class ThreadListHandler(DiscussionHandler):
         }
         rows = self.cached(
             ("threads", viewer_class(caller), tuple(query.values())),
-            lambda: self.read_db(lambda s: threads.thread_rows(s, caller, **query)),
+            lambda: threads.prerender(
+                self.read_db(lambda s: threads.thread_rows(s, caller, **query)), caller.is_staff
+            ),
         )
         followed = self.cached(
             ("follows", caller.user_id),
             lambda: self.read_db(threads.followed_ids, caller),
         )
-        self.write_json({"threads": threads.render_rows(rows, caller, followed)})
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(threads.listing_json(rows, caller, followed))
 
     @allow(course_member)
     async def post(self, course: str) -> None:
