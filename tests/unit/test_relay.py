@@ -53,6 +53,10 @@ class EchoHandler(web.RequestHandler):
             self.set_header("Content-Type", "application/json")
             self.finish({"error": {"code": "not_found", "message": "No such thread."}})
             return
+        if path.endswith("gone"):
+            self.set_status(204)  # a DELETE's answer: no body
+            self.finish()
+            return
         if path.endswith("slow-down"):
             self.set_status(429)
             self.set_header("Retry-After", "7")
@@ -147,6 +151,14 @@ def test_relay_forwards_bodies_of_writes(jp_fetch, cl_relay, cl_run) -> None:
             "cohortlab", "api", "v1", "things", method="POST", body=json.dumps({"a": 1})
         )
         assert json.loads(resp.body)["body"] == '{"a": 1}'
+
+    cl_run(go())
+
+
+def test_relay_passes_an_empty_204_through(jp_fetch, cl_relay, cl_run) -> None:
+    async def go() -> None:
+        resp = await jp_fetch("cohortlab", "api", "v1", "things", "gone", method="DELETE")
+        assert resp.code == 204 and resp.body == b""
 
     cl_run(go())
 

@@ -138,7 +138,8 @@ class RelayHandler(RelayMixin, JSONAPIHandler):
         for name in FORWARD_RESPONSE_HEADERS:
             if name in resp.headers:
                 self.set_header(name, resp.headers[name])
-        self.finish(resp.body)
+        # no body at all for a 204 (tornado refuses even an empty one: a 500 instead)
+        self.finish(resp.body or None)
 
     @web.authenticated
     async def get(self, _path: str = "") -> None:
