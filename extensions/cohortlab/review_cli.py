@@ -253,4 +253,16 @@ class ReviewApp(CommandGroup):
             "cohortlab.review_export_cli.ExportReviewApp",
             "Write a closed round's final scores and comments into nbgrader's gradebook.",
         ),
+        "results": (
+            "cohortlab.review_results_cli.ResultsReviewApp",
+            "Show a round's results: scores, disagreement, reviews and reviewers' agreement.",
+        ),
+        "override": (
+            "cohortlab.review_results_cli.OverrideReviewApp",
+            "Set your score for one criterion of one submission (--clear removes it).",
+        ),
+        "exclude": (
+            "cohortlab.review_results_cli.ExcludeReviewApp",
+            "Leave one review out of the scores and feedback (--include counts it again).",
+        ),
     }
