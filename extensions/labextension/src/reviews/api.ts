@@ -7,10 +7,20 @@ import {
   IAssignment,
   ICellComment,
   ICopiesWritten,
+  IExclusion,
   IFeedback,
+  IFlag,
+  IJob,
   IMyReview,
+  INbgraderCourse,
+  IOpenRoundRequest,
+  IOverride,
+  IResults,
   IRound,
+  IRoundChange,
+  IRoundInfo,
   IScore,
+  IStaffRound,
   ISubmissionView
 } from './types';
 
@@ -73,6 +83,110 @@ export class ReviewAPI {
     );
   }
 
+  // --- staff -------------------------------------------------------------------------------
+
+  /** The course's rounds with their progress, as staff see them. */
+  staffRounds(course: string): Promise<{ rounds: IStaffRound[] }> {
+    return this.client.requestAPI(`courses/${q(course)}/reviews`);
+  }
+
+  /** Close or reopen reviewing, release feedback, names, method, due date (instructors). */
+  changeRound(course: string, assignment: string, change: IRoundChange): Promise<{ round: IRoundInfo }> {
+    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(change)
+    });
+  }
+
+  results(course: string, assignment: string): Promise<IResults> {
+    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/results`);
+  }
+
+  setOverride(
+    course: string,
+    assignment: string,
+    number: number,
+    criterion: string,
+    body: { score: number; reason: string }
+  ): Promise<{ submission: number; criterion: string; override: IOverride }> {
+    return this.client.requestAPI(
+      `courses/${q(course)}/reviews/${q(assignment)}/overrides/${number}/${q(criterion)}`,
+      { method: 'PUT', body: JSON.stringify(body) }
+    );
+  }
+
+  clearOverride(course: string, assignment: string, number: number, criterion: string): Promise<unknown> {
+    return this.client.requestAPI(
+      `courses/${q(course)}/reviews/${q(assignment)}/overrides/${number}/${q(criterion)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  exclude(
+    course: string,
+    assignment: string,
+    review: string,
+    reason: string
+  ): Promise<{ review: string; excluded: IExclusion }> {
+    return this.client.requestAPI(
+      `courses/${q(course)}/reviews/${q(assignment)}/exclusions/${q(review)}`,
+      { method: 'PUT', body: JSON.stringify({ reason }) }
+    );
+  }
+
+  include(course: string, assignment: string, review: string): Promise<unknown> {
+    return this.client.requestAPI(
+      `courses/${q(course)}/reviews/${q(assignment)}/exclusions/${q(review)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  flags(course: string, assignment: string): Promise<{ flags: IFlag[] }> {
+    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/flags`);
+  }
+
+  resolveFlag(
+    course: string,
+    assignment: string,
+    flag: number,
+    body: { resolved: boolean; resolution?: string }
+  ): Promise<{ flag: IFlag }> {
+    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/flags/${flag}`, {
+      method: 'PATCH',
+      body: JSON.stringify(body)
+    });
+  }
+
+  // --- the instructor's own server: their nbgrader course, open and export jobs ------------
+
+  /** The nbgrader course in a folder of my server (its default one without `folder`). */
+  nbgraderCourse(folder?: string): Promise<INbgraderCourse> {
+    return this.server('course', undefined, 'GET', folder ? `?folder=${q(folder)}` : '');
+  }
+
+  /** Start opening (or re-running) a round on my server; the job to follow. */
+  openRound(body: IOpenRoundRequest): Promise<{ job: IJob }> {
+    return this.server('rounds', body);
+  }
+
+  /** Start exporting a round's final scores into my nbgrader gradebook. */
+  exportRound(body: {
+    course: string;
+    assignment: string;
+    folder?: string;
+    overwrite?: boolean;
+  }): Promise<{ job: IJob }> {
+    return this.server('exports', body);
+  }
+
+  jobs(): Promise<{ jobs: IJob[] }> {
+    return this.server('jobs', undefined, 'GET');
+  }
+
+  job(id: string): Promise<{ job: IJob }> {
+    return this.server(`jobs/${q(id)}`, undefined, 'GET');
+  }
+
   /** Have my server write the copy I review (untrusted, review kernel); its paths. */
   writeCopy(course: string, assignment: string, submission: number): Promise<ICopiesWritten> {
     return this.server('copies', { course, assignment, submission });
@@ -83,13 +197,13 @@ export class ReviewAPI {
     return this.server('feedback-copies', { course, assignment });
   }
 
-  private async server<T>(what: string, body: unknown): Promise<T> {
-    const url = URLExt.join(this.settings.baseUrl, 'cohortlab', 'reviews', what);
+  private async server<T>(what: string, body: unknown, method = 'POST', query = ''): Promise<T> {
+    const url = URLExt.join(this.settings.baseUrl, 'cohortlab', 'reviews', what) + query;
     let response: Response;
     try {
       response = await ServerConnection.makeRequest(
         url,
-        { method: 'POST', body: JSON.stringify(body) },
+        method === 'GET' ? { method } : { method, body: JSON.stringify(body) },
         this.settings
       );
     } catch (reason) {

@@ -1,11 +1,13 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { el, errorText } from '../discussions/render';
+import { applyFocus, el, errorText, focusMark } from '../discussions/render';
 import { ICohortLabEvent, IMe } from '../tokens';
 import { ReviewAPI } from './api';
 import { when } from './fields';
-import { IAssignment, IRound } from './types';
+import { JobTracker } from './jobs';
+import { IStaffOpeners, StaffCourse } from './staff';
+import { IAssignment, IRound, IStaffRound } from './types';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
 <g class="jp-icon3" fill="#616161">
@@ -22,7 +24,7 @@ const STATE_LABEL: Record<string, string> = {
   submitted: 'submitted'
 };
 
-export interface IReviewOpeners {
+export interface IReviewOpeners extends IStaffOpeners {
   openReview(course: string, assignment: string, submission: number): Promise<void>;
   openFeedback(course: string, assignment: string): Promise<void>;
 }
@@ -30,7 +32,8 @@ export interface IReviewOpeners {
 /**
  * The "Peer review" side panel: for each of my courses, each round with my due date and
  * the submissions I review (state, lease), a way to open each, to ask for one more when
- * I am done, and to see the feedback on my own work once it is released.
+ * I am done, and to see the feedback on my own work once it is released. In a course where
+ * I am staff, the rounds with their progress instead (`StaffCourse`).
  */
 export class ReviewsPanel extends Widget {
   constructor(
@@ -46,12 +49,27 @@ export class ReviewsPanel extends Widget {
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'Peer review');
     this.node.dataset.testid = 'cl-reviews-panel';
+    this.jobs = new JobTracker(api);
     api.client.events.connect((_, event: ICohortLabEvent) => {
       if (event.type === 'review') {
         void this.refresh();
       }
     });
+    // a finished job changed the rounds (opened, added to) or what was exported
+    this.jobs.changed.connect((_, job) => {
+      if (job.state !== 'running') {
+        void this.refresh();
+      }
+    });
     void this.refresh();
+  }
+
+  /** The jobs of my server, found again after a reload once I am known to be an instructor. */
+  private loadJobs(): void {
+    if (!this.jobsLoaded) {
+      this.jobsLoaded = true;
+      void this.jobs.load();
+    }
   }
 
   async refresh(): Promise<void> {
@@ -59,12 +77,17 @@ export class ReviewsPanel extends Widget {
     this.node.setAttribute('aria-busy', 'true');
     let me: IMe;
     const rounds = new Map<string, IRound[] | Error>();
+    const flags = new Map<string, Map<string, number | null>>();
     try {
       me = await this.api.client.requestAPI<IMe>('me');
       await Promise.all(
         me.courses.map(async course => {
           try {
-            rounds.set(course.id, (await this.api.rounds(course.id)).rounds);
+            const found = (await this.api.rounds(course.id)).rounds;
+            rounds.set(course.id, found);
+            if (course.role !== 'learner') {
+              flags.set(course.id, await this.openFlags(course.id, found));
+            }
           } catch (reason) {
             rounds.set(course.id, reason as Error);
           }
@@ -93,13 +116,15 @@ export class ReviewsPanel extends Widget {
       if (found instanceof Error || found === undefined) {
         section.append(this.errorLine(found));
       } else if (course.role !== 'learner') {
+        if (course.role === 'instructor') {
+          this.loadJobs();
+        }
+        section.dataset.role = course.role;
         section.append(
-          el(
-            'p',
-            { class: 'cl-Panel-note' },
-            `You are ${course.role === 'instructor' ? 'an instructor' : 'a mentor'} here: ` +
-              `${found.length} round${found.length === 1 ? '' : 's'}. Rounds are opened ` +
-              'and followed with the cohortlab review command and the staff pages.'
+          ...this.staffCourse(course.id).render(
+            course.role,
+            found as unknown as IStaffRound[],
+            flags.get(course.id) ?? new Map()
           )
         );
       } else if (!found.length) {
@@ -111,7 +136,36 @@ export class ReviewsPanel extends Widget {
       }
       parts.push(section);
     }
+    const mark = focusMark(this.node);
     this.node.replaceChildren(...parts);
+    if (mark) {
+      applyFocus(this.node, mark);
+    }
+  }
+
+  private staffCourse(course: string): StaffCourse {
+    let staff = this.staff.get(course);
+    if (!staff) {
+      staff = new StaffCourse(this.api, this.jobs, course, this.openers, () => void this.refresh());
+      this.staff.set(course, staff);
+    }
+    return staff;
+  }
+
+  /** Unresolved flags per round (null where the service would not say). */
+  private async openFlags(course: string, rounds: IRound[]): Promise<Map<string, number | null>> {
+    const out = new Map<string, number | null>();
+    await Promise.all(
+      rounds.map(async round => {
+        try {
+          const { flags } = await this.api.flags(course, round.assignment);
+          out.set(round.assignment, flags.filter(f => !f.resolved).length);
+        } catch {
+          out.set(round.assignment, null);
+        }
+      })
+    );
+    return out;
   }
 
   private header(): HTMLElement {
@@ -238,4 +292,7 @@ export class ReviewsPanel extends Widget {
   }
 
   private generation = 0;
+  private jobsLoaded = false;
+  private readonly jobs: JobTracker;
+  private readonly staff = new Map<string, StaffCourse>();
 }

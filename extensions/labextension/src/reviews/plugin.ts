@@ -14,11 +14,13 @@ import {
   reviewMeta
 } from './notebooks';
 import { ReviewsPanel } from './panel';
+import { ResultsView } from './results';
 import { ReviewSheet } from './sheet';
 import { IReviewMeta } from './types';
 
 const COMMENT_CELL = 'cohortlab:review-comment-cell';
 const COMMENT_OUTPUT = 'cohortlab:review-comment-output';
+const OPEN_RESULTS = 'cohortlab:review-results';
 const REVIEW_SELECTOR = '.cl-ReviewNotebook[data-cl-review-kind="review"]';
 
 /**
@@ -36,7 +38,8 @@ class ReviewController {
     this.api = new ReviewAPI(client);
     this.list = new ReviewsPanel(this.api, {
       openReview: (c, a, n) => this.openReview(c, a, n),
-      openFeedback: (c, a) => this.openFeedback(c, a)
+      openFeedback: (c, a) => this.openFeedback(c, a),
+      openResults: (c, a, canEdit) => this.openResults(c, a, canEdit)
     });
     shell.add(this.list, 'left', { rank: 860 });
     this.watchNotebooks();
@@ -131,6 +134,25 @@ class ReviewController {
     await this.openBeside(written.paths, sheet);
   }
 
+  /** The staff's results of a round in the main area (one tab per round, brought forward). */
+  async openResults(course: string, assignment: string, canEdit: boolean): Promise<void> {
+    const key = JSON.stringify([course, assignment]);
+    let view = this.results.get(key);
+    if (view && !view.isDisposed && view.canEdit !== canEdit) {
+      view.dispose();
+    }
+    if (!view || view.isDisposed) {
+      view = new ResultsView(this.api, course, assignment, canEdit);
+      this.results.set(key, view);
+    } else {
+      void view.refresh();
+    }
+    if (!view.isAttached) {
+      this.shell.add(view, 'main');
+    }
+    this.shell.activateById(view.id);
+  }
+
   /** The copy's notebooks as tabs, the sheet split to their right. */
   private async openBeside(paths: string[], sheet: ReviewSheet | FeedbackSheet): Promise<void> {
     let first: Widget | null = null;
@@ -182,6 +204,12 @@ class ReviewController {
         }
       }
     });
+    commands.addCommand(OPEN_RESULTS, {
+      label: args => `Peer Review Results${args.assignment ? `: ${args.assignment}` : ''}`,
+      caption: "Open a round's peer review results (course staff)",
+      execute: args =>
+        this.openResults(String(args.course), String(args.assignment), args.editable !== false)
+    });
     commands.addCommand(COMMENT_OUTPUT, {
       label: 'Comment on This Output (Peer Review)',
       execute: () => {
@@ -210,6 +238,7 @@ class ReviewController {
   private readonly api: ReviewAPI;
   private readonly list: ReviewsPanel;
   private readonly sheets = new Map<string, ReviewSheet | FeedbackSheet>();
+  private readonly results = new Map<string, ResultsView>();
   /** What the review kernel gets in each copy's folder, as the server said when writing. */
   private readonly sandbox = new Map<string, string>();
 }

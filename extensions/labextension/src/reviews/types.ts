@@ -121,3 +121,174 @@ export interface IReviewMeta {
   submission?: number;
   notebook: string;
 }
+
+// --- the staff's side ---------------------------------------------------------------------
+
+/** A staff entry of `GET courses/<c>/reviews` (`manage.staff_summary`): settings and progress. */
+export interface IStaffRound extends IRoundInfo {
+  across_cohorts: boolean;
+  separate_teams: boolean;
+  method: AggregationMethod;
+  submissions: number;
+  /** Active reviewer assignments (reviews handed out). */
+  assignments: number;
+  reviews_submitted: number;
+}
+
+export type AggregationMethod = 'median' | 'mean' | 'pg1';
+
+/** `PATCH courses/<c>/reviews/<a>`: any of these. */
+export interface IRoundChange {
+  due_at?: string | null;
+  lease_hours?: number | null;
+  names_visible?: boolean;
+  released?: boolean;
+  state?: 'open' | 'closed';
+  method?: AggregationMethod;
+}
+
+export interface IOverride {
+  score: number;
+  reason: string;
+  by: string | null;
+  at: string | null;
+}
+
+export interface IExclusion {
+  reason: string;
+  by: string | null;
+  at: string | null;
+}
+
+/** One reviewer's score of one criterion of one submission, in the staff's results. */
+export interface IPeerScore {
+  review: string;
+  reviewer: string;
+  score: number | null;
+  comment: string;
+  excluded: boolean;
+}
+
+export interface ICriterionResult {
+  peer: IPeerScore[];
+  aggregate: number | null;
+  /** Highest minus lowest counted peer score, in points. */
+  spread: number | null;
+  autograde: number | null;
+  override: IOverride | null;
+  final: number | null;
+}
+
+export interface IStaffReview {
+  id: string;
+  reviewer: string;
+  comment: string;
+  cell_comments: number;
+  submitted_at: string | null;
+  excluded: IExclusion | null;
+  helpfulness: number | null;
+  open_flags: number;
+}
+
+export interface ITotal {
+  score: number | null;
+  max: number;
+  complete: boolean;
+}
+
+export interface IResultSubmission {
+  number: number;
+  name: string;
+  author: string;
+  reviews: IStaffReview[];
+  reviews_counted: number;
+  criteria: Record<string, ICriterionResult>;
+  autograde: { total: number | null; max: number | null } | null;
+  total: ITotal;
+}
+
+export interface IReviewerResult {
+  user: string;
+  reviews_assigned: number;
+  reviews_done: number;
+  reviews_excluded: number;
+  /** 0..1: 1 minus the mean distance from the other reviewers' median, per point. */
+  agreement: number | null;
+  bias: number | null;
+  precision: number | null;
+  open_flags: number;
+  helpfulness: number | null;
+  ratings: number;
+}
+
+/** `GET courses/<c>/reviews/<a>/results` (staff). */
+export interface IResults {
+  round: IRoundInfo & { method: AggregationMethod };
+  method: AggregationMethod;
+  rubric: ICriterion[];
+  submissions: IResultSubmission[];
+  reviewers: IReviewerResult[];
+  open_flags: number;
+}
+
+/** An entry of `GET courses/<c>/reviews/<a>/flags` (staff). */
+export interface IFlag {
+  id: number;
+  submission: number;
+  review: string;
+  /** The author of the submission, who flagged the review. */
+  author: string;
+  reviewer: string;
+  reason: string;
+  created_at: string | null;
+  resolved: boolean;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  resolution: string;
+  excluded: boolean;
+}
+
+// --- the instructor's own server: nbgrader course, open and export jobs -------------------
+
+export interface ICourseAssignment {
+  name: string;
+  submitted: number;
+  autograded: number;
+}
+
+/** `GET <server>/cohortlab/reviews/course?folder=<rel>` */
+export interface INbgraderCourse {
+  folder: string;
+  course_id: string;
+  assignments: ICourseAssignment[];
+}
+
+/** `POST <server>/cohortlab/reviews/rounds` */
+export interface IOpenRoundRequest {
+  course: string;
+  assignment: string;
+  folder?: string;
+  per_submission?: number;
+  due_at?: string;
+  lease_hours?: number;
+  across_cohorts?: boolean;
+  separate_teams?: boolean;
+  uneven_loads?: boolean;
+  source?: 'submitted' | 'autograded';
+}
+
+export interface IJob {
+  id: string;
+  kind: 'open' | 'export';
+  course: string;
+  assignment: string;
+  state: 'running' | 'done' | 'failed';
+  phase: string;
+  done: number;
+  total: number;
+  lines: string[];
+  error: { code: string; message: string } | null;
+  result: Record<string, unknown> | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
