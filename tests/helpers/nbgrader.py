@@ -7,18 +7,29 @@ import importlib.util
 import os
 import pwd
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.hub import REPO
+import nbformat
+
+from tests.helpers.hub import REPO, Hub
 
 VENV = Path(sys.prefix)
 COURSE = "demo101"
+ASSIGNMENT = "hw1"
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
+FULL_NAMES = {
+    "ada": ("Ada", "Lovelace"),
+    "ben": ("Benedikt", "Okafor"),
+    "dee": ("Deirdre", "Ramos"),
+    "eli": ("Elias", "Brandt"),
+}
 
 
 def seed_module() -> Any:
@@ -71,3 +82,112 @@ def private_course(tag: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_as(user: str, cwd: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [RUNUSER, "-u", user, "--", *command],
+        cwd=cwd,
+        env=person_env(user, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"{' '.join(map(str, result.args))} failed:\n{result.stdout}"
+    return result.stdout
+
+
+def instructor_terminal(hub: Hub) -> dict[str, str]:
+    """What the instructor's JupyterLab terminal has: their hub token and the service."""
+    return {
+        "JUPYTERHUB_API_TOKEN": hub.token_for("instructor"),
+        "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{hub.service_port}/services/cohortlab/",
+    }
+
+
+@dataclass
+class NbgraderCourse:
+    """A private course folder on a real hub, with its own exchange, where people run
+    nbgrader's commands as themselves."""
+
+    hub: Hub
+    folder: Path
+    exchange: Path
+    env: dict[str, str]  # the instructor's JupyterLab terminal
+
+    def nbgrader(self, user: str, cwd: Path, *args: str) -> str:
+        env = self.env if user == "instructor" else {}
+        command = [str(VENV / "bin" / "nbgrader"), *args]
+        return ok(run_as(user, cwd, command, COHORTLAB_NBGRADER_EXCHANGE=str(self.exchange), **env))
+
+    def release(self, assignment: str = ASSIGNMENT) -> None:
+        self.nbgrader("instructor", self.folder, "generate_assignment", assignment, "--force")
+        self.nbgrader("instructor", self.folder, "release_assignment", assignment, "--force")
+
+    def hand_in(self, learner: str, assignment: str = ASSIGNMENT) -> None:
+        """``learner`` fetches the assignment (hw1's notebook), answers with their name and
+        home in it, and submits."""
+        workdir = home(learner) / f"cl-review-{uuid.uuid4().hex[:8]}"
+        workdir.mkdir(mode=0o700)
+        entry = pwd.getpwnam(learner)
+        os.chown(workdir, entry.pw_uid, entry.pw_gid)
+        try:
+            self.nbgrader(learner, workdir, "fetch_assignment", assignment, "--course", COURSE)
+            path = workdir / COURSE / assignment / f"{ASSIGNMENT}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            first, last = FULL_NAMES[learner]
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id == "mean":
+                    cell.source = "def mean(values):\n    return sum(values) / len(values)"
+                elif grade_id == "interpretation":
+                    cell.source = (
+                        f"{first} {last} ({learner}) thinks the median would not move: "
+                        f"see /home/{learner}/notes.txt."
+                    )
+                elif cell.get("id") == "try-it":
+                    cell.source = f'print("checked by {learner} in /home/{learner}")'
+            nbformat.write(nb, path)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+            self.nbgrader(learner, workdir, "submit", assignment, "--course", COURSE)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def add_student(self, learner: str) -> None:
+        first, last = FULL_NAMES[learner]
+        self.nbgrader(
+            "instructor",
+            self.folder,
+            "db",
+            "student",
+            "add",
+            learner,
+            f"--first-name={first}",
+            f"--last-name={last}",
+            f"--email={learner}@uni.example",
+        )
+
+
+def copy_assignment(folder: Path, name: str) -> None:
+    """hw1's source as assignment ``name`` (a round of its own in the session's service,
+    whatever other modules do with hw1), without its quiz cells (a quiz is published once,
+    from hw1)."""
+    source = folder / "source" / name
+    source.mkdir()
+    nb = nbformat.read(folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if "cohortlab-quiz" not in c.metadata.get("tags", [])]
+    nbformat.write(nb, source / f"{ASSIGNMENT}.ipynb")
+    entry = pwd.getpwnam("instructor")
+    for path in (source, source / f"{ASSIGNMENT}.ipynb"):
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def course_exchange(hub: Hub, name: str) -> Path:
+    """An nbgrader exchange of the test's own inside the hub's state folder."""
+    exchange = hub.state / f"nbgrader-exchange-{name}"
+    seed_module().ensure_exchange(exchange)
+    return exchange

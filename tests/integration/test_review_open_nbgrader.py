@@ -15,56 +15,29 @@ folder (``tests.helpers.nbgrader.private_course``), removed afterwards.
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from cohortlab.reviews.anonymize import find_identifying
 
 from tests.helpers.hub import Hub
 from tests.helpers.nbgrader import (
-    RUNUSER,
+    ASSIGNMENT,
+    COURSE,
+    FULL_NAMES,
     VENV,
-    home,
-    person_env,
+    NbgraderCourse,
+    course_exchange,
+    instructor_terminal,
+    ok,
     private_course,
-    seed_module,
+    run_as,
 )
 
-COURSE = "demo101"
-ASSIGNMENT = "hw1"
-FULL_NAMES = {
-    "ada": ("Ada", "Lovelace"),
-    "ben": ("Benedikt", "Okafor"),
-    "dee": ("Deirdre", "Ramos"),
-    "eli": ("Elias", "Brandt"),
-}
 API = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
-
-
-def run_as(user: str, cwd: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [RUNUSER, "-u", user, "--", *command],
-        cwd=cwd,
-        env=person_env(user, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-    )
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"{' '.join(map(str, result.args))} failed:\n{result.stdout}"
-    return result.stdout
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -76,17 +49,8 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
 
 
 @dataclass
-class Course:
-    hub: Hub
-    folder: Path
-    exchange: Path
-    env: dict[str, str]  # the instructor's JupyterLab terminal
+class Course(NbgraderCourse):
     before_collect: subprocess.CompletedProcess
-
-    def nbgrader(self, user: str, cwd: Path, *args: str) -> str:
-        env = self.env if user == "instructor" else {}
-        command = [str(VENV / "bin" / "nbgrader"), *args]
-        return ok(run_as(user, cwd, command, COHORTLAB_NBGRADER_EXCHANGE=str(self.exchange), **env))
 
     def review_open(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(VENV / "bin" / "cohortlab"), "review", "open", ASSIGNMENT, *args]
@@ -100,62 +64,15 @@ class Course:
     def status(self, method: str, user: str, path: str = "", **kw: Any) -> int:
         return self.hub.api(method, f"{API}{path}", self.hub.token_for(user), **kw).status_code
 
-    def hand_in(self, learner: str) -> None:
-        """``learner`` fetches hw1, answers with their name and home in it, and submits."""
-        workdir = home(learner) / f"cl-review-{uuid.uuid4().hex[:8]}"
-        workdir.mkdir(mode=0o700)
-        entry = pwd.getpwnam(learner)
-        os.chown(workdir, entry.pw_uid, entry.pw_gid)
-        try:
-            self.nbgrader(learner, workdir, "fetch_assignment", ASSIGNMENT, "--course", COURSE)
-            path = workdir / COURSE / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-            nb = nbformat.read(path, as_version=4)
-            first, last = FULL_NAMES[learner]
-            for cell in nb.cells:
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if grade_id == "mean":
-                    cell.source = "def mean(values):\n    return sum(values) / len(values)"
-                elif grade_id == "interpretation":
-                    cell.source = (
-                        f"{first} {last} ({learner}) thinks the median would not move: "
-                        f"see /home/{learner}/notes.txt."
-                    )
-                elif cell.get("id") == "try-it":
-                    cell.source = f'print("checked by {learner} in /home/{learner}")'
-            nbformat.write(nb, path)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-            self.nbgrader(learner, workdir, "submit", ASSIGNMENT, "--course", COURSE)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    def add_student(self, learner: str) -> None:
-        first, last = FULL_NAMES[learner]
-        self.nbgrader(
-            "instructor",
-            self.folder,
-            "db",
-            "student",
-            "add",
-            learner,
-            f"--first-name={first}",
-            f"--last-name={last}",
-            f"--email={learner}@uni.example",
-        )
-
 
 @pytest.fixture(scope="module")
 def cl_review_course(cl_hub: Hub) -> Iterator[Course]:
     """hw1 generated, released, submitted by ada, ben and dee, collected and autograded."""
-    exchange = cl_hub.state / "nbgrader-exchange-reviews"
-    seed_module().ensure_exchange(exchange)
-    env = {
-        "JUPYTERHUB_API_TOKEN": cl_hub.token_for("instructor"),
-        "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{cl_hub.service_port}/services/cohortlab/",
-    }
+    exchange = course_exchange(cl_hub, "reviews")
+    env = instructor_terminal(cl_hub)
     with private_course("reviews") as folder:
         course = Course(cl_hub, folder, exchange, env, subprocess.CompletedProcess([], 0))
-        course.nbgrader("instructor", folder, "generate_assignment", ASSIGNMENT, "--force")
-        course.nbgrader("instructor", folder, "release_assignment", ASSIGNMENT, "--force")
+        course.release()
         for learner in ("ada", "ben", "dee"):
             course.hand_in(learner)
         course.before_collect = course.review_open("--per-submission", "2")

@@ -1,0 +1,133 @@
+"""Opening a peer review round from the instructor's JupyterLab: the review jobs of their own
+single-user server, started through a real hub, on a real nbgrader course.
+
+The instructor releases an assignment of the test's own (hw1's notebook as ``hw1lab``, so its
+round is apart from the hw1 round other modules open), ada, ben and dee fetch it and submit
+with real nbgrader commands, the instructor collects. Then everything goes through
+``/user/instructor/cohortlab/reviews/...`` with the instructor's hub token, as the lab panel
+calls it: the course folder, a round opened as a job and followed to the end, the round in the
+service; and what is refused: a learner's token at the instructor's server, a learner at their
+own server, a second job on the round, a folder that is no course.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.helpers.hub import Hub
+from tests.helpers.nbgrader import (
+    COURSE,
+    NbgraderCourse,
+    copy_assignment,
+    course_exchange,
+    instructor_terminal,
+    private_course,
+)
+
+ASSIGNMENT = "hw1lab"
+LEARNERS = ("ada", "ben", "dee")
+SERVER = "/user/instructor/cohortlab/reviews"
+
+
+@pytest.fixture(scope="module")
+def cl_lab_course(cl_hub: Hub) -> Iterator[NbgraderCourse]:
+    """hw1lab released, submitted by ada, ben and dee and collected; the instructor's
+    server running."""
+    with private_course("jobs") as folder:
+        copy_assignment(folder, ASSIGNMENT)
+        course = NbgraderCourse(
+            cl_hub, folder, course_exchange(cl_hub, "jobs"), instructor_terminal(cl_hub)
+        )
+        course.release(ASSIGNMENT)
+        for learner in LEARNERS:
+            course.hand_in(learner, ASSIGNMENT)
+        course.nbgrader("instructor", folder, "collect", ASSIGNMENT)
+        for learner in LEARNERS:
+            course.add_student(learner)
+        cl_hub.start_server("instructor")
+        yield course
+
+
+def call(hub: Hub, user: str, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+    resp = hub.api(method, path, hub.token_for(user), allow_redirects=False, **kw)
+    try:
+        return resp.status_code, resp.json()
+    except ValueError:
+        return resp.status_code, resp.text
+
+
+def follow(hub: Hub, job: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while job["state"] == "running":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+        status, body = call(hub, "instructor", "GET", f"{SERVER}/jobs/{job['id']}")
+        assert status == 200, body
+        job = body["job"]
+    return job
+
+
+def test_the_instructors_server_opens_a_round_as_a_job(cl_lab_course: NbgraderCourse) -> None:
+    course, hub = cl_lab_course, cl_lab_course.hub
+    folder = course.folder.name
+    status, body = call(hub, "instructor", "GET", f"{SERVER}/course", params={"folder": folder})
+    assert status == 200, body
+    assert body["folder"] == folder and body["course_id"] == COURSE
+    [lab] = [a for a in body["assignments"] if a["name"] == ASSIGNMENT]
+    assert lab == {"name": ASSIGNMENT, "submitted": 3, "autograded": 0}
+
+    request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder, "per_submission": 2}
+    status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
+    assert status == 202, body
+    job = body["job"]
+    assert job["state"] == "running" and job["kind"] == "open"
+    again, refused = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
+    assert again == 409 and refused["error"]["code"] == "job_running"
+    assert job["id"] in refused["error"]["message"]
+
+    done = follow(hub, job)
+    assert done["state"] == "done", done
+    assert done["result"]["submissions"] == 3 and done["result"]["added_assignments"] == 6
+    assert "[3/3]" in "\n".join(done["lines"])
+    status, jobs = call(hub, "instructor", "GET", f"{SERVER}/jobs")
+    assert jobs["jobs"][0]["id"] == job["id"]
+
+    api = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
+    status, view = call(hub, "instructor", "GET", api)
+    assert status == 200, view
+    assert view["round"]["k"] == 2
+    assert {s["author"] for s in view["submissions"]} == set(LEARNERS)
+    for learner in LEARNERS:
+        status, mine = call(hub, learner, "GET", api)
+        assert status == 200 and len(mine["assignments"]) == 2
+
+
+def test_learners_are_refused(cl_lab_course: NbgraderCourse) -> None:
+    course, hub = cl_lab_course, cl_lab_course.hub
+    request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": course.folder.name}
+    # jupyter_server (JupyterHub's single-user auth) lets no one else into the server
+    for method, path in [("GET", f"{SERVER}/course"), ("GET", f"{SERVER}/jobs")]:
+        status, _body = call(hub, "ada", method, path)
+        assert status == 403, path
+    status, _body = call(hub, "ada", "POST", f"{SERVER}/rounds", json=request)
+    assert status == 403
+    # in their own server, the service says a learner runs no rounds, before anything is read
+    hub.start_server("ada")
+    status, body = call(hub, "ada", "POST", "/user/ada/cohortlab/reviews/rounds", json=request)
+    assert status == 403 and body["error"]["code"] == "instructor_only", body
+    status, body = call(hub, "ada", "GET", "/user/ada/cohortlab/reviews/jobs")
+    assert status == 200 and body == {"jobs": []}
+
+
+def test_a_folder_that_is_no_course_is_404(cl_lab_course: NbgraderCourse) -> None:
+    hub = cl_lab_course.hub
+    for folder in ("no-such-folder", "../ada", "/etc"):
+        status, body = call(hub, "instructor", "GET", f"{SERVER}/course", params={"folder": folder})
+        assert status == 404 and body["error"]["code"] == "no_course", (folder, body)
+        request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder}
+        status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
+        assert status == 404 and body["error"]["code"] == "no_course", (folder, body)
