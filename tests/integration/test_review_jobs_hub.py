@@ -105,6 +105,14 @@ def test_the_instructors_server_opens_a_round_as_a_job(cl_lab_course: NbgraderCo
         status, mine = call(hub, learner, "GET", api)
         assert status == 200 and len(mine["assignments"]) == 2
 
+    # export from the lab: the round is still open, so the job fails saying so
+    export = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder}
+    status, body = call(hub, "instructor", "POST", f"{SERVER}/exports", json=export)
+    assert status == 202, body
+    failed = follow(hub, body["job"])
+    assert failed["state"] == "failed" and failed["error"]["code"] == "export_refused"
+    assert "still open; close it first" in failed["error"]["message"]
+
 
 def test_learners_are_refused(cl_lab_course: NbgraderCourse) -> None:
     course, hub = cl_lab_course, cl_lab_course.hub

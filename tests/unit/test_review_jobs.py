@@ -23,7 +23,8 @@ from cohortlab.client import ServiceClient
 from cohortlab.errors import APIError
 from cohortlab.reviews.coursework import course_directory
 from cohortlab.reviews.opening import OpenRequest, export_round, open_round
-from cohortlab.serverext.review_jobs import JobRegistry, parse_open
+from cohortlab.serverext.jobs import JobRegistry
+from cohortlab.serverext.review_jobs import parse_open
 from jupyter_server.auth import User
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
