@@ -475,6 +475,13 @@ def test_the_course_folder_lists_assignments_and_submissions(
         (jp_config_dir / "nbgrader_config.py").write_text(f"c.CourseDirectory.root = {str(root)!r}")
         status, body = await cl_call("GET", "cohortlab/reviews/course")
         assert status == 200 and body["folder"] == "course"
+        status, body = await cl_call("GET", "cohortlab/reviews/course", folder="")
+        assert status == 200 and body["folder"] == "course"
+        # no config names a root: the server's root, if it is a course itself
+        (jp_config_dir / "nbgrader_config.py").unlink()
+        make_course(cl_server)
+        status, body = await cl_call("GET", "cohortlab/reviews/course")
+        assert status == 200 and body["folder"] == "" and body["course_id"] == COURSE
 
     cl_run(go())
 

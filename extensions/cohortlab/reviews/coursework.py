@@ -160,15 +160,6 @@ def course_directory(log_level: int = logging.ERROR, folder: str | Path | None =
     return CourseDirectory(config=config, root=root)
 
 
-def configured_course_directory() -> Any | None:
-    """The course nbgrader's machine-wide and user config name (``CourseDirectory.root``),
-    read without a working directory; None when no config names a root."""
-    config = nbgrader_config(jupyter_config_path())
-    if "root" not in config.CourseDirectory:
-        return None
-    return course_directory(folder=config.CourseDirectory.root)
-
-
 def nbgrader_config(
     paths: list[str], names: tuple[str, ...] = ("jupyter_config", "nbgrader_config")
 ) -> Config:

@@ -33,7 +33,6 @@ from ..client import ServiceClient, ServiceError
 from ..errors import APIError
 from ..reviews.coursework import (
     ReviewCommandError,
-    configured_course_directory,
     course_directory,
     find_submissions,
     gradebook_path,
@@ -68,29 +67,28 @@ OPEN_FIELDS = {
 EXPORT_FIELDS = {"course", "assignment", "folder", "overwrite", "dry_run"}
 CRITERION_FIELDS = {"id", "title", "max_points", "description"}
 CONFIG_FILES = ("nbgrader_config.py", "nbgrader_config.json", "gradebook.db")
+
+
 # --- the course folder ------------------------------------------------------------------------
 
 
 def find_course(root_dir: str, folder: str | None) -> tuple[Any, str]:
-    """nbgrader's CourseDirectory for ``folder`` (relative to the server's root), or for the
-    root nbgrader's config names, with the course root relative to the server's root; 404
-    ``no_course`` with what to do when there is no course there."""
+    """nbgrader's CourseDirectory for ``folder`` (relative to the server's root) with the
+    course root relative to the server's root ("" for the root itself); 404 ``no_course``
+    with what to do when there is no course there.
+
+    Without ``folder`` (or ""): as nbgrader run at the server's root sees it, i.e. the
+    ``CourseDirectory.root`` nbgrader's config names, else the root itself.
+    """
     root = Path(root_dir).resolve()
-    if folder is None:
-        coursedir = configured_course_directory()
-        if coursedir is None:
-            raise APIError(
-                404,
-                "no_course",
-                "No nbgrader course is configured for you (no CourseDirectory.root in your "
-                "nbgrader_config.py): choose your course folder.",
-            )
+    if not folder:
+        path, chosen = root, False
     else:
         if not isinstance(folder, str) or "\0" in folder or os.path.isabs(folder):
             raise APIError(
                 404, "no_course", "Give the course folder relative to your home, e.g. demo101."
             )
-        path = (root / folder).resolve()
+        path, chosen = (root / folder).resolve(), True
         if not path.is_relative_to(root) or not path.is_dir():
             raise APIError(
                 404,
@@ -106,7 +104,7 @@ def find_course(root_dir: str, folder: str | None) -> tuple[Any, str]:
                 "gradebook.db); choose your course folder, or set one up with "
                 "`nbgrader quickstart`.",
             )
-        coursedir = course_directory(folder=path)
+    coursedir = course_directory(folder=path)
     course_root = Path(coursedir.root).resolve()
     if not course_root.is_relative_to(root):
         raise APIError(
@@ -115,16 +113,22 @@ def find_course(root_dir: str, folder: str | None) -> tuple[Any, str]:
             f"The nbgrader course root {coursedir.root} is outside your home, which this "
             "server does not read; run cohortlab review in a terminal there instead.",
         )
-    relative = course_root.relative_to(root).as_posix()
+    relative = "" if course_root == root else course_root.relative_to(root).as_posix()
     try:
         gradebook_path(coursedir)
     except ReviewCommandError:
-        raise APIError(
-            404,
-            "no_course",
-            f"The course folder {relative!r} has no nbgrader gradebook yet: run "
-            "`nbgrader generate_assignment <assignment>` there first.",
-        ) from None
+        if not chosen and course_root == root:
+            message = (
+                "No nbgrader course is configured for you (no CourseDirectory.root in your "
+                "nbgrader_config.py) and your home is not one: choose your course folder."
+            )
+        else:
+            where = f"The course folder {relative!r}" if relative else "Your home"
+            message = (
+                f"{where} has no nbgrader gradebook yet: run "
+                "`nbgrader generate_assignment <assignment>` there first."
+            )
+        raise APIError(404, "no_course", message) from None
     return coursedir, relative
 
 
