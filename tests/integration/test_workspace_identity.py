@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -239,6 +240,26 @@ async def test_a_run_is_attributed_to_who_ran_it_and_the_kernel_has_no_hub_token
     cells = workspace_info(course, cohort, "ann", notebook)["cells"]
     assert cells["c1"]["run_by"] == f"{course.prefix}-bob"
     assert cells["c1"]["run_at"] is not None
+
+
+def test_who_edited_and_ran_each_cell_is_still_shown_after_the_workspace_restarts(
+    course: Course, cohort: dict, notebook: str
+) -> None:
+    before = workspace_info(course, cohort, "ann", notebook)["cells"]
+    assert before["c1"]["run_by"] and before["c2"]["edited_by"]  # from the tests above
+    account = cohort["account"]
+    time.sleep(1.5)  # idle for a moment (the record is saved within a second of a change)
+    course.hub.admin("DELETE", f"/users/{account}/server")  # as the idle culler does
+    deadline = time.monotonic() + 30
+    while course.hub.admin("GET", f"/users/{account}").json().get("servers"):
+        assert time.monotonic() < deadline, "the workspace server did not stop"
+        time.sleep(0.3)
+    status, body = course.open("bob", cohort)
+    assert status == 200, body
+    assert body["workspace"]["started"] is True
+    after = workspace_info(course, cohort, "ann", notebook)
+    assert after["cells"] == before, course.hub.log_tail(80)
+    assert after["present"] == []
 
 
 # --- contribution counts (the service) -----------------------------------------------------

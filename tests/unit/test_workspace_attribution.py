@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import pytest
-from cohortlab.workspace_server import kernels
+from cohortlab.workspace_server import attribution, kernels
 from cohortlab.workspace_server.attribution import Recorder, cells_touched
 from cohortlab.workspace_server.rooms import sender
 from jupyter_ydoc import YNotebook
@@ -175,3 +175,68 @@ def test_execute_requests_in_jupyterlabs_binary_protocol_name_their_cell() -> No
     ]
     assert kernels.execute_request(Conn(), serialize_msg_to_ws_v1(parts, "shell")) == "c9"
     assert kernels.execute_request(Conn(), serialize_msg_to_ws_v1(parts, "iopub")) is None
+
+
+# --- kept between runs of the server -------------------------------------------------------
+
+
+def test_the_cell_record_is_kept_and_read_back_by_the_next_server(tmp_path) -> None:
+    store = tmp_path / "data" / "workspace-attribution.json"
+    first = Recorder.load(store)
+    assert first.cells == {} and not first.dirty
+    first.edited("a.ipynb", "c1", "ann", at=10.0)
+    first.ran("a.ipynb", "c1", "bob", at=11.0)
+    first.edited("b.ipynb", "c9", "bob", at=12.0)
+    first.joined("ann")
+    first.save()
+    assert not first.dirty
+    second = Recorder.load(store)
+    assert second.notebook("a.ipynb") == {
+        "c1": {"edited_by": "ann", "edited_at": 10.0, "run_by": "bob", "run_at": 11.0}
+    }
+    assert second.notebook("b.ipynb")["c9"]["edited_by"] == "bob"
+    assert second.present() == []  # who is here now is not carried over
+    assert [p.name for p in store.parent.iterdir()] == [store.name]  # no temporary left
+
+
+def test_nothing_is_written_until_something_changes(tmp_path) -> None:
+    store = tmp_path / "record.json"
+    recorder = Recorder.load(store)
+    recorder.save()
+    assert not store.exists()
+    recorder.renamed("a.ipynb", "b.ipynb")  # nothing to rename: still clean
+    recorder.save()
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"version": 1, "cells": [{"path": "a"}]}', "[]", '"x"']
+)
+def test_an_unreadable_record_starts_attribution_afresh(tmp_path, content: str) -> None:
+    store = tmp_path / "record.json"
+    store.write_text(content)
+    recorder = Recorder.load(store)
+    assert recorder.cells == {}
+    recorder.edited("a.ipynb", "c1", "ann", at=1.0)
+    recorder.save()
+    assert Recorder.load(store).notebook("a.ipynb")["c1"]["edited_by"] == "ann"
+
+
+def test_a_failed_write_keeps_the_previous_record_and_tries_again(tmp_path, monkeypatch) -> None:
+    store = tmp_path / "record.json"
+    recorder = Recorder.load(store)
+    recorder.edited("a.ipynb", "c1", "ann", at=1.0)
+    recorder.save()
+    recorder.edited("a.ipynb", "c1", "bob", at=2.0)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(attribution.os, "fsync", disk_full)
+        recorder.save()
+    assert recorder.dirty
+    assert Recorder.load(store).notebook("a.ipynb")["c1"]["edited_by"] == "ann"
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]  # the half-written one went
+    recorder.save()
+    assert Recorder.load(store).notebook("a.ipynb")["c1"]["edited_by"] == "bob"

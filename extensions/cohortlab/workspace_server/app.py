@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
+from tornado.ioloop import PeriodicCallback
 
 from .attribution import Recorder
 from .chat import chat_path, ensure_chat
 from .rooms import install
+
+SAVE_EVERY_MS = 1000
 
 
 class WorkspaceHandler(APIHandler):
@@ -45,7 +50,7 @@ class WorkspaceExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         self.settings.update(
             cohortlab_workspace={
-                "recorder": Recorder(),
+                "recorder": Recorder.load(self.record_path()),
                 "course": os.environ.get("COHORTLAB_WORKSPACE_COURSE"),
                 "cohort": os.environ.get("COHORTLAB_WORKSPACE_COHORT"),
                 "people": [
@@ -56,12 +61,23 @@ class WorkspaceExtension(ExtensionApp):
             }
         )
 
+    @staticmethod
+    def record_path() -> Path:
+        """The account's data folder, outside what the workspace serves (hidden)."""
+        return Path(jupyter_data_dir()) / "cohortlab" / "workspace-attribution.json"
+
     def initialize_handlers(self) -> None:
         self.handlers.append((r"/cohortlab/workspace", WorkspaceHandler))
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """After every extension is loaded: serve rooms with the attributing handler."""
         ws = serverapp.web_app.settings["cohortlab_workspace"]
+        self._saver = PeriodicCallback(ws["recorder"].save, SAVE_EVERY_MS)
+        self._saver.start()
+        # The hub stops a server with SIGINT first, which ends jupyter_server's loop with a
+        # KeyboardInterrupt and skips its cleanup (stop_extension); the interpreter's exit
+        # still runs atexit.
+        atexit.register(ws["recorder"].save)
         changed = install(serverapp.web_app)
         ws["attribution"] = changed > 0
         try:
@@ -76,3 +92,12 @@ class WorkspaceExtension(ExtensionApp):
                 "CohortLab workspace: jupyter-collaboration's room handler was not found; "
                 "edits are not attributed"
             )
+
+    async def stop_extension(self) -> None:
+        """The server is stopping (culled, or stopped by the hub): keep the last changes."""
+        saver = getattr(self, "_saver", None)
+        if saver is not None:
+            saver.stop()
+        ws = self.settings.get("cohortlab_workspace") or {}
+        if "recorder" in ws:
+            ws["recorder"].save()

@@ -4,16 +4,26 @@ Plain in-memory records kept by the workspace server. Every entry comes from a s
 fact about an authenticated connection (the collaboration WebSocket that delivered a
 document update, the kernel WebSocket that delivered an execute request), never from
 anything a client writes into the shared document, so a member cannot put someone else's
-name on a cell. They live as long as the server process (a culled workspace starts
-empty); contribution counts that must last are kept by the service.
+name on a cell. The per-cell record is kept in a file of the workspace account
+(:meth:`Recorder.save`, written a few seconds after a change and when the server stops), so a
+culled or restarted workspace shows it again; who is connected is not kept. Contribution
+counts are kept by the service.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+STATE_VERSION = 1
 
 #: Keys of a cell that the kernel's results change: written into the shared document by
 #: the browser that ran the cell, so they are not an edit by that person.
@@ -43,18 +53,68 @@ class Recorder:
     cells: dict[tuple[str, str], CellRecord] = field(default_factory=dict)
     #: person -> number of open collaboration connections (one per open document and tab)
     connections: Counter[str] = field(default_factory=Counter)
+    #: where the cell records are kept between runs of the server (None: memory only)
+    store: Path | None = None
+    dirty: bool = False
 
     def edited(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
         record = self.cells.setdefault((path, cell_id), CellRecord())
         record.edited_by, record.edited_at = user, at if at is not None else time.time()
+        self.dirty = True
 
     def ran(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
         record = self.cells.setdefault((path, cell_id), CellRecord())
         record.run_by, record.run_at = user, at if at is not None else time.time()
+        self.dirty = True
 
     def renamed(self, old: str, new: str) -> None:
         for path, cell_id in [k for k in self.cells if k[0] == old]:
             self.cells[(new, cell_id)] = self.cells.pop((path, cell_id))
+            self.dirty = True
+
+    @classmethod
+    def load(cls, store: Path) -> Recorder:
+        """The record a previous run of this server saved; an empty one (and a warning)
+        when the file is missing or unreadable: attribution starts afresh, nothing fails."""
+        recorder = cls(store=store)
+        try:
+            data = json.loads(store.read_text(encoding="utf-8"))
+            entries = data["cells"] if data.get("version") == STATE_VERSION else []
+            for entry in entries:
+                recorder.cells[(str(entry["path"]), str(entry["cell"]))] = CellRecord(
+                    **{k: entry.get(k) for k in ("edited_by", "edited_at", "run_by", "run_at")}
+                )
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            log.warning("CohortLab workspace: attribution record %s not read (%s)", store, e)
+            recorder.cells.clear()
+        return recorder
+
+    def save(self) -> None:
+        """Write the cell records if they changed: to a temporary file then renamed over the
+        old one, so a server killed while writing leaves the previous record whole."""
+        if self.store is None or not self.dirty:
+            return
+        entries = [
+            {"path": path, "cell": cell, **record.to_json()}
+            for (path, cell), record in sorted(self.cells.items())
+        ]
+        self.dirty = False
+        tmp = None
+        try:
+            self.store.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".attribution-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": STATE_VERSION, "cells": entries}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.store)
+        except OSError as e:
+            self.dirty = True  # try again at the next save
+            log.warning("CohortLab workspace: attribution record not saved (%s)", e)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def joined(self, user: str) -> None:
         self.connections[user] += 1
