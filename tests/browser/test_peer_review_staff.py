@@ -1,11 +1,17 @@
 """The instructor's side of peer review in real JupyterLab: the rounds in the Peer review
 panel, the Results view (peer scores beside the aggregate, the spread, overriding a score,
 excluding a review), releasing feedback; a mentor reads the results without any control that
-changes them, and a learner's panel has no staff controls at all."""
+changes them, and a learner's panel has no staff controls at all. Then, on a real nbgrader
+course (submissions made with nbgrader's own commands), the instructor opens a round from the
+panel's form, follows its progress bar to the end, overrides a score and exports to the
+gradebook."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,17 @@ from playwright.sync_api import expect
 
 from tests.browser.test_panel import _login_and_open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.nbgrader import (
+    COURSE,
+    VENV,
+    NbgraderCourse,
+    copy_assignment,
+    course_exchange,
+    instructor_terminal,
+    ok,
+    private_course,
+    run_as,
+)
 from tests.helpers.peer_review import api, open_round
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "peer-review-results.png"
@@ -210,4 +227,145 @@ def test_a_learners_panel_has_no_staff_controls(
         "cl-reviews-export",
     ):
         assert panel.get_by_test_id(testid).count() == 0, testid
+    page.context.close()
+
+
+# --- opening a round from the panel on a real nbgrader course, and exporting ---------------
+
+PANEL_ASSIGNMENT = "hw1panel"
+PANEL_LEARNERS = ("ada", "ben", "dee")
+JOB_MS = 180_000
+GRADEBOOK = """
+import json, sys
+from nbgrader.api import Gradebook
+with Gradebook("sqlite:///gradebook.db", "demo101") as gb:
+    print(json.dumps({s: [gb.find_grade("interpretation", "hw1", sys.argv[1], s).manual_score,
+                          gb.find_comment("interpretation", "hw1", sys.argv[1], s).manual_comment]
+                      for s in sys.argv[2:]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def cl_panel_course(cl_hub: Hub) -> Iterator[NbgraderCourse]:
+    """hw1's notebook as hw1panel, released; ada, ben and dee submit with nbgrader's own
+    commands; the instructor collects and autogrades (export needs the gradebook's
+    submissions)."""
+    with private_course("panel") as folder:
+        copy_assignment(folder, PANEL_ASSIGNMENT)
+        course = NbgraderCourse(
+            cl_hub, folder, course_exchange(cl_hub, "panel"), instructor_terminal(cl_hub)
+        )
+        course.release(PANEL_ASSIGNMENT)
+        for learner in PANEL_LEARNERS:
+            course.hand_in(learner, PANEL_ASSIGNMENT)
+        course.nbgrader("instructor", folder, "collect", PANEL_ASSIGNMENT)
+        for learner in PANEL_LEARNERS:
+            course.add_student(learner)
+        course.nbgrader("instructor", folder, "autograde", PANEL_ASSIGNMENT)
+        yield course
+
+
+def _wait_for_job(page: Any, job: Any) -> None:
+    page.wait_for_function(
+        "el => el.dataset.state !== 'running'", arg=job.element_handle(), timeout=JOB_MS
+    )
+
+
+def test_an_instructor_opens_a_round_from_the_panel_and_exports(
+    cl_browser: Any, cl_hub: Hub, cl_panel_course: NbgraderCourse
+) -> None:
+    course = cl_panel_course
+    page = _login_and_open_lab(cl_browser, cl_hub, "instructor")
+    panel = _open_reviews_panel(page)
+    toggle = panel.get_by_test_id("cl-open-round")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    form = panel.get_by_test_id("cl-open-round-form")
+    note = form.get_by_test_id("cl-open-round-course")
+    # first the course nbgrader's config names (the seeded ~/demo101, with no gradebook yet:
+    # the server says so), then the test's own course folder
+    expect(note).to_contain_text("demo101", timeout=UI_MS)
+    folder = form.get_by_test_id("cl-open-round-folder")
+    folder.fill("no-such-folder")
+    form.get_by_test_id("cl-open-round-lookup").click()
+    expect(note).to_contain_text("There is no folder 'no-such-folder'", timeout=UI_MS)
+    assert form.get_by_test_id("cl-open-round-start").is_disabled()
+    folder.fill(course.folder.name)
+    form.get_by_test_id("cl-open-round-lookup").click()
+    choice = form.get_by_test_id("cl-open-round-assignment")
+    option = choice.locator(f'option[value="{PANEL_ASSIGNMENT}"]')
+    expect(option).to_have_text(f"{PANEL_ASSIGNMENT} — 3 submitted, 3 autograded", timeout=UI_MS)
+    choice.select_option(PANEL_ASSIGNMENT)
+    form.get_by_test_id("cl-open-round-k").fill("2")
+    form.get_by_test_id("cl-open-round-due").fill("2031-06-01T17:00")
+    form.get_by_test_id("cl-open-round-lease").fill("72")
+    form.get_by_test_id("cl-open-round-source").select_option("autograded")
+    start = form.get_by_test_id("cl-open-round-start")
+    assert start.inner_text() == "Open the round"
+    start.click()
+
+    # the job's progress bar, until done; then the round is in the list
+    job = panel.locator('[data-testid="cl-review-job"][data-kind="open"]')
+    job.wait_for(timeout=UI_MS)
+    bar = job.get_by_test_id("cl-review-job-progress")
+    assert "Opening the round" in (bar.get_attribute("aria-label") or "")
+    _wait_for_job(page, job)
+    assert job.get_attribute("data-state") == "done", job.inner_text()
+    value, most = bar.evaluate("el => [el.value, el.max]")
+    assert most > 0 and value == most
+    expect(job.get_by_test_id("cl-review-job-phase")).to_contain_text("Done")
+    assert "[3/3]" in (job.get_by_test_id("cl-review-job-lines").text_content() or "")
+    box = _staff_round(panel, PANEL_ASSIGNMENT)
+    expect(box.get_by_test_id("cl-reviews-round-facts")).to_contain_text("3 submissions")
+    expect(start).to_have_text("Add late submissions", timeout=UI_MS)
+    assert (
+        "adds submissions that came in since"
+        in form.get_by_test_id("cl-open-round-rerun").inner_text()
+    )
+    api_path = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{PANEL_ASSIGNMENT}"
+    view = cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).json()
+    assert view["round"]["k"] == 2 and view["round"]["lease_hours"] == 72
+    due = page.evaluate("new Date('2031-06-01T17:00').toISOString()")
+    assert datetime.fromisoformat(view["round"]["due_at"]) == datetime.fromisoformat(due)
+    assert {s["author"] for s in view["submissions"]} == set(PANEL_LEARNERS)
+
+    # the learners review; the instructor overrides dee's score in the Results view
+    for learner in PANEL_LEARNERS:
+        mine = cl_hub.api("GET", api_path, cl_hub.token_for(learner)).json()["assignments"]
+        for a in mine:
+            opened = f"{api_path}/submissions/{a['submission']}"
+            cl_hub.api("GET", opened, cl_hub.token_for(learner))
+            body = {"scores": {"hw1:interpretation": {"score": 1.5}}, "submit": True}
+            resp = cl_hub.api("PUT", f"{opened}/review", cl_hub.token_for(learner), json=body)
+            assert resp.status_code == 200, resp.text
+    dee = next(s["number"] for s in view["submissions"] if s["author"] == "dee")
+    box.get_by_test_id("cl-reviews-results").click()
+    results = page.locator(
+        f'[data-testid="cl-review-results"][data-assignment="{PANEL_ASSIGNMENT}"] '
+        f'[data-testid="cl-results-submission"][data-number="{dee}"]'
+    )
+    row = results.locator('[data-testid="cl-results-criterion"][data-key="hw1:interpretation"]')
+    row.wait_for(timeout=UI_MS)
+    assert "nbgrader" in results.locator(".cl-Results-total").inner_text()  # autograde total
+    row.get_by_test_id("cl-results-override-score").fill("2")
+    row.get_by_test_id("cl-results-override-reason").fill("The argument holds")
+    row.get_by_test_id("cl-results-override-save").click()
+    expect(row.get_by_test_id("cl-results-final")).to_contain_text("2 (override)", timeout=UI_MS)
+
+    # export: closes reviewing first (as the dialog offers), then writes the gradebook
+    box.get_by_test_id("cl-reviews-export").click()
+    assert page.get_by_test_id("cl-reviews-export-close").is_checked()
+    page.locator(".jp-Dialog .jp-mod-accept", has_text="Export").click()
+    exported = panel.locator('[data-testid="cl-review-job"][data-kind="export"]')
+    exported.wait_for(timeout=UI_MS)
+    _wait_for_job(page, exported)
+    assert exported.get_attribute("data-state") == "done", exported.inner_text()
+    expect(exported.get_by_test_id("cl-review-job-phase")).to_contain_text("written: 3")
+    expect(_staff_round(panel, PANEL_ASSIGNMENT)).to_have_attribute("data-state", "closed")
+    script = [str(VENV / "bin" / "python"), "-c", GRADEBOOK, PANEL_ASSIGNMENT, *PANEL_LEARNERS]
+    out = ok(run_as("instructor", course.folder, script)).strip().splitlines()[-1]
+    book = json.loads(out)
+    assert book["dee"][0] == 2.0 and book["ada"][0] == 1.5
+    assert all(comment.startswith("CohortLab peer review:") for _s, comment in book.values())
+    assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
     page.context.close()

@@ -19,8 +19,14 @@ const SHOWN_LINES = 12;
 export class JobTracker {
   constructor(private readonly api: ReviewAPI) {}
 
-  get changed(): ISignal<this, IJob> {
-    return this._changed;
+  /** A job not known before (started here, or found running after a reload). */
+  get added(): ISignal<this, IJob> {
+    return this._added;
+  }
+
+  /** A job followed here ended (done or failed): the rounds may have changed. */
+  get finished(): ISignal<this, IJob> {
+    return this._finished;
   }
 
   /** The jobs the server has (running ones are then followed); quiet if it has no such route. */
@@ -74,14 +80,19 @@ export class JobTracker {
   }
 
   private update(job: IJob): void {
+    const was = this.jobs.get(job.id);
     this.jobs.set(job.id, job);
     const node = this.views.get(job.id);
     if (node) {
       renderJob(node, job);
     }
-    this._changed.emit(job);
+    if (!was) {
+      this._added.emit(job);
+    }
     if (job.state === 'running') {
       this.follow(job.id);
+    } else if (was?.state === 'running') {
+      this._finished.emit(job);
     }
   }
 
@@ -118,7 +129,8 @@ export class JobTracker {
   private readonly jobs = new Map<string, IJob>();
   private readonly views = new Map<string, HTMLElement>();
   private readonly timers = new Map<string, number>();
-  private readonly _changed = new Signal<this, IJob>(this);
+  private readonly _added = new Signal<this, IJob>(this);
+  private readonly _finished = new Signal<this, IJob>(this);
 }
 
 const KIND: Record<IJob['kind'], string> = {

@@ -64,7 +64,7 @@ export class OpenRoundForm {
   toggle(show: boolean): void {
     this.node.hidden = !show;
     if (show && !this.looked) {
-      void this.lookUp();
+      void this.lookUp(this.savedFolder() || undefined);
     }
     if (show) {
       this.folder.focus();
@@ -159,6 +159,9 @@ export class OpenRoundForm {
     }
     this.found = found;
     this.folder.value = found.folder;
+    if (found.course_id === this.course) {
+      this.saveFolder(found.folder);
+    }
     if (found.course_id !== this.course) {
       this.courseNote.setAttribute('role', 'alert');
       this.courseNote.textContent =
@@ -247,9 +250,9 @@ export class OpenRoundForm {
     this.say('Starting…');
     try {
       const { job } = await this.api.openRound(body);
-      this.jobs.track(job);
-      this.say(`Started: the progress is shown below.`);
       this.started(body.assignment);
+      this.jobs.track(job);
+      this.say('Started: the progress is shown below.');
     } catch (reason) {
       this.say(errorText(reason), true);
     } finally {
@@ -268,9 +271,30 @@ export class OpenRoundForm {
     this.status.textContent = text;
   }
 
-  /** The course folder as looked up (or typed), for the export job; '' before any. */
+  /** The course's folder last found in this browser (for the export job); '' for none,
+   * and then the server uses the folder nbgrader's config names. */
   folderValue(): string {
-    return this.looked ? this.folder.value.trim() : '';
+    return this.found && this.found.course_id === this.course ? this.found.folder : this.savedFolder();
+  }
+
+  private savedFolder(): string {
+    try {
+      return window.localStorage.getItem(this.storageKey) ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  private saveFolder(folder: string): void {
+    try {
+      window.localStorage.setItem(this.storageKey, folder);
+    } catch {
+      // storage refused (private mode): the folder is asked again next time
+    }
+  }
+
+  private get storageKey(): string {
+    return `cohortlab:review-course-folder:${this.course}`;
   }
 
   /** Recompute the rerun note and button (the panel's list of rounds changed). */

@@ -56,8 +56,10 @@ export class ReviewsPanel extends Widget {
       }
     });
     // a finished job changed the rounds (opened, added to) or what was exported
-    this.jobs.changed.connect((_, job) => {
-      if (job.state !== 'running') {
+    this.jobs.finished.connect(() => void this.refresh());
+    // a job still running after a reload is drawn where it belongs
+    this.jobs.added.connect((_, job) => {
+      if (job.state === 'running') {
         void this.refresh();
       }
     });

@@ -54,7 +54,6 @@ export class StaffCourse {
       () => new Set(this.rounds.map(r => r.assignment)),
       assignment => {
         this.startedHere.add(`open:${assignment}`);
-        this.redraw();
       }
     );
   }
@@ -135,8 +134,14 @@ export class StaffCourse {
     line.dataset.testid = 'cl-reviews-round-facts';
     box.append(line);
     const status = el('p', { class: 'cl-Reviews-status', 'aria-live': 'polite' });
+    status.dataset.testid = 'cl-reviews-round-status';
+    const note = this.notes.get(round.assignment);
+    if (note) {
+      status.textContent = note;
+      status.setAttribute('role', 'alert');
+    }
     const buttons = el('div', { class: 'cl-Reviews-actions' });
-    const results = this.button('Results', 'cl-reviews-results', `Results of ${round.assignment}`, () =>
+    const results = this.button(round.assignment, 'Results', 'cl-reviews-results', `Results of ${round.assignment}`, () =>
       this.openers.openResults(this.course, round.assignment, instructor)
     );
     buttons.append(results);
@@ -144,6 +149,7 @@ export class StaffCourse {
       const closing = round.state === 'open';
       buttons.append(
         this.button(
+          round.assignment,
           closing ? 'Close reviewing' : 'Reopen reviewing',
           'cl-reviews-close',
           `${closing ? 'Close' : 'Reopen'} reviewing of ${round.assignment}`,
@@ -155,13 +161,13 @@ export class StaffCourse {
       );
       if (!round.released) {
         buttons.append(
-          this.button('Release feedback…', 'cl-reviews-release', `Release the feedback of ${round.assignment}`, () =>
+          this.button(round.assignment, 'Release feedback…', 'cl-reviews-release', `Release the feedback of ${round.assignment}`, () =>
             this.release(round)
           )
         );
       }
       buttons.append(
-        this.button('Export to gradebook', 'cl-reviews-export', `Export ${round.assignment} to the nbgrader gradebook`, () =>
+        this.button(round.assignment, 'Export to gradebook', 'cl-reviews-export', `Export ${round.assignment} to the nbgrader gradebook`, () =>
           this.exportRound(round)
         )
       );
@@ -174,13 +180,22 @@ export class StaffCourse {
     return box;
   }
 
-  private button(label: string, testid: string, aria: string, run: () => Promise<void>): HTMLButtonElement {
+  /** A button of a round; a refusal stays said under the round across redraws (a change
+   * makes the service tell everyone, which redraws the panel) until the next click. */
+  private button(
+    assignment: string,
+    label: string,
+    testid: string,
+    aria: string,
+    run: () => Promise<void>
+  ): HTMLButtonElement {
     const b = el('button', { type: 'button', class: 'jp-Button' }, label);
     b.dataset.testid = testid;
     b.setAttribute('aria-label', aria);
     b.addEventListener('click', () => {
-      const status = b.parentElement?.nextElementSibling as HTMLElement | null;
       b.disabled = true;
+      this.notes.delete(assignment);
+      const status = b.closest('.cl-Reviews-staffRound')?.querySelector<HTMLElement>('.cl-Reviews-status');
       if (status) {
         status.removeAttribute('role');
         status.textContent = '';
@@ -191,10 +206,8 @@ export class StaffCourse {
         },
         reason => {
           b.disabled = false;
-          if (status) {
-            status.setAttribute('role', 'alert');
-            status.textContent = errorText(reason);
-          }
+          this.notes.set(assignment, errorText(reason));
+          this.redraw();
         }
       );
     });
@@ -269,11 +282,12 @@ export class StaffCourse {
       ...(overwrite.checked ? { overwrite: true } : {})
     });
     this.startedHere.add(`export:${round.assignment}`);
-    this.jobs.track(job);
-    this.redraw();
+    this.jobs.track(job); // drawn under the round by the redraw this causes
   }
 
   private rounds: IStaffRound[] = [];
+  /** The last refusal per round, shown under it until its next click. */
+  private readonly notes = new Map<string, string>();
   private toggle: HTMLButtonElement | null = null;
   private readonly form: OpenRoundForm;
   /** Jobs started from this page (`open:<a>`, `export:<a>`): shown after they finish too. */
