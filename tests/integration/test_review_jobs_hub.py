@@ -7,11 +7,15 @@ with real nbgrader commands, the instructor collects. Then everything goes throu
 ``/user/instructor/cohortlab/reviews/...`` with the instructor's hub token, as the lab panel
 calls it: the course folder, a round opened as a job and followed to the end, the round in the
 service; and what is refused: a learner's token at the instructor's server, a learner at their
-own server, a second job on the round, a folder that is no course.
+own server, a second job on the round, a folder that is no course. Then the round's results,
+an override and an exclusion through ``cohortlab review results|override|exclude`` in the
+instructor's terminal, and a learner refused by the service.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,11 +25,15 @@ import pytest
 from tests.helpers.hub import Hub
 from tests.helpers.nbgrader import (
     COURSE,
+    VENV,
     NbgraderCourse,
     copy_assignment,
     course_exchange,
+    home,
     instructor_terminal,
+    ok,
     private_course,
+    run_as,
 )
 
 ASSIGNMENT = "hw1lab"
@@ -139,3 +147,58 @@ def test_a_folder_that_is_no_course_is_404(cl_lab_course: NbgraderCourse) -> Non
         request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder}
         status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
         assert status == 404 and body["error"]["code"] == "no_course", (folder, body)
+
+
+def test_results_override_and_exclude_from_a_terminal(cl_lab_course: NbgraderCourse) -> None:
+    """``cohortlab review results|override|exclude`` against the real service, on the round
+    the instructor's server opened."""
+    course, hub = cl_lab_course, cl_lab_course.hub
+    api = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
+    if call(hub, "instructor", "GET", api)[0] == 404:
+        request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": course.folder.name}
+        status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
+        assert follow(hub, body["job"])["state"] == "done"
+    [mine, *_] = call(hub, "ada", "GET", api)[1]["assignments"]
+    opened = f"{api}/submissions/{mine['submission']}"
+    call(hub, "ada", "GET", opened)
+    body = {"scores": {"hw1:interpretation": {"score": 1.5, "comment": "Say why."}}, "submit": True}
+    status, saved = call(hub, "ada", "PUT", f"{opened}/review", json=body)
+    assert status == 200, saved
+
+    def review(user: str, *words: str) -> subprocess.CompletedProcess:
+        command = [str(VENV / "bin" / "cohortlab"), "review", *words, "--course", COURSE]
+        if user == "instructor":
+            return run_as(user, course.folder, command, **course.env)
+        env = {**course.env, "JUPYTERHUB_API_TOKEN": hub.token_for(user)}
+        return run_as(user, home(user), command, **env)
+
+    table = ok(review("instructor", "results", ASSIGNMENT))
+    assert table.startswith(f"peer review of {ASSIGNMENT}: open, median, 3 submission(s)")
+    for learner in LEARNERS:
+        assert f"  {learner}  " in table, table
+    raw = json.loads(ok(review("instructor", "results", ASSIGNMENT, "--json")))
+    number = mine["submission"]
+    [sub] = [s for s in raw["submissions"] if s["number"] == number]
+    [peer] = sub["criteria"]["hw1:interpretation"]["peer"]
+    assert peer["reviewer"] == "ada" and peer["score"] == 1.5
+
+    n = str(number)
+    words = ["override", ASSIGNMENT, n, "hw1:interpretation", "2", "--reason", "Checked"]
+    out = ok(review("instructor", *words))
+    assert out.strip() == f"submission {n}, hw1:interpretation: 2 set by you (Checked)"
+    assert "2*" in ok(review("instructor", "results", ASSIGNMENT))
+    ok(review("instructor", "override", ASSIGNMENT, n, "hw1:interpretation", "--clear"))
+    out = ok(review("instructor", "exclude", ASSIGNMENT, peer["review"], "--reason", "Test"))
+    assert "is excluded" in out
+    raw = json.loads(ok(review("instructor", "results", ASSIGNMENT, "--json")))
+    [sub] = [s for s in raw["submissions"] if s["number"] == number]
+    assert sub["criteria"]["hw1:interpretation"]["peer"][0]["excluded"] is True
+    back = ok(review("instructor", "exclude", ASSIGNMENT, peer["review"], "--include"))
+    assert "counts again" in back
+
+    refused = review("ben", "results", ASSIGNMENT)
+    assert refused.returncode == 1 and "Traceback" not in refused.stdout
+    [line] = [x for x in refused.stdout.splitlines() if x.startswith("cohortlab:")]
+    assert "instructors and mentors" in line
+    refused = review("ben", "override", ASSIGNMENT, n, "hw1:interpretation", "0")
+    assert refused.returncode == 1 and "Only the course's instructors" in refused.stdout
