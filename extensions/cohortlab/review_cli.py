@@ -25,7 +25,9 @@ large, before any upload), each new submission is anonymised with
 (:mod:`cohortlab.reviews.sending`), and the upload is committed: the round appears in one
 transaction, or not at all. Re-running adds late submissions and changes nothing else. A
 timing line says where the time went. Mistakes end in one line on stderr and exit 1. The
-nbgrader side (submissions, templates, rubric, names) is :mod:`cohortlab.reviews.coursework`.
+nbgrader side (submissions, templates, rubric, names) is :mod:`cohortlab.reviews.coursework`;
+the pipeline itself is :mod:`cohortlab.reviews.opening`, which the instructor's server runs
+too when a round is opened from JupyterLab (:mod:`cohortlab.serverext.review_jobs`).
 """
 
 from __future__ import annotations
