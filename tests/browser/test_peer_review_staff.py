@@ -313,7 +313,9 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     assert job.get_attribute("data-state") == "done", job.inner_text()
     value, most = bar.evaluate("el => [el.value, el.max]")
     assert most > 0 and value == most
-    expect(job.get_by_test_id("cl-review-job-phase")).to_contain_text("Done")
+    expect(job.get_by_test_id("cl-review-job-phase")).to_contain_text(
+        "Opened the round: 3 submissions, 3 new, 6 reviews allocated now"
+    )
     assert "[3/3]" in (job.get_by_test_id("cl-review-job-lines").text_content() or "")
     box = _staff_round(panel, PANEL_ASSIGNMENT)
     expect(box.get_by_test_id("cl-reviews-round-facts")).to_contain_text("3 submissions")
@@ -324,6 +326,13 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     )
     api_path = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{PANEL_ASSIGNMENT}"
     view = cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).json()
+    # running it again adds nothing (no late submission) and duplicates nothing
+    start.click()
+    expect(job.get_by_test_id("cl-review-job-phase")).to_contain_text(
+        "Updated the round: 3 submissions, 0 new, 0 reviews allocated now", timeout=JOB_MS
+    )
+    again = cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).json()
+    assert again["submissions"] == view["submissions"]
     assert view["round"]["k"] == 2 and view["round"]["lease_hours"] == 72
     due = page.evaluate("new Date('2031-06-01T17:00').toISOString()")
     assert datetime.fromisoformat(view["round"]["due_at"]) == datetime.fromisoformat(due)
@@ -360,7 +369,7 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     exported.wait_for(timeout=UI_MS)
     _wait_for_job(page, exported)
     assert exported.get_attribute("data-state") == "done", exported.inner_text()
-    expect(exported.get_by_test_id("cl-review-job-phase")).to_contain_text("written: 3")
+    expect(exported.get_by_test_id("cl-review-job-phase")).to_contain_text("Wrote 3 scores")
     expect(_staff_round(panel, PANEL_ASSIGNMENT)).to_have_attribute("data-state", "closed")
     script = [str(VENV / "bin" / "python"), "-c", GRADEBOOK, PANEL_ASSIGNMENT, *PANEL_LEARNERS]
     out = ok(run_as("instructor", course.folder, script)).strip().splitlines()[-1]

@@ -138,15 +138,38 @@ const KIND: Record<IJob['kind'], string> = {
   export: 'Exporting to the gradebook'
 };
 
-/** What a finished job did, in a line (the server's result object, as far as it is known). */
+/** What a finished job did, in a line, from the server's result object. */
 export function resultText(job: IJob): string {
-  const r = job.result ?? {};
+  const r = (job.result ?? {}) as Record<string, unknown>;
+  const n = (key: string): number | null => (typeof r[key] === 'number' ? (r[key] as number) : null);
+  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  if (job.kind === 'open' && n('submissions') !== null) {
+    const parts = [
+      `${r.created ? 'Opened' : 'Updated'} the round: ${plural(n('submissions')!, 'submission')}`,
+      `${n('added_submissions') ?? 0} new`,
+      `${plural(n('added_assignments') ?? 0, 'review')} allocated now`
+    ];
+    const autograde = r.autograde as { stored?: number; note?: string | null } | undefined;
+    if (autograde?.note) {
+      parts.push(autograde.note);
+    } else if (typeof autograde?.stored === 'number') {
+      parts.push(`nbgrader's scores of ${plural(autograde.stored, 'submission')} sent`);
+    }
+    return parts.join(', ') + '.';
+  }
+  if (job.kind === 'export' && n('written') !== null) {
+    const notes = Array.isArray(r.notes) ? (r.notes as unknown[]).map(String) : [];
+    return (
+      `${r.dry_run ? 'Would write' : 'Wrote'} ${plural(n('written')!, 'score')} of ` +
+      `${plural(n('submissions') ?? 0, 'submission')} into the gradebook` +
+      (notes.length ? ` (${notes.join('; ')})` : '') +
+      '.'
+    );
+  }
   const bits: string[] = [];
   for (const [key, value] of Object.entries(r)) {
     if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
       bits.push(`${key.replace(/_/g, ' ')}: ${value}`);
-    } else if (Array.isArray(value)) {
-      bits.push(`${key.replace(/_/g, ' ')}: ${value.length}`);
     }
   }
   return bits.join(' · ');

@@ -464,7 +464,6 @@ export class ResultsView extends Widget {
       const toggle = el('button', { type: 'button', class: 'jp-Button' });
       toggle.dataset.testid = 'cl-results-exclude';
       toggle.textContent = review.excluded ? 'Include' : 'Exclude…';
-      toggle.setAttribute('aria-pressed', String(!!review.excluded));
       toggle.setAttribute(
         'aria-label',
         `${review.excluded ? 'Include' : 'Exclude'} the review by ${review.reviewer} of ${who}`
