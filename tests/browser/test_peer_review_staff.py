@@ -272,9 +272,10 @@ def _wait_for_job(page: Any, job: Any) -> None:
 
 
 def test_an_instructor_opens_a_round_from_the_panel_and_exports(
-    cl_browser: Any, cl_hub: Hub, cl_panel_course: NbgraderCourse
+    cl_browser: Any, cl_hub: Hub, cl_panel_course: NbgraderCourse, cl_artifacts: Path
 ) -> None:
     course = cl_panel_course
+    api_path = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{PANEL_ASSIGNMENT}"
     page = _login_and_open_lab(cl_browser, cl_hub, "instructor")
     panel = _open_reviews_panel(page)
     toggle = panel.get_by_test_id("cl-open-round")
@@ -296,6 +297,18 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     option = choice.locator(f'option[value="{PANEL_ASSIGNMENT}"]')
     expect(option).to_have_text(f"{PANEL_ASSIGNMENT} — 3 submitted, 3 autograded", timeout=UI_MS)
     choice.select_option(PANEL_ASSIGNMENT)
+    # more reviewers than other submitters: the job fails with the service's message
+    form.get_by_test_id("cl-open-round-k").fill("3")
+    form.get_by_test_id("cl-open-round-start").click()
+    failed = panel.locator('[data-testid="cl-review-job"][data-kind="open"]')
+    failed.wait_for(timeout=UI_MS)
+    _wait_for_job(page, failed)
+    assert failed.get_attribute("data-state") == "failed"
+    expect(failed.get_by_test_id("cl-review-job-error")).to_contain_text(
+        "at most 2 reviews per submission"
+    )
+    assert cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).status_code == 404
+    failed_id = failed.get_attribute("data-job")
     form.get_by_test_id("cl-open-round-k").fill("2")
     form.get_by_test_id("cl-open-round-due").fill("2031-06-01T17:00")
     form.get_by_test_id("cl-open-round-lease").fill("72")
@@ -305,7 +318,9 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     start.click()
 
     # the job's progress bar, until done; then the round is in the list
-    job = panel.locator('[data-testid="cl-review-job"][data-kind="open"]')
+    job = panel.locator(
+        f'[data-testid="cl-review-job"][data-kind="open"]:not([data-job="{failed_id}"])'
+    )
     job.wait_for(timeout=UI_MS)
     bar = job.get_by_test_id("cl-review-job-progress")
     assert "Opening the round" in (bar.get_attribute("aria-label") or "")
@@ -319,12 +334,12 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     assert "[3/3]" in (job.get_by_test_id("cl-review-job-lines").text_content() or "")
     box = _staff_round(panel, PANEL_ASSIGNMENT)
     expect(box.get_by_test_id("cl-reviews-round-facts")).to_contain_text("3 submissions")
+    page.screenshot(path=str(cl_artifacts / "peer-review-open-round.png"))
     expect(start).to_have_text("Add late submissions", timeout=UI_MS)
     assert (
         "adds submissions that came in since"
         in form.get_by_test_id("cl-open-round-rerun").inner_text()
     )
-    api_path = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{PANEL_ASSIGNMENT}"
     view = cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).json()
     # running it again adds nothing (no late submission) and duplicates nothing
     start.click()

@@ -1,7 +1,7 @@
 import { el, errorText, uniqueId } from '../discussions/render';
 import { ReviewAPI } from './api';
 import { JobTracker } from './jobs';
-import { INbgraderCourse, IOpenRoundRequest } from './types';
+import { INbgraderCourse, IOpenRoundRequest, IStaffRound } from './types';
 
 /** `datetime-local`'s value (the person's own time zone) as ISO 8601 with its zone. */
 export function localToISO(value: string): string | null {
@@ -10,6 +10,19 @@ export function localToISO(value: string): string | null {
   }
   const date = new Date(value); // a date-time without zone is read as local time
   return isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** ISO 8601 as `datetime-local` wants it, in the person's own time zone; '' for none. */
+export function isoToLocal(iso: string | null): string {
+  const date = iso ? new Date(iso) : null;
+  if (!date || isNaN(date.getTime())) {
+    return '';
+  }
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
 }
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
@@ -48,7 +61,7 @@ export class OpenRoundForm {
     private readonly api: ReviewAPI,
     private readonly jobs: JobTracker,
     readonly course: string,
-    private readonly existing: () => Set<string>,
+    private readonly existing: () => Map<string, IStaffRound>,
     private readonly started: (assignment: string) => void
   ) {
     this.node = el('form', { class: 'cl-OpenRound', 'aria-label': `Open a peer review round in ${course}` });
@@ -88,7 +101,10 @@ export class OpenRoundForm {
 
     this.assignment = el('select', {});
     this.assignment.dataset.testid = 'cl-open-round-assignment';
-    this.assignment.addEventListener('change', () => this.updateRerun());
+    this.assignment.addEventListener('change', () => {
+      this.prefilled = null;
+      this.updateRerun();
+    });
     this.k = el('input', { type: 'number', min: '1', max: '20', step: '1', value: '3' });
     this.k.dataset.testid = 'cl-open-round-k';
     this.due = el('input', { type: 'datetime-local' });
@@ -115,7 +131,7 @@ export class OpenRoundForm {
     this.teams = teams;
     this.rerun = el('p', { class: 'cl-Panel-note cl-OpenRound-rerun' });
     this.rerun.dataset.testid = 'cl-open-round-rerun';
-    this.submit = el('button', { type: 'submit', class: 'jp-Button jp-mod-accept' }, 'Open the round');
+    this.submit = el('button', { type: 'submit', class: 'jp-Button jp-mod-styled jp-mod-accept' }, 'Open the round');
     this.submit.dataset.testid = 'cl-open-round-start';
     this.status = el('p', { class: 'cl-Reviews-status', 'aria-live': 'polite' });
     this.status.dataset.testid = 'cl-open-round-status';
@@ -193,18 +209,33 @@ export class OpenRoundForm {
     const name = this.assignment.value;
     const ok = !!this.found && this.found.course_id === this.course && !!name;
     this.submit.disabled = !ok || this.busy;
-    if (name && this.existing().has(name)) {
+    const round = name ? this.existing().get(name) : undefined;
+    if (round && this.prefilled !== name) {
+      this.prefill(round);
+    }
+    if (round) {
       this.submit.textContent = 'Add late submissions';
       this.rerun.textContent =
         `${name} already has a round: running it again adds submissions that came in since, ` +
-        'with their reviewers; nothing already there is changed or duplicated. Its due date, ' +
-        'lease and cohort rules are kept unless you change them here.';
+        'with their reviewers; nothing already there is changed or duplicated. The form shows ' +
+        "the round's settings; what you change here (reviewers per submission, due date, " +
+        'lease, cohort rules) applies to the round.';
     } else {
       this.submit.textContent = 'Open the round';
       this.rerun.textContent =
         'You can run this again later on the same assignment: late submissions are added, ' +
         'nothing is duplicated.';
     }
+  }
+
+  /** A round that exists: its settings in the form, so running again keeps them. */
+  private prefill(round: IStaffRound): void {
+    this.prefilled = round.assignment;
+    this.k.value = String(round.k);
+    this.due.value = isoToLocal(round.due_at);
+    this.lease.value = round.lease_hours ? String(round.lease_hours) : '';
+    this.across.checked = round.across_cohorts;
+    this.teams.checked = round.separate_teams;
   }
 
   private request(): IOpenRoundRequest | string {
@@ -316,5 +347,7 @@ export class OpenRoundForm {
   private status!: HTMLElement;
   private found: INbgraderCourse | null = null;
   private looked = false;
+  /** The assignment whose round's settings are in the form. */
+  private prefilled: string | null = null;
   private busy = false;
 }

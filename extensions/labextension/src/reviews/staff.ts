@@ -51,7 +51,7 @@ export class StaffCourse {
       api,
       jobs,
       course,
-      () => new Set(this.rounds.map(r => r.assignment)),
+      () => new Map(this.rounds.map(r => [r.assignment, r])),
       assignment => {
         this.startedHere.add(`open:${assignment}`);
       }
@@ -69,7 +69,8 @@ export class StaffCourse {
         { class: 'cl-Panel-note' },
         instructor
           ? 'You are an instructor here: open rounds, follow them, change scores and export.'
-          : 'You are a mentor here: you see the rounds, their results and flags; instructors change them.'
+          : 'You are a mentor here: you see the rounds and their results and can resolve flags; ' +
+            'instructors change rounds and scores.'
       )
     ];
     if (instructor) {
