@@ -176,6 +176,23 @@ def test_an_instructor_overrides_a_score_excludes_a_review_and_releases(
     # the author's feedback carries the override
     feedback = api(cl_hub, "ben", "GET", f"/{assignment}/feedback")
     assert feedback["scores"]["hw:essay"] == 2
+
+    # ben flags a review: it reaches the open view live; the instructor resolves it with a note
+    flagged = feedback["reviews"][0]["id"]
+    reason = "It says <i>nothing</i> useful"
+    api(cl_hub, "ben", "POST", f"/{assignment}/feedback/reviews/{flagged}/flag", {"reason": reason})
+    flag = view.get_by_test_id("cl-results-flag")
+    expect(flag).to_have_attribute("data-resolved", "false", timeout=UI_MS)
+    assert reason in flag.inner_text() and "ben flagged the review by" in flag.inner_text()
+    expect(
+        _staff_round(panel, assignment).get_by_test_id("cl-reviews-round-facts")
+    ).to_contain_text("1 open flag", timeout=UI_MS)
+    flag.get_by_test_id("cl-results-flag-resolve").click()
+    page.get_by_test_id("cl-results-flag-note").fill("Talked to the reviewer")
+    page.locator(".jp-Dialog .jp-mod-accept", has_text="Resolve").click()
+    expect(flag).to_have_attribute("data-resolved", "true", timeout=UI_MS)
+    [served_flag] = api(cl_hub, "instructor", "GET", f"/{assignment}/flags")["flags"]
+    assert served_flag["resolved"] and served_flag["resolution"] == "Talked to the reviewer"
     assert not [e for e in page.cl_errors if "cohortlab" in e.lower()], page.cl_errors
     page.context.close()
 
@@ -198,6 +215,8 @@ def test_a_mentor_reads_results_without_controls_that_change_them(
     essay = sub.locator('[data-testid="cl-results-criterion"][data-key="hw:essay"]')
     assert essay.get_by_test_id("cl-results-peer").count() == 2
     assert essay.get_by_test_id("cl-results-final").inner_text().strip() != ""
+    # the flag ben raised, resolved by the instructor
+    expect(view.get_by_test_id("cl-results-flag")).to_have_attribute("data-resolved", "true")
     for testid in (
         "cl-results-override-score",
         "cl-results-override-save",
