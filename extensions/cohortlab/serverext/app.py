@@ -11,8 +11,8 @@ from traitlets import Bool, Enum, Float, Unicode, default
 from .._version import __version__
 from .handlers import default_handlers
 from .review_jobs import default_handlers as review_job_handlers
+from .reviews import allow_unsandboxed, harden_server, register_review_kernel
 from .reviews import default_handlers as review_handlers
-from .reviews import harden_server, register_review_kernel
 
 
 class CohortLabServerExtension(ExtensionApp):
@@ -43,6 +43,15 @@ class CohortLabServerExtension(ExtensionApp):
         "and hub token from /proc. Kernels are separate processes and are not affected.",
     ).tag(config=True)
 
+    review_kernel_without_namespaces = Bool(
+        False,
+        help="Let a peer's code run in the review kernel on a host that refuses unprivileged "
+        "user namespaces, with a scrubbed environment only. There, the code could read and "
+        "change the reviewer's home (IPython startup files, kernelspecs) and other kernels' "
+        "environments, and so act as the reviewer later. Off (the default): on such hosts "
+        "the review kernel does not start and reviewers read the copy without running it.",
+    ).tag(config=True)
+
     @default("service_url")
     def _default_service_url(self) -> str:
         return os.environ.get("COHORTLAB_SERVICE_URL", "http://127.0.0.1:10101/services/cohortlab/")
@@ -69,6 +78,7 @@ class CohortLabServerExtension(ExtensionApp):
             }
         )
         register_review_kernel(self.serverapp, self.log)
+        allow_unsandboxed(self.review_kernel_without_namespaces)
         if self.harden_process:
             harden_server(self.log)
 

@@ -18,8 +18,10 @@ starts ipykernel through :func:`main`, which
    runtime and data folders, the notary secret, IPython startup files, SSH keys and the
    reviewer's other work are out of reach, and nothing written persists outside that
    folder;
-3. otherwise (namespaces refused) starts ipykernel with the scrubbed environment only, and
-   says so on stderr (the server log) and in ``CL_REVIEW_SANDBOX``.
+3. otherwise (namespaces refused) does not start, unless the server was configured to let
+   peer code run without them (``review_kernel_without_namespaces``, which the server passes
+   as ``CL_REVIEW_WITHOUT_NAMESPACES=1``): then it starts ipykernel with the scrubbed
+   environment only, and says so on stderr (the server log) and in ``CL_REVIEW_SANDBOX``.
 
 What stays possible is in docs/peer-review-lab.md: the network (nothing there accepts a
 request without a credential the sandbox no longer holds), world-readable files, and CPU
@@ -40,6 +42,9 @@ from typing import Any
 KERNEL_NAME = "cohortlab-review"
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 SANDBOX_VAR = "CL_REVIEW_SANDBOX"
+#: set by the server extension when peer code may run without namespaces (off by default)
+UNSANDBOXED_VAR = "CL_REVIEW_WITHOUT_NAMESPACES"
+REFUSED_EXIT = 3
 
 # Only what a Python kernel needs to run; every other variable stays behind.
 KEEP = {
@@ -229,6 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     # failure ends the kernel (fails closed) instead of falling back half-way.
     if sys.platform.startswith("linux") and probe_sandbox():
         return _run_sandboxed(connection, env)
+    if os.environ.get(UNSANDBOXED_VAR) != "1":
+        print(
+            "cohortlab review kernel: this host refuses unprivileged user namespaces, so a "
+            "peer's code cannot be isolated here and the review kernel does not start "
+            "(CohortLabServerExtension.review_kernel_without_namespaces; see "
+            "docs/peer-review-lab.md).",
+            file=sys.stderr,
+            flush=True,
+        )
+        return REFUSED_EXIT
     print(
         "cohortlab review kernel: this host refuses unprivileged user namespaces; running "
         "with a scrubbed environment only (see docs/peer-review-lab.md).",

@@ -21,6 +21,7 @@ import copy
 import ctypes
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +36,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from ..errors import APIError
 from .handlers import RelayMixin
 from .jsonapi import JSONAPIHandler
-from .review_kernel import KERNEL_NAME, KERNELS_DIR
+from .review_kernel import KERNEL_NAME, KERNELS_DIR, UNSANDBOXED_VAR
 
 ROOT = "peer-review"
 META = "cohortlab_review"
@@ -75,12 +76,24 @@ def harden_server(log: logging.Logger) -> bool:
     return True
 
 
+def allow_unsandboxed(allowed: bool) -> None:
+    """Tell review kernels (started by this process) whether peer code may run without
+    namespaces: an environment variable the launcher reads before it scrubs its own."""
+    if allowed:
+        os.environ[UNSANDBOXED_VAR] = "1"
+    else:
+        os.environ.pop(UNSANDBOXED_VAR, None)
+
+
 async def sandbox_level() -> str:
-    """``namespaces`` or ``environment`` (what the review kernel will get here), probed once,
-    in a separate process (never by forking this multi-threaded server)."""
+    """What the review kernel gets here: ``namespaces``, ``environment`` (no namespaces, and
+    the server lets peer code run anyway) or ``none`` (it does not start). Probed once, in a
+    separate process (never by forking this multi-threaded server)."""
     if "ok" not in _sandbox:
         _sandbox["ok"] = await asyncio.get_running_loop().run_in_executor(None, _probe)
-    return "namespaces" if _sandbox["ok"] else "environment"
+    if _sandbox["ok"]:
+        return "namespaces"
+    return "environment" if os.environ.get(UNSANDBOXED_VAR) == "1" else "none"
 
 
 def _probe() -> bool:

@@ -91,6 +91,9 @@ const SANDBOX_TEXT: Record<string, string> = {
   environment:
     'The review kernel holds no hub token or CohortLab credential, but on this server it ' +
     'still runs as you and can read your files.',
+  none:
+    'This server cannot isolate a peer’s code (it refuses user namespaces), so the review ' +
+    'kernel does not start here: read the code and its outputs.',
   unknown: 'The review kernel holds no hub token or CohortLab credential.'
 };
 
@@ -219,6 +222,11 @@ class ReviewBanner extends Widget {
     const parts: HTMLElement[] = [text];
     if (!feedback && !running) {
       parts.push(el('span', {}, SANDBOX_TEXT[this.sandbox() ?? 'unknown'] + ' '));
+      if (this.sandbox() === 'none') {
+        this.node.replaceChildren(...parts);
+        this.fitToText();
+        return;
+      }
       const start = el('button', { type: 'button', class: 'jp-Button cl-ReviewBanner-run' });
       start.textContent = 'I understand, run it in the review kernel';
       start.dataset.testid = 'cl-review-run';
