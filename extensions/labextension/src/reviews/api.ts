@@ -91,7 +91,11 @@ export class ReviewAPI {
   }
 
   /** Close or reopen reviewing, release feedback, names, method, due date (instructors). */
-  changeRound(course: string, assignment: string, change: IRoundChange): Promise<{ round: IRoundInfo }> {
+  changeRound(
+    course: string,
+    assignment: string,
+    change: IRoundChange
+  ): Promise<{ round: IRoundInfo }> {
     return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}`, {
       method: 'PATCH',
       body: JSON.stringify(change)
@@ -115,7 +119,12 @@ export class ReviewAPI {
     );
   }
 
-  clearOverride(course: string, assignment: string, number: number, criterion: string): Promise<unknown> {
+  clearOverride(
+    course: string,
+    assignment: string,
+    number: number,
+    criterion: string
+  ): Promise<unknown> {
     return this.client.requestAPI(
       `courses/${q(course)}/reviews/${q(assignment)}/overrides/${number}/${q(criterion)}`,
       { method: 'DELETE' }

@@ -141,8 +141,10 @@ const KIND: Record<IJob['kind'], string> = {
 /** What a finished job did, in a line, from the server's result object. */
 export function resultText(job: IJob): string {
   const r = (job.result ?? {}) as Record<string, unknown>;
-  const n = (key: string): number | null => (typeof r[key] === 'number' ? (r[key] as number) : null);
-  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const n = (key: string): number | null =>
+    typeof r[key] === 'number' ? (r[key] as number) : null;
+  const plural = (count: number, word: string): string =>
+    `${count} ${word}${count === 1 ? '' : 's'}`;
   if (job.kind === 'open' && n('submissions') !== null) {
     const parts = [
       `${r.created ? 'Opened' : 'Updated'} the round: ${plural(n('submissions')!, 'submission')}`,

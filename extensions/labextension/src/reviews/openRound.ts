@@ -43,7 +43,11 @@ function check(label: string, testid: string, hint: string): [HTMLElement, HTMLI
   const box = el('input', { type: 'checkbox', id, 'aria-describedby': `${id}-hint` });
   box.dataset.testid = testid;
   const wrap = el('div', { class: 'cl-OpenRound-check' });
-  wrap.append(box, el('label', { for: id }, label), el('span', { id: `${id}-hint`, class: 'cl-Panel-note' }, hint));
+  wrap.append(
+    box,
+    el('label', { for: id }, label),
+    el('span', { id: `${id}-hint`, class: 'cl-Panel-note' }, hint)
+  );
   return [wrap, box];
 }
 
@@ -64,7 +68,10 @@ export class OpenRoundForm {
     private readonly existing: () => Map<string, IStaffRound>,
     private readonly started: (assignment: string) => void
   ) {
-    this.node = el('form', { class: 'cl-OpenRound', 'aria-label': `Open a peer review round in ${course}` });
+    this.node = el('form', {
+      class: 'cl-OpenRound',
+      'aria-label': `Open a peer review round in ${course}`
+    });
     this.node.dataset.testid = 'cl-open-round-form';
     this.node.noValidate = true;
     this.node.hidden = true;
@@ -95,7 +102,10 @@ export class OpenRoundForm {
     folderRow.append(this.folder, look);
     this.folder.id = uniqueId('cl-open-folder');
     const folderField = el('div', { class: 'cl-OpenRound-field' });
-    folderField.append(el('label', { for: this.folder.id }, 'Course folder (in my server)'), folderRow);
+    folderField.append(
+      el('label', { for: this.folder.id }, 'Course folder (in my server)'),
+      folderRow
+    );
     this.courseNote = el('p', { class: 'cl-Panel-note', 'aria-live': 'polite' });
     this.courseNote.dataset.testid = 'cl-open-round-course';
 
@@ -131,7 +141,11 @@ export class OpenRoundForm {
     this.teams = teams;
     this.rerun = el('p', { class: 'cl-Panel-note cl-OpenRound-rerun' });
     this.rerun.dataset.testid = 'cl-open-round-rerun';
-    this.submit = el('button', { type: 'submit', class: 'jp-Button jp-mod-styled jp-mod-accept' }, 'Open the round');
+    this.submit = el(
+      'button',
+      { type: 'submit', class: 'jp-Button jp-mod-styled jp-mod-accept' },
+      'Open the round'
+    );
     this.submit.dataset.testid = 'cl-open-round-start';
     this.status = el('p', { class: 'cl-Reviews-status', 'aria-live': 'polite' });
     this.status.dataset.testid = 'cl-open-round-status';
@@ -142,7 +156,11 @@ export class OpenRoundForm {
       field('Assignment', this.assignment),
       field('Reviewers per submission', this.k),
       field('Reviews due', this.due, 'In your time zone; leave empty for no due date.'),
-      field('Lease (hours)', this.lease, 'A review not opened within this time goes to someone else.'),
+      field(
+        'Lease (hours)',
+        this.lease,
+        'A review not opened within this time goes to someone else.'
+      ),
       field('Copies from', this.source),
       acrossWrap,
       teamsWrap,
@@ -240,7 +258,11 @@ export class OpenRoundForm {
 
   private request(): IOpenRoundRequest | string {
     const assignment = this.assignment.value;
-    const body: IOpenRoundRequest = { course: this.course, assignment, folder: this.folder.value.trim() };
+    const body: IOpenRoundRequest = {
+      course: this.course,
+      assignment,
+      folder: this.folder.value.trim()
+    };
     const k = Number(this.k.value);
     if (!Number.isInteger(k) || k < 1) {
       return 'Reviewers per submission must be a whole number from 1.';
@@ -305,7 +327,9 @@ export class OpenRoundForm {
   /** The course's folder last found in this browser (for the export job); '' for none,
    * and then the server uses the folder nbgrader's config names. */
   folderValue(): string {
-    return this.found && this.found.course_id === this.course ? this.found.folder : this.savedFolder();
+    return this.found && this.found.course_id === this.course
+      ? this.found.folder
+      : this.savedFolder();
   }
 
   private savedFolder(): string {

@@ -256,8 +256,15 @@ export class ReviewsPanel extends Widget {
     }
     item.append(el('span', { class: 'cl-Panel-note cl-Reviews-when' }, lines.join(' · ')));
     const open = el('button', { type: 'button', class: 'jp-Button cl-Reviews-open' });
-    open.textContent = !a.can_edit ? 'View' : a.state === 'draft' || a.state === 'submitted' ? 'Continue' : 'Open';
-    open.setAttribute('aria-label', `${open.textContent} the review of ${a.name} (${round.assignment})`);
+    open.textContent = !a.can_edit
+      ? 'View'
+      : a.state === 'draft' || a.state === 'submitted'
+        ? 'Continue'
+        : 'Open';
+    open.setAttribute(
+      'aria-label',
+      `${open.textContent} the review of ${a.name} (${round.assignment})`
+    );
     open.dataset.testid = 'cl-reviews-open';
     const error = el('span', { class: 'cl-Reviews-status', 'aria-live': 'polite' });
     open.addEventListener('click', () => {

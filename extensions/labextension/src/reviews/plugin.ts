@@ -189,7 +189,9 @@ class ReviewController {
       caption: 'Add a review comment pinned to the selected cell',
       isEnabled: () => {
         const found = this.currentReview();
-        return !!found?.panel.content.activeCell && cellIndex(found.panel.content.activeCell) !== null;
+        return (
+          !!found?.panel.content.activeCell && cellIndex(found.panel.content.activeCell) !== null
+        );
       },
       execute: () => {
         const found = this.currentReview();
@@ -221,18 +223,30 @@ class ReviewController {
         const cellNode = node.closest('.jp-Cell');
         const cell = found.panel.content.widgets.find(w => w.node === cellNode);
         const index = cell ? cellIndex(cell) : null;
-        const output = Array.from(node.parentElement?.children ?? []).filter(c =>
-          c.classList.contains('jp-OutputArea-child')
-        ).indexOf(node);
+        const output = Array.from(node.parentElement?.children ?? [])
+          .filter(c => c.classList.contains('jp-OutputArea-child'))
+          .indexOf(node);
         const sheet = this.sheetOf(found.meta);
         if (index !== null && sheet instanceof ReviewSheet) {
           sheet.addComment(found.meta.notebook, index, output >= 0 ? output : null);
         }
       }
     });
-    contextMenu.addItem({ command: COMMENT_OUTPUT, selector: `${REVIEW_SELECTOR} .jp-OutputArea-child`, rank: 0 });
-    contextMenu.addItem({ command: COMMENT_CELL, selector: `${REVIEW_SELECTOR} .jp-Cell`, rank: 0 });
-    commands.addKeyBinding({ command: COMMENT_CELL, keys: ['Accel Alt M'], selector: REVIEW_SELECTOR });
+    contextMenu.addItem({
+      command: COMMENT_OUTPUT,
+      selector: `${REVIEW_SELECTOR} .jp-OutputArea-child`,
+      rank: 0
+    });
+    contextMenu.addItem({
+      command: COMMENT_CELL,
+      selector: `${REVIEW_SELECTOR} .jp-Cell`,
+      rank: 0
+    });
+    commands.addKeyBinding({
+      command: COMMENT_CELL,
+      keys: ['Accel Alt M'],
+      selector: REVIEW_SELECTOR
+    });
   }
 
   private readonly api: ReviewAPI;

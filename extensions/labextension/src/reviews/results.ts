@@ -152,7 +152,11 @@ export class ResultsView extends Widget {
   private header(r: IResults): HTMLElement {
     const head = el('div', { class: 'cl-Results-head' });
     const title = el('h2', {}, `Peer review results: ${this.assignment}`);
-    const state = r.round.released ? 'feedback released' : r.round.state === 'open' ? 'open' : 'closed';
+    const state = r.round.released
+      ? 'feedback released'
+      : r.round.state === 'open'
+        ? 'open'
+        : 'closed';
     const done = r.submissions.reduce((n, s) => n + s.reviews.length, 0);
     const summary = el(
       'p',
@@ -237,7 +241,9 @@ export class ResultsView extends Widget {
         { class: 'cl-Results-total' },
         `Final ${num(sub.total.score)} of ${points(sub.total.max)}` +
           (sub.total.complete ? '' : ' (incomplete)') +
-          (sub.autograde ? ` · nbgrader ${num(sub.autograde.total)} of ${num(sub.autograde.max)}` : '')
+          (sub.autograde
+            ? ` · nbgrader ${num(sub.autograde.total)} of ${num(sub.autograde.max)}`
+            : '')
       )
     );
     box.append(head);
@@ -291,7 +297,10 @@ export class ResultsView extends Widget {
     row.dataset.testid = 'cl-results-criterion';
     row.dataset.key = c.key;
     const name = el('th', { scope: 'row' });
-    name.append(el('span', {}, c.title), el('span', { class: 'cl-Review-note' }, ` / ${num(c.max_points)}`));
+    name.append(
+      el('span', {}, c.title),
+      el('span', { class: 'cl-Review-note' }, ` / ${num(c.max_points)}`)
+    );
     const peers = el('td');
     if (!result.peer.length) {
       peers.append(el('span', { class: 'cl-Review-note' }, 'none yet'));
@@ -390,7 +399,12 @@ export class ResultsView extends Widget {
     form.addEventListener('submit', event => {
       event.preventDefault();
       const value = Number(score.value);
-      if (score.value.trim() === '' || !Number.isFinite(value) || value < 0 || value > c.max_points) {
+      if (
+        score.value.trim() === '' ||
+        !Number.isFinite(value) ||
+        value < 0 ||
+        value > c.max_points
+      ) {
         this.say(`The score for ${c.title} must be a number from 0 to ${num(c.max_points)}.`, true);
         score.focus();
         return;
@@ -406,10 +420,17 @@ export class ResultsView extends Widget {
     });
     cell.append(form);
     if (result.override) {
-      const info = el('span', { class: 'cl-Review-note cl-Results-overrideBy' }, this.overrideText(result));
+      const info = el(
+        'span',
+        { class: 'cl-Review-note cl-Results-overrideBy' },
+        this.overrideText(result)
+      );
       const clear = el('button', { type: 'button', class: 'jp-Button' }, 'Clear');
       clear.dataset.testid = 'cl-results-override-clear';
-      clear.setAttribute('aria-label', `Clear the override of ${c.title} of ${who} (back to the aggregate)`);
+      clear.setAttribute(
+        'aria-label',
+        `Clear the override of ${c.title} of ${who} (back to the aggregate)`
+      );
       clear.addEventListener('click', () => {
         void this.act(
           () => this.api.clearOverride(this.course, this.assignment, sub.number, c.key),
@@ -429,7 +450,12 @@ export class ResultsView extends Widget {
     return wrap;
   }
 
-  private reviewItem(sub: IResultSubmission, review: IStaffReview, n: number, who: string): HTMLElement {
+  private reviewItem(
+    sub: IResultSubmission,
+    review: IStaffReview,
+    n: number,
+    who: string
+  ): HTMLElement {
     const item = el('li', { class: 'cl-Results-review' });
     item.dataset.testid = 'cl-results-review';
     item.dataset.review = review.id;
@@ -531,7 +557,15 @@ export class ResultsView extends Widget {
       )
     );
     const head = el('tr');
-    for (const c of ['Reviewer', 'Assigned', 'Done', 'Excluded', 'Agreement', 'Helpfulness', 'Open flags']) {
+    for (const c of [
+      'Reviewer',
+      'Assigned',
+      'Done',
+      'Excluded',
+      'Agreement',
+      'Helpfulness',
+      'Open flags'
+    ]) {
       head.append(el('th', { scope: 'col' }, c));
     }
     const body = el('tbody');
@@ -540,7 +574,9 @@ export class ResultsView extends Widget {
       row.dataset.testid = 'cl-results-reviewer';
       row.dataset.user = rv.user;
       const helpful =
-        rv.helpfulness === null ? '—' : `${num(rv.helpfulness)}/5 (${rv.ratings} rating${rv.ratings === 1 ? '' : 's'})`;
+        rv.helpfulness === null
+          ? '—'
+          : `${num(rv.helpfulness)}/5 (${rv.ratings} rating${rv.ratings === 1 ? '' : 's'})`;
       row.append(
         el('th', { scope: 'row' }, rv.user),
         el('td', {}, String(rv.reviews_assigned)),
@@ -592,7 +628,11 @@ export class ResultsView extends Widget {
           )
         );
       }
-      const toggle = el('button', { type: 'button', class: 'jp-Button' }, f.resolved ? 'Reopen' : 'Resolve…');
+      const toggle = el(
+        'button',
+        { type: 'button', class: 'jp-Button' },
+        f.resolved ? 'Reopen' : 'Resolve…'
+      );
       toggle.dataset.testid = 'cl-results-flag-resolve';
       toggle.setAttribute(
         'aria-label',

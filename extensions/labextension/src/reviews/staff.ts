@@ -59,7 +59,11 @@ export class StaffCourse {
   }
 
   /** The section's content for these rounds (open flags per round, null when unknown). */
-  render(role: 'instructor' | 'mentor', rounds: IStaffRound[], flags: Map<string, number | null>): HTMLElement[] {
+  render(
+    role: 'instructor' | 'mentor',
+    rounds: IStaffRound[],
+    flags: Map<string, number | null>
+  ): HTMLElement[] {
     this.rounds = rounds;
     this.form.refresh();
     const instructor = role === 'instructor';
@@ -70,7 +74,7 @@ export class StaffCourse {
         instructor
           ? 'You are an instructor here: open rounds, follow them, change scores and export.'
           : 'You are a mentor here: you see the rounds and their results and can resolve flags; ' +
-            'instructors change rounds and scores.'
+              'instructors change rounds and scores.'
       )
     ];
     if (instructor) {
@@ -95,7 +99,11 @@ export class StaffCourse {
 
   private openToggle(): HTMLElement {
     if (!this.toggle) {
-      const b = el('button', { type: 'button', class: 'jp-Button', 'aria-expanded': 'false' }, 'Open a round…');
+      const b = el(
+        'button',
+        { type: 'button', class: 'jp-Button', 'aria-expanded': 'false' },
+        'Open a round…'
+      );
       b.dataset.testid = 'cl-open-round';
       b.id = uniqueId('cl-open-round');
       this.form.node.id = uniqueId('cl-open-round-form');
@@ -111,7 +119,11 @@ export class StaffCourse {
     return this.toggle;
   }
 
-  private roundView(round: IStaffRound, instructor: boolean, openFlags: number | null): HTMLElement {
+  private roundView(
+    round: IStaffRound,
+    instructor: boolean,
+    openFlags: number | null
+  ): HTMLElement {
     const box = el('div', { class: 'cl-Reviews-round cl-Reviews-staffRound' });
     box.dataset.testid = 'cl-reviews-staff-round';
     box.dataset.assignment = round.assignment;
@@ -142,8 +154,12 @@ export class StaffCourse {
       status.setAttribute('role', 'alert');
     }
     const buttons = el('div', { class: 'cl-Reviews-actions' });
-    const results = this.button(round.assignment, 'Results', 'cl-reviews-results', `Results of ${round.assignment}`, () =>
-      this.openers.openResults(this.course, round.assignment, instructor)
+    const results = this.button(
+      round.assignment,
+      'Results',
+      'cl-reviews-results',
+      `Results of ${round.assignment}`,
+      () => this.openers.openResults(this.course, round.assignment, instructor)
     );
     buttons.append(results);
     if (instructor) {
@@ -155,27 +171,40 @@ export class StaffCourse {
           'cl-reviews-close',
           `${closing ? 'Close' : 'Reopen'} reviewing of ${round.assignment}`,
           async () => {
-            await this.api.changeRound(this.course, round.assignment, { state: closing ? 'closed' : 'open' });
+            await this.api.changeRound(this.course, round.assignment, {
+              state: closing ? 'closed' : 'open'
+            });
             this.redraw();
           }
         )
       );
       if (!round.released) {
         buttons.append(
-          this.button(round.assignment, 'Release feedback…', 'cl-reviews-release', `Release the feedback of ${round.assignment}`, () =>
-            this.release(round)
+          this.button(
+            round.assignment,
+            'Release feedback…',
+            'cl-reviews-release',
+            `Release the feedback of ${round.assignment}`,
+            () => this.release(round)
           )
         );
       }
       buttons.append(
-        this.button(round.assignment, 'Export to gradebook', 'cl-reviews-export', `Export ${round.assignment} to the nbgrader gradebook`, () =>
-          this.exportRound(round)
+        this.button(
+          round.assignment,
+          'Export to gradebook',
+          'cl-reviews-export',
+          `Export ${round.assignment} to the nbgrader gradebook`,
+          () => this.exportRound(round)
         )
       );
     }
     box.append(buttons, status);
     const exported = this.jobs.latest(this.course, round.assignment, 'export');
-    if (exported && (exported.state === 'running' || this.startedHere.has(`export:${round.assignment}`))) {
+    if (
+      exported &&
+      (exported.state === 'running' || this.startedHere.has(`export:${round.assignment}`))
+    ) {
       box.append(this.jobs.view(exported));
     }
     return box;
@@ -196,7 +225,9 @@ export class StaffCourse {
     b.addEventListener('click', () => {
       b.disabled = true;
       this.notes.delete(assignment);
-      const status = b.closest('.cl-Reviews-staffRound')?.querySelector<HTMLElement>('.cl-Reviews-status');
+      const status = b
+        .closest('.cl-Reviews-staffRound')
+        ?.querySelector<HTMLElement>('.cl-Reviews-status');
       if (status) {
         status.removeAttribute('role');
         status.textContent = '';
@@ -217,7 +248,10 @@ export class StaffCourse {
 
   private async release(round: IStaffRound): Promise<void> {
     const body = new Widget();
-    const [row, names] = checkbox('cl-reviews-release-names', "Show reviewers' names to the authors");
+    const [row, names] = checkbox(
+      'cl-reviews-release-names',
+      "Show reviewers' names to the authors"
+    );
     names.checked = round.names_visible;
     body.node.append(
       el(
@@ -247,7 +281,10 @@ export class StaffCourse {
   private async exportRound(round: IStaffRound): Promise<void> {
     const body = new Widget();
     const open = round.state === 'open';
-    const [closeRow, close] = checkbox('cl-reviews-export-close', 'Close reviewing first (scores must stop changing)');
+    const [closeRow, close] = checkbox(
+      'cl-reviews-export-close',
+      'Close reviewing first (scores must stop changing)'
+    );
     close.checked = open;
     const [overwriteRow, overwrite] = checkbox(
       'cl-reviews-export-overwrite',
