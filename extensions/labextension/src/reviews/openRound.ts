@@ -258,11 +258,10 @@ export class OpenRoundForm {
 
   private request(): IOpenRoundRequest | string {
     const assignment = this.assignment.value;
-    const body: IOpenRoundRequest = {
-      course: this.course,
-      assignment,
-      folder: this.folder.value.trim()
-    };
+    if (!this.found || this.folder.value.trim() !== this.found.folder) {
+      return 'The course folder changed: press Look up first, then choose the assignment.';
+    }
+    const body: IOpenRoundRequest = { course: this.course, assignment, folder: this.found.folder };
     const k = Number(this.k.value);
     if (!Number.isInteger(k) || k < 1) {
       return 'Reviewers per submission must be a whole number from 1.';
