@@ -224,3 +224,42 @@ def test_outsiders_are_refused_every_outcome_route(people: dict[str, Person]) ->
     ]:
         assert ada.refused(403, method, f"{base}{rest}", body) == "not_in_course", (method, rest)
     assert COURSE != "other101"
+
+
+async def _review_events(stream: Any, seconds: float = 1.5) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        try:
+            frames.append(await asyncio.wait_for(stream.read_message(), seconds))
+        except TimeoutError:
+            break
+    return [e for e in (json.loads(f) for f in frames if f) if e.get("type") == "review"]
+
+
+async def test_overrides_and_exclusions_redraw_every_staff_members_results(
+    cl_hub: Hub, people: dict[str, Person]
+) -> None:
+    assignment, _view = await asyncio.to_thread(reviewed_round, people)
+    teacher = people["instructor"]
+    first = (await asyncio.to_thread(teacher.ok, "GET", path(assignment, "/results")))[
+        "submissions"
+    ][0]
+    mentor, ben = await event_stream(cl_hub, "mentor"), await event_stream(cl_hub, "ben")
+    try:
+        override = path(assignment, f"/overrides/1/{ESSAY}")
+        exclusion = path(assignment, f"/exclusions/{first['reviews'][0]['id']}")
+
+        def change() -> None:
+            teacher.ok("PUT", override, {"score": 1, "reason": "Checked"})
+            assert teacher.call("DELETE", override).status_code == 204
+            teacher.ok("PUT", exclusion, {"reason": "Off topic"})
+            assert teacher.call("DELETE", exclusion).status_code == 204
+
+        await asyncio.to_thread(change)
+        seen = await _review_events(mentor)
+        told = [e for e in seen if e["action"] == "results" and e["assignment"] == assignment]
+        assert len(told) == 4, seen
+        assert not [e for e in await _review_events(ben, 0.5) if e["action"] == "results"]
+    finally:
+        mentor.close()
+        ben.close()

@@ -47,6 +47,7 @@ class OverrideHandler(ReviewHandler):
                 results.set_override, self.caller, assignment, n, criterion, body, utcnow()
             )
         )
+        await self.results_changed(assignment)
 
     @allow(course_member)
     async def delete(self, course: str, assignment: str, number: str, criterion: str) -> None:
@@ -54,6 +55,7 @@ class OverrideHandler(ReviewHandler):
         await self.run_db(results.clear_override, self.caller, assignment, n, criterion)
         self.set_status(204)
         self.finish()
+        await self.results_changed(assignment)
 
 
 class ExclusionHandler(ReviewHandler):
@@ -65,12 +67,14 @@ class ExclusionHandler(ReviewHandler):
                 results.exclude_review, self.caller, assignment, review, body, utcnow()
             )
         )
+        await self.results_changed(assignment)
 
     @allow(course_member)
     async def delete(self, course: str, assignment: str, review: str) -> None:
         await self.run_db(results.include_review, self.caller, assignment, review)
         self.set_status(204)
         self.finish()
+        await self.results_changed(assignment)
 
 
 class AutogradeHandler(ReviewHandler):

@@ -105,6 +105,11 @@ class ReviewHandler(BaseHandler):
                     pool.submit(pack, None)
         return pool
 
+    async def results_changed(self, assignment: str) -> None:
+        """An override or an exclusion: the course's staff redraw their results (nobody
+        else's view depends on them before release)."""
+        await self.tell(await self.staff(), "results", assignment=assignment)
+
     async def staff(self) -> list[str]:
         assert self.caller is not None
         members = await self.roster(self.caller.course)
