@@ -94,7 +94,8 @@ def plan_export(results: dict[str, Any]) -> tuple[list[GradeWrite], list[str]]:
     if rnd["state"] != "closed":
         raise ExportError(
             f"the peer review of {rnd['assignment']} is still open; close it first "
-            f"(cohortlab review close {rnd['assignment']}) so scores stop changing, then export."
+            f"(Close reviewing in the Peer review panel, or cohortlab review close "
+            f"{rnd['assignment']}) so scores stop changing, then export."
         )
     rubric = results["rubric"]
     cells = [c for c in rubric if c["kind"] == "nbgrader"]
