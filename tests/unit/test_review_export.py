@@ -19,6 +19,7 @@ import pytest
 from cohortlab.cli import CohortLabCLI, main
 from cohortlab.review_cli import ReviewApp
 from cohortlab.review_export_cli import CloseReviewApp, ExportReviewApp, ReleaseReviewApp
+from cohortlab.review_results_cli import ExcludeReviewApp, OverrideReviewApp, ResultsReviewApp
 from cohortlab.reviews.export import MARKER, ExportError, plan_export, write_gradebook
 from nbgrader.api import Gradebook
 from tornado import web
@@ -263,6 +264,12 @@ class Run:
     stderr: str
 
 
+REVIEW_APPS = (
+    CohortLabCLI, ReviewApp, CloseReviewApp, ReleaseReviewApp, ExportReviewApp,
+    ResultsReviewApp, OverrideReviewApp, ExcludeReviewApp,
+)  # fmt: skip
+
+
 @pytest.fixture
 def cl_review(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -282,7 +289,7 @@ def cl_review(
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
         finally:
-            for app in (CohortLabCLI, ReviewApp, CloseReviewApp, ReleaseReviewApp, ExportReviewApp):
+            for app in REVIEW_APPS:
                 app.clear_instance()
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)

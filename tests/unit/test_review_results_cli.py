@@ -6,47 +6,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from cohortlab.cli import CohortLabCLI, main
-from cohortlab.review_cli import ReviewApp
-from cohortlab.review_results_cli import ExcludeReviewApp, OverrideReviewApp, ResultsReviewApp
 from tornado import web
 
 from tests.helpers.threaded_server import serve_in_thread
-from tests.unit.test_review_export import COURSE, TOKEN, Run, one_line_error, results
+from tests.unit import test_review_export as export_tests
+from tests.unit.test_review_export import (
+    COURSE,
+    FakeHandler,
+    FakeService,
+    ResultsHandler,
+    one_line_error,
+)
 
-APPS = (CohortLabCLI, ReviewApp, ResultsReviewApp, OverrideReviewApp, ExcludeReviewApp)
-
-
-@dataclass
-class Service:
-    port: int = 0
-    results: dict[str, Any] = field(default_factory=results)
-    requests: list[tuple[str, str, Any]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/services/cohortlab/"
+cl_review = export_tests.cl_review  # the same runner: a fixture, shared
 
 
-class Fake(web.RequestHandler):
-    def prepare(self) -> None:
-        body = json.loads(self.request.body) if self.request.body else None
-        self.settings["state"].requests.append((self.request.method, self.request.path, body))
-        if self.request.headers.get("Authorization") != f"token {TOKEN}":
-            self.set_status(403)
-            self.finish({"error": {"code": "instructor_only", "message": "Only instructors."}})
-
-
-class ResultsHandler(Fake):
-    def get(self, course: str, assignment: str) -> None:
-        self.finish(self.settings["state"].results)
-
-
-class OverrideHandler(Fake):
+class OverrideHandler(FakeHandler):
     def put(self, course: str, assignment: str, number: str, criterion: str) -> None:
         if criterion != "hw1:essay":
             self.set_status(404)
@@ -60,7 +38,7 @@ class OverrideHandler(Fake):
         self.set_status(204)
 
 
-class ExclusionHandler(Fake):
+class ExclusionHandler(FakeHandler):
     def put(self, course: str, assignment: str, review: str) -> None:
         self.finish({"review": review, "excluded": {"reason": "x", "by": "ins", "at": None}})
 
@@ -69,8 +47,8 @@ class ExclusionHandler(Fake):
 
 
 @pytest.fixture
-def cl_service() -> Iterator[Service]:
-    state = Service()
+def cl_service() -> Iterator[FakeService]:
+    state = FakeService()
     rnd = r"/services/cohortlab/api/v1/courses/([^/]+)/reviews/([^/]+)"
 
     def app() -> web.Application:
@@ -88,30 +66,8 @@ def cl_service() -> Iterator[Service]:
         yield state
 
 
-@pytest.fixture
-def cl_review(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(service: Service, *args: str, token: str = TOKEN) -> Run:
-        monkeypatch.setenv("COHORTLAB_TOKEN", token)
-        monkeypatch.setenv("COHORTLAB_SERVICE_URL", service.url)
-        monkeypatch.setenv("COHORTLAB_COURSE", COURSE)
-        monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
-        capsys.readouterr()
-        code = 0
-        try:
-            main(["review", *args])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else 1
-        finally:
-            for app in APPS:
-                app.clear_instance()
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
-
-
 def test_results_are_a_table_of_scores_reviews_and_reviewers(
-    cl_review: Any, cl_service: Service
+    cl_review: Any, cl_service: FakeService
 ) -> None:
     cl_service.results["reviewers"] = [
         {
@@ -148,7 +104,7 @@ def test_results_are_a_table_of_scores_reviews_and_reviewers(
     assert json.loads(raw.stdout) == cl_service.results
 
 
-def test_override_sets_and_clears_one_criterion(cl_review: Any, cl_service: Service) -> None:
+def test_override_sets_and_clears_one_criterion(cl_review: Any, cl_service: FakeService) -> None:
     done = cl_review(cl_service, "override", "hw1", "2", "hw1:essay", "1.5", "--reason", "Fair")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "submission 2, hw1:essay: 1.5 set by you (Fair)"
@@ -160,7 +116,7 @@ def test_override_sets_and_clears_one_criterion(cl_review: Any, cl_service: Serv
     assert cl_service.requests[-1][0] == "DELETE"
 
 
-def test_exclude_and_include_a_review(cl_review: Any, cl_service: Service) -> None:
+def test_exclude_and_include_a_review(cl_review: Any, cl_service: FakeService) -> None:
     done = cl_review(cl_service, "exclude", "hw1", "r2", "--reason", "Off topic")
     assert done.returncode == 0 and "review r2 is excluded" in done.stdout
     assert cl_service.requests[-1][0] == "PUT" and cl_service.requests[-1][2] == {
@@ -172,7 +128,7 @@ def test_exclude_and_include_a_review(cl_review: Any, cl_service: Service) -> No
     assert cl_service.requests[-1][0] == "DELETE"
 
 
-def test_refusals_are_one_line(cl_review: Any, cl_service: Service) -> None:
+def test_refusals_are_one_line(cl_review: Any, cl_service: FakeService) -> None:
     line = one_line_error(cl_review(cl_service, "results", "hw1", token="learner"))
     assert line == "cohortlab: Only instructors."
     line = one_line_error(cl_review(cl_service, "override", "hw1", "two", "hw1:essay", "1"))
