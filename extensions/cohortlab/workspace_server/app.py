@@ -12,6 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 from tornado.ioloop import PeriodicCallback
+from traitlets import Bool, default
 
 from .attribution import Recorder
 from .chat import chat_path, ensure_chat
@@ -47,6 +48,20 @@ class WorkspaceExtension(ExtensionApp):
     description = "Attribution, presence and chat of a CohortLab cohort workspace."
     load_other_extensions = True
 
+    untrusted_outputs = Bool(
+        help="Keep every notebook of this workspace untrusted in members' browsers: no "
+        "output runs JavaScript, an HTML event handler or a widget front end (not even "
+        "CohortLab's quiz widgets, which then show as text). Without it, code one member runs "
+        "in the shared kernel can put script in front of the others, which runs on the hub's "
+        "origin as them (docs/cohort-workspace.md). "
+        "Default $COHORTLAB_WORKSPACE_UNTRUSTED_OUTPUTS.",
+    ).tag(config=True)
+
+    @default("untrusted_outputs")
+    def _default_untrusted_outputs(self) -> bool:
+        flag = os.environ.get("COHORTLAB_WORKSPACE_UNTRUSTED_OUTPUTS", "")
+        return flag.lower() in ("1", "true", "yes")
+
     def initialize_settings(self) -> None:
         self.settings.update(
             cohortlab_workspace={
@@ -72,6 +87,9 @@ class WorkspaceExtension(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """After every extension is loaded: serve rooms with the attributing handler."""
         ws = serverapp.web_app.settings["cohortlab_workspace"]
+        # read by the lab page (src/untrusted.ts) before any notebook opens
+        page = serverapp.web_app.settings.setdefault("page_config_data", {})
+        page["cohortlabUntrustedOutputs"] = "true" if self.untrusted_outputs else "false"
         self._saver = PeriodicCallback(ws["recorder"].save, SAVE_EVERY_MS)
         self._saver.start()
         # The hub stops a server with SIGINT first, which ends jupyter_server's loop with a

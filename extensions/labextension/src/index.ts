@@ -3,6 +3,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { CohortLabClient } from './client';
 import { workspacePlugin } from './cohorts';
+import { workspaceTrustPlugin } from './untrusted';
 import { DiscussionPanel } from './discussions/panel';
 import { CohortLabPanel, cohortLabIcon } from './panel';
 import { reviewPlugin } from './reviews/plugin';
@@ -56,5 +57,6 @@ export default [
   discussionPlugin,
   reviewPlugin,
   workspacePlugin,
+  workspaceTrustPlugin,
   widgetBridgePlugin
 ];

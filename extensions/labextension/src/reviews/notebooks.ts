@@ -17,6 +17,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { el } from '../discussions/render';
+import { keepUntrusted } from '../untrusted';
 import { ICellInfo, IReviewMeta } from './types';
 
 export const REVIEW_ROOT = 'peer-review/';
@@ -145,30 +146,10 @@ export function protectPanel(panel: IReviewPanel, sandbox: () => string | undefi
   });
   session.statusChanged.connect(() => banner.update());
   void panel.context.ready.then(() => {
-    keepUntrusted(panel);
+    keepUntrusted(panel.content.model);
     panel.node.dataset.clReviewKind = reviewMeta(panel)?.kind ?? 'review';
     banner.update();
   });
-}
-
-/** Every cell untrusted, now and whenever something (a run, "Trust notebook") trusts it. */
-function keepUntrusted(panel: IReviewPanel): void {
-  const model = panel.content.model;
-  if (!model) {
-    return;
-  }
-  const guard = (cell: ICellModelLike) => {
-    cell.trusted = false;
-    cell.stateChanged.connect((m: ICellModelLike, change) => {
-      if (change.name === 'trusted' && change.newValue) {
-        m.trusted = false;
-      }
-    });
-  };
-  for (const cell of model.cells) {
-    guard(cell);
-  }
-  model.cells.changed.connect((_, change) => change.newValues.forEach(guard));
 }
 
 async function confirmRun(panel: IReviewPanel, sandbox: string | undefined): Promise<boolean> {

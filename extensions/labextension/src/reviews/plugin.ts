@@ -3,6 +3,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
 import { ICohortLabClient } from '../tokens';
+import { onNotebookCreated } from '../untrusted';
 import { ReviewAPI } from './api';
 import { FeedbackSheet } from './feedback';
 import {
@@ -47,22 +48,7 @@ class ReviewController {
   }
 
   private watchNotebooks(): void {
-    const hook = (): boolean => {
-      const factory = this.app.docRegistry.getWidgetFactory('Notebook');
-      if (!factory) {
-        return false;
-      }
-      factory.widgetCreated.connect((_, widget) => this.adopt(widget));
-      return true;
-    };
-    if (!hook()) {
-      const onChange = (_: unknown, change: { type: string; name?: string }) => {
-        if (change.type === 'widgetFactory' && change.name === 'Notebook' && hook()) {
-          this.app.docRegistry.changed.disconnect(onChange);
-        }
-      };
-      this.app.docRegistry.changed.connect(onChange);
-    }
+    onNotebookCreated(this.app, widget => this.adopt(widget));
   }
 
   private adopt(widget: Widget): void {
