@@ -355,12 +355,15 @@ def test_the_round_secret_must_be_long_enough(cl_submission) -> None:
         anonymize_notebook(cl_submission, AUTHOR, secret="short")
 
 
+TEMPLATES = [
+    "{}", "by {}.", "/home/{}/hw1/data.csv", "'{}'", "<td>{}</td>", "{}_total = 3",
+    "https://hub.example/user/{}/lab", "C:\\Users\\{}\\x", "~{}/notes", "({}, {})",
+]  # fmt: skip
+
+
 def text_around(name: str) -> st.SearchStrategy[str]:
     """The name set in ordinary text, paths and URLs, with separators around it."""
-    templates = [
-        "{}", "by {}.", "/home/{}/hw1/data.csv", "'{}'", "<td>{}</td>", "{}_total = 3",
-        "https://hub.example/user/{}/lab", "C:\\Users\\{}\\x", "~{}/notes", "({}, {})",
-    ]  # fmt: skip
+    templates = TEMPLATES
     return st.lists(st.sampled_from(templates), min_size=1, max_size=4).map(
         lambda ts: "\n".join(t.format(name, name) for t in ts)
     )
@@ -398,7 +401,9 @@ def _format_words() -> set[str]:
     return words - {cell.get("id", "").casefold() for cell in nb["cells"]}
 
 
-FORMAT_WORDS = _format_words()
+# The strict check finds any substring: a name inside the fixed text around it ("ser" in
+# ".../user/...") or inside nbformat's own words would be reported wherever that text is.
+FORMAT_WORDS = _format_words() | {t.replace("{}", "\0").casefold() for t in TEMPLATES}
 names = st.text(string.ascii_letters + "éøß-.", min_size=3, max_size=12).filter(
     lambda n: (
         n[0].isalpha() and n[-1].isalpha() and not any(n.casefold() in w for w in FORMAT_WORDS)
