@@ -31,11 +31,11 @@ from sqlalchemy.exc import SAWarning
 
 from tests.helpers.hub import Hub
 from tests.helpers.nbgrader import (
-    RUNUSER,
     VENV,
     home,
-    person_env,
+    ok,
     private_course,
+    run_as,
     seed_module,
 )
 
@@ -55,26 +55,6 @@ KEY_TEXT = (
     "Add the three values and divide by three.",
     "cohortlab-quiz",
 )
-
-
-def run_as(
-    user: str, cwd: Path, command: list[str], **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` as ``user`` in ``cwd`` with a clean environment plus ``env``."""
-    return subprocess.run(
-        [RUNUSER, "-u", user, "--", *command],
-        cwd=cwd,
-        env=person_env(user, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=180,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, f"{' '.join(map(str, result.args))} failed:\n{result.stdout}"
-    return result.stdout
 
 
 @dataclass
