@@ -56,7 +56,6 @@ from .reviews.coursework import (  # noqa: F401 - author_names .. read_course: t
 from .reviews.opening import (  # noqa: F401 - review_path: the CLI's API
     UPLOAD_TIMEOUT,
     OpenRequest,
-    commit_line,
     instructor_criteria,
     open_round,
     review_path,
@@ -206,9 +205,6 @@ class OpenReviewApp(Application):
         if self.seed_file:
             out["seed"] = read_seed(Path(self.seed_file))
         return out
-
-    def report_commit(self, assignment: str, summary: dict[str, Any]) -> None:
-        print(commit_line(assignment, summary))
 
 
 def read_criteria(path: str) -> list[dict[str, Any]]:

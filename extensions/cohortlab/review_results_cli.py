@@ -55,9 +55,7 @@ def results_lines(results: dict[str, Any]) -> list[str]:
         "",
     ]
     rubric = results["rubric"]
-    rows = [
-        ["#", "author", "criterion", "final", "peers", "aggregate", "autograde", "disagreement"]
-    ]
+    rows = [HEADER]
     overrides: list[str] = []
     for sub in subs:
         for i, criterion in enumerate(rubric):

@@ -20,6 +20,7 @@ from cohortlab.review_cli import (
     hide_tests,
     read_seed,
 )
+from cohortlab.reviews.opening import commit_line
 from cohortlab.reviews.sending import send_all
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -129,7 +130,7 @@ def test_submissions_are_sent_side_by_side_and_the_first_error_stops_the_rest() 
         send_all([f"s{i}" for i in range(40)], make, failing, workers=2)
 
 
-def test_the_summary_names_the_rounds_rules(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_summary_names_the_rounds_rules() -> None:
     rnd = {"k": 2, "due_at": None, "across_cohorts": False, "separate_teams": True}
     summary = {
         "round": rnd,
@@ -138,7 +139,6 @@ def test_the_summary_names_the_rounds_rules(capsys: pytest.CaptureFixture[str]) 
         "added_submissions": 6,
         "added_assignments": 12,
     }
-    OpenReviewApp().report_commit("hw1", summary)
-    out = capsys.readouterr().out
+    out = commit_line("hw1", summary)
     assert out.startswith("opened peer review of hw1: 6 submission(s), 6 new, 12 review(s)")
     assert "2 per submission, never from the author's team" in out and "cohort" not in out

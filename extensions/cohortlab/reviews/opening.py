@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from ..client import ServiceClient, ServiceError
+from ..commands import service_path
 from .coursework import CourseWork, ReviewCommandError, gradebook_path, read_course
 from .export import plan_export, read_autograde, write_gradebook
 from .sending import send_all
@@ -45,8 +45,7 @@ def printed(phase: str, done: int, total: int, line: str) -> None:
 
 
 def review_path(course: str, assignment: str, *rest: str) -> str:
-    parts = ["courses", course, "reviews", assignment, *rest]
-    return "/".join(quote(part, safe="") for part in parts)
+    return service_path("courses", course, "reviews", assignment, *rest)
 
 
 @dataclass
