@@ -7,7 +7,6 @@ are exercised by the integration tests.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -16,31 +15,12 @@ import pytest
 from cohortlab.errors import APIError
 from cohortlab.serverext.handlers import relay_target
 from jupyter_server.auth import User
-
-# pytest-jupyter's fixtures, imported rather than loaded as a plugin: as a plugin its
-# autouse event loop and coroutine hooks would apply to every test in the session
-# and fight pytest-asyncio's loop. Imported, they stay in this module.
-from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado import web
 from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
-
-@pytest.fixture
-def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A loop of this module's own, so the Jupyter server never closes pytest-asyncio's."""
-    policy = asyncio.get_event_loop_policy()
-    try:
-        previous: asyncio.AbstractEventLoop | None = policy.get_event_loop()
-    except RuntimeError:
-        previous = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(previous)
-
+from tests.helpers.jupyter_server import *  # noqa: F403
 
 SERVER_TOKEN = "server-owner-hub-token"
 T = TypeVar("T")

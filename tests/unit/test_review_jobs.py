@@ -27,14 +27,12 @@ from cohortlab.serverext.jobs import JobRegistry
 from cohortlab.serverext.review_jobs import parse_open
 from jupyter_server.auth import User
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-# pytest-jupyter's fixtures, imported (not a plugin) as in test_relay.py
-from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado import web
 from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
+from tests.helpers.jupyter_server import *  # noqa: F403
 from tests.helpers.threaded_server import serve_in_thread
 from tests.unit.test_review_export import grades, make_gradebook, results
 
@@ -360,21 +358,6 @@ def test_open_bodies_are_checked_with_the_services_messages() -> None:
 
 
 # --- the handlers in a real jupyter_server ----------------------------------------------------
-
-
-@pytest.fixture
-def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A loop of this module's own, so the Jupyter server never closes pytest-asyncio's."""
-    policy = asyncio.get_event_loop_policy()
-    try:
-        previous: asyncio.AbstractEventLoop | None = policy.get_event_loop()
-    except RuntimeError:
-        previous = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(previous)
 
 
 @pytest.fixture
