@@ -33,12 +33,17 @@ export class ReviewAPI {
     private readonly settings = ServerConnection.makeSettings()
   ) {}
 
+  /** A round's route: `courses/<course>/reviews/<assignment><rest>`. */
+  private round(course: string, assignment: string, rest = ''): string {
+    return `courses/${q(course)}/reviews/${q(assignment)}${rest}`;
+  }
+
   rounds(course: string): Promise<{ rounds: IRound[] }> {
     return this.client.requestAPI(`courses/${q(course)}/reviews`);
   }
 
   submission(course: string, assignment: string, n: number): Promise<ISubmissionView> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/submissions/${n}`);
+    return this.client.requestAPI(this.round(course, assignment, `/submissions/${n}`));
   }
 
   save(
@@ -53,32 +58,32 @@ export class ReviewAPI {
     }
   ): Promise<{ review: IMyReview; assignment: IAssignment }> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/submissions/${n}/review`,
+      this.round(course, assignment, `/submissions/${n}/review`),
       { method: 'PUT', body: JSON.stringify(body) }
     );
   }
 
   extra(course: string, assignment: string): Promise<{ assignment: IAssignment }> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/extra`, {
+    return this.client.requestAPI(this.round(course, assignment, '/extra'), {
       method: 'POST',
       body: '{}'
     });
   }
 
   feedback(course: string, assignment: string): Promise<IFeedback> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/feedback`);
+    return this.client.requestAPI(this.round(course, assignment, '/feedback'));
   }
 
   helpfulness(course: string, assignment: string, id: string, value: number): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${q(id)}/helpfulness`,
+      this.round(course, assignment, `/feedback/reviews/${q(id)}/helpfulness`),
       { method: 'PUT', body: JSON.stringify({ helpfulness: value }) }
     );
   }
 
   flag(course: string, assignment: string, id: string, reason: string): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/feedback/reviews/${q(id)}/flag`,
+      this.round(course, assignment, `/feedback/reviews/${q(id)}/flag`),
       { method: 'POST', body: JSON.stringify({ reason }) }
     );
   }
@@ -96,14 +101,14 @@ export class ReviewAPI {
     assignment: string,
     change: IRoundChange
   ): Promise<{ round: IRoundInfo }> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}`, {
+    return this.client.requestAPI(this.round(course, assignment), {
       method: 'PATCH',
       body: JSON.stringify(change)
     });
   }
 
   results(course: string, assignment: string): Promise<IResults> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/results`);
+    return this.client.requestAPI(this.round(course, assignment, '/results'));
   }
 
   setOverride(
@@ -114,7 +119,7 @@ export class ReviewAPI {
     body: { score: number; reason: string }
   ): Promise<{ submission: number; criterion: string; override: IOverride }> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/overrides/${number}/${q(criterion)}`,
+      this.round(course, assignment, `/overrides/${number}/${q(criterion)}`),
       { method: 'PUT', body: JSON.stringify(body) }
     );
   }
@@ -126,7 +131,7 @@ export class ReviewAPI {
     criterion: string
   ): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/overrides/${number}/${q(criterion)}`,
+      this.round(course, assignment, `/overrides/${number}/${q(criterion)}`),
       { method: 'DELETE' }
     );
   }
@@ -138,20 +143,20 @@ export class ReviewAPI {
     reason: string
   ): Promise<{ review: string; excluded: IExclusion }> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/exclusions/${q(review)}`,
+      this.round(course, assignment, `/exclusions/${q(review)}`),
       { method: 'PUT', body: JSON.stringify({ reason }) }
     );
   }
 
   include(course: string, assignment: string, review: string): Promise<unknown> {
     return this.client.requestAPI(
-      `courses/${q(course)}/reviews/${q(assignment)}/exclusions/${q(review)}`,
+      this.round(course, assignment, `/exclusions/${q(review)}`),
       { method: 'DELETE' }
     );
   }
 
   flags(course: string, assignment: string): Promise<{ flags: IFlag[] }> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/flags`);
+    return this.client.requestAPI(this.round(course, assignment, '/flags'));
   }
 
   resolveFlag(
@@ -160,7 +165,7 @@ export class ReviewAPI {
     flag: number,
     body: { resolved: boolean; resolution?: string }
   ): Promise<{ flag: IFlag }> {
-    return this.client.requestAPI(`courses/${q(course)}/reviews/${q(assignment)}/flags/${flag}`, {
+    return this.client.requestAPI(this.round(course, assignment, `/flags/${flag}`), {
       method: 'PATCH',
       body: JSON.stringify(body)
     });

@@ -17,16 +17,14 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { el } from '../discussions/render';
-import { keepUntrusted } from '../untrusted';
+import { ITrustCellModel, keepUntrusted } from '../untrusted';
 import { ICellInfo, IReviewMeta } from './types';
 
 export const REVIEW_ROOT = 'peer-review/';
 export const REVIEW_KERNEL = 'cohortlab-review';
 const META = 'cohortlab_review';
 
-interface ICellModelLike {
-  trusted: boolean;
-  stateChanged: ISignal<any, { name: string; newValue: any }>;
+interface ICellModelLike extends ITrustCellModel {
   getMetadata(key: string): any;
 }
 
