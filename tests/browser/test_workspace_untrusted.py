@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.browser.test_cohort_workspace import _enter_workspace, cohort  # noqa: F401
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.browser.test_cohort_workspace import cohort  # noqa: F401
+from tests.browser.test_workspace_quiz import _workspace_tab
 from tests.helpers.api import Person
 from tests.helpers.hub import Hub
 
@@ -78,16 +78,9 @@ def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
         data=json.dumps({"type": "notebook", "format": "json", "content": notebook}),
     )
     assert resp.status_code == 201, resp.text
-    tabs = {}
-    for who in ("ada", "ben"):
-        page = _login_and_open_lab(cl_browser, cl_hub, who)
-        tab = page.context.new_page()
-        tab.goto(f"{cl_hub.url}/user/{account}/lab/tree/{path}")
-        _enter_workspace(tab, account)
-        tab.locator(".jp-NotebookPanel[data-cl-untrusted] .jp-Cell").first.wait_for(
-            timeout=LAB_TIMEOUT_MS
-        )
-        tabs[who] = tab
+    tabs = {who: _workspace_tab(cl_browser, cl_hub, who, account, path) for who in ("ada", "ben")}
+    for tab in tabs.values():  # the guard is on from the panel's creation
+        assert tab.locator(".jp-NotebookPanel[data-cl-untrusted]").count() == 1
     tabs["ada"].locator(".jp-NotebookPanel .jp-Cell .cm-content").first.click()
     tabs["ada"].keyboard.press("Shift+Enter")
     for who, tab in tabs.items():
