@@ -24,11 +24,8 @@ from tests.helpers.nbgrader import (
     COURSE,
     VENV,
     NbgraderCourse,
-    copy_assignment,
-    course_exchange,
-    instructor_terminal,
+    collected_course,
     ok,
-    private_course,
     run_as,
 )
 from tests.helpers.peer_review import api, open_round
@@ -269,19 +266,8 @@ def cl_panel_course(cl_hub: Hub) -> Iterator[NbgraderCourse]:
     """hw1's notebook as hw1panel, released; ada, ben and dee submit with nbgrader's own
     commands; the instructor collects and autogrades (export needs the gradebook's
     submissions)."""
-    with private_course("panel") as folder:
-        copy_assignment(folder, PANEL_ASSIGNMENT)
-        course = NbgraderCourse(
-            cl_hub, folder, course_exchange(cl_hub, "panel"), instructor_terminal(cl_hub)
-        )
-        course.release(PANEL_ASSIGNMENT)
-        for learner in PANEL_LEARNERS:
-            course.hand_in(learner, PANEL_ASSIGNMENT)
-        course.nbgrader("instructor", folder, "collect", PANEL_ASSIGNMENT)
-        for learner in PANEL_LEARNERS:
-            course.add_student(learner)
-        course.nbgrader("instructor", folder, "autograde", PANEL_ASSIGNMENT)
-        yield course
+    with collected_course(cl_hub, "panel", PANEL_ASSIGNMENT, PANEL_LEARNERS, autograde=True) as c:
+        yield c
 
 
 def _wait_for_job(page: Any, job: Any) -> None:

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,3 +191,24 @@ def course_exchange(hub: Hub, name: str) -> Path:
     exchange = hub.state / f"nbgrader-exchange-{name}"
     seed_module().ensure_exchange(exchange)
     return exchange
+
+
+@contextmanager
+def collected_course(
+    hub: Hub, tag: str, assignment: str, learners: Iterable[str], *, autograde: bool = False
+) -> Iterator[NbgraderCourse]:
+    """A private course where hw1's notebook, as ``assignment``, was released, handed in by
+    ``learners`` with nbgrader's own commands and collected (and autograded if asked), the
+    learners in the gradebook; removed after."""
+    with private_course(tag) as folder:
+        copy_assignment(folder, assignment)
+        course = NbgraderCourse(hub, folder, course_exchange(hub, tag), instructor_terminal(hub))
+        course.release(assignment)
+        for learner in learners:
+            course.hand_in(learner, assignment)
+        course.nbgrader("instructor", folder, "collect", assignment)
+        for learner in learners:
+            course.add_student(learner)
+        if autograde:
+            course.nbgrader("instructor", folder, "autograde", assignment)
+        yield course

@@ -27,12 +27,9 @@ from tests.helpers.nbgrader import (
     COURSE,
     VENV,
     NbgraderCourse,
-    copy_assignment,
-    course_exchange,
+    collected_course,
     home,
-    instructor_terminal,
     ok,
-    private_course,
     run_as,
 )
 
@@ -45,17 +42,7 @@ SERVER = "/user/instructor/cohortlab/reviews"
 def cl_lab_course(cl_hub: Hub) -> Iterator[NbgraderCourse]:
     """hw1lab released, submitted by ada, ben and dee and collected; the instructor's
     server running."""
-    with private_course("jobs") as folder:
-        copy_assignment(folder, ASSIGNMENT)
-        course = NbgraderCourse(
-            cl_hub, folder, course_exchange(cl_hub, "jobs"), instructor_terminal(cl_hub)
-        )
-        course.release(ASSIGNMENT)
-        for learner in LEARNERS:
-            course.hand_in(learner, ASSIGNMENT)
-        course.nbgrader("instructor", folder, "collect", ASSIGNMENT)
-        for learner in LEARNERS:
-            course.add_student(learner)
+    with collected_course(cl_hub, "jobs", ASSIGNMENT, LEARNERS) as course:
         cl_hub.start_server("instructor")
         yield course
 
