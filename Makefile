@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 STATE ?= .demo
 NAME ?=
 STAMP := $(VENV)/.cohortlab-installed
-LABEXT_SRC := $(shell find extensions/labextension/src extensions/labextension/style -type f) extensions/labextension/package.json
+LABEXT_SRC := $(shell find extensions/labextension/src extensions/labextension/style widgets -type f) extensions/labextension/package.json
 OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 

@@ -1,18 +1,18 @@
-"""A cohort workspace whose server keeps outputs untrusted (``WorkspaceExtension.
-untrusted_outputs``): code ada runs in the shared kernel prints a JavaScript output, HTML
-with an event handler, an ipywidgets HTML widget and an anywidget, each of which would set a
-mark on the page if it ran; neither ada's browser nor ben's runs any of them (without the
-setting, all four run in both: docs/cohort-workspace.md).
+"""A cohort workspace keeps outputs untrusted (``WorkspaceExtension.untrusted_outputs``, on by
+default): code ada runs in the shared kernel prints a JavaScript output, HTML with an event
+handler, an ipywidgets HTML widget and anywidgets (one with code at its top level and in its
+``initialize``, which anywidget would run as soon as the model exists; one claiming to be a
+CohortLab quiz, with a stylesheet of its own), each of which would leave a mark on the page if
+its code ran; neither ada's browser nor ben's runs any of them (without the setting, they run
+in both: docs/cohort-workspace.md). CohortLab's own Leaderboard, displayed by the same cell,
+is drawn from the lab extension's bundled code.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 from tests.browser.test_cohort_workspace import cohort  # noqa: F401
@@ -21,38 +21,35 @@ from tests.helpers.api import Person
 from tests.helpers.hub import Hub
 
 COURSE = "demo101"
-HOSTILE = """from IPython.display import HTML, Javascript, display
+HOSTILE = f'''from IPython.display import HTML, Javascript, display
 display(Javascript("document.body.dataset.clJs = 'ran'"))
 display(HTML('<img src=x onerror="document.body.dataset.clImg = 1"><b>html</b>'))
 import ipywidgets
 display(ipywidgets.HTML('<img src=x onerror="document.body.dataset.clWidget = 1">'))
-import anywidget
+import anywidget, traitlets
 class Probe(anywidget.AnyWidget):
-    _esm = "export default { render() { document.body.dataset.clAny = 1; } }"
+    _esm = """document.body.dataset.clAnyTop = 1;
+export default {{
+  initialize() {{ document.body.dataset.clAnyInit = 1; }},
+  render() {{ document.body.dataset.clAny = 1; }},
+}};"""
 display(Probe())
+class Spoof(anywidget.AnyWidget):
+    _esm = "document.body.dataset.clSpoof = 1; export default {{ render() {{}} }}"
+    _css = "body {{ outline: 7px solid red; }}"
+    _cohortlab_view = traitlets.Unicode("quiz").tag(sync=True)
+    quiz_id = traitlets.Unicode("nothing-here").tag(sync=True)
+    shared_server = traitlets.Bool(True).tag(sync=True)
+    def _repr_mimebundle_(self, **kwargs):
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["application/vnd.cohortlab.widget-view+json"] = {{"model_id": self.model_id}}
+        return data, metadata
+display(Spoof())
+from cohortlab.widgets import Leaderboard
+display(Leaderboard(course="{COURSE}"))
 print("done")
-"""
+'''
 MARKS = "Object.keys(document.body.dataset).filter(k => k.startsWith('cl'))"
-
-
-def _restart_untrusted(hub: Hub, cohort: dict) -> None:  # noqa: F811
-    """The workspace started once (its account and home exist), the setting in the account's
-    own Jupyter config, and the server started again to read it."""
-    person = Person(hub, "ada")
-    route = f"courses/{COURSE}/cohorts/{cohort['name']}/workspace"
-    assert person.ok("POST", route, {"wait": 25})["workspace"]["state"] == "ready"
-    entry = pwd.getpwnam(cohort["account"])
-    config = Path(entry.pw_dir) / ".jupyter" / "jupyter_server_config.json"
-    config.parent.mkdir(exist_ok=True)
-    config.write_text(json.dumps({"WorkspaceExtension": {"untrusted_outputs": True}}))
-    for path in (config.parent, config):
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-    hub.api("DELETE", f"/hub/api/users/{cohort['account']}/server", hub.admin_token)
-    deadline = time.monotonic() + 30
-    while hub.admin("GET", f"/users/{cohort['account']}").json().get("servers"):
-        assert time.monotonic() < deadline, "the workspace server did not stop"
-        time.sleep(0.3)
-    assert person.ok("POST", route, {"wait": 25})["workspace"]["state"] == "ready"
 
 
 def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
@@ -60,7 +57,8 @@ def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
     cl_hub: Hub,
     cohort: dict,  # noqa: F811
 ) -> None:
-    _restart_untrusted(cl_hub, cohort)
+    route = f"courses/{COURSE}/cohorts/{cohort['name']}/workspace"
+    assert Person(cl_hub, "ada").ok("POST", route, {"wait": 25})["workspace"]["state"] == "ready"
     account = cohort["account"]
     path = f"untrusted-{secrets.token_hex(2)}.ipynb"
     notebook = {
@@ -89,10 +87,21 @@ def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
         while "done" not in (output.inner_text() if output.count() else ""):
             assert time.monotonic() < deadline, f"{who} never saw the outputs"
             time.sleep(0.5)
+        board = output.locator('[data-testid="leaderboard"]')
+        board.wait_for(timeout=30000)  # CohortLab's own widget is drawn, as this person
+        output.locator('[data-testid="leaderboard-loading"]').wait_for(state="detached")
+        assert output.locator('[data-testid="leaderboard-error"]').count() == 0
         tab.wait_for_timeout(2000)  # time for anything that would run
         assert tab.evaluate(MARKS) == [], who
+        assert tab.evaluate("getComputedStyle(document.body).outlineWidth") != "7px", who
         text = output.inner_text()
         assert "html" in text  # the HTML itself is shown, sanitized
         assert "HTML(value=" in text  # widgets appear as their text, not drawn
+        assert "Probe object" in text, text  # shown as its text, not run
+        # the spoof names a CohortLab view: the bundled quiz draws it (CohortLab's code, not
+        # the kernel's) and finds no such quiz
+        assert output.locator('[data-testid="quiz"]').count() == 1
+        # the note for static renderers is hidden where the widgets are drawn
+        assert not output.locator(".cl-static-fallback").first.is_visible()
     for tab in tabs.values():
         tab.context.close()

@@ -445,6 +445,7 @@ def test_staff_spec_with_the_key_never_reaches_the_widget_state(cl_service: Fake
     quiz.refresh()
     state = synced(quiz)
     assert set(state) == WIDGET_TRAITS | {
+        "_cohortlab_view",
         "status",
         "error",
         "busy",
@@ -496,7 +497,18 @@ def test_the_static_fallback_holds_no_quiz_content(cl_service: FakeService) -> N
     data, _metadata = bundle
     assert data["text/plain"] == STATIC_FALLBACK
     assert "running kernel to take the quiz" in data["text/plain"]
-    assert set(data) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
+    assert set(data) == {
+        "text/plain",
+        "application/vnd.jupyter.widget-view+json",
+        "application/vnd.cohortlab.widget-view+json",
+    }
+    # for the lab extension's safe renderer (cohort workspaces): the model and which of its
+    # bundled views draws it, nothing else
+    assert data["application/vnd.cohortlab.widget-view+json"] == {
+        "model_id": quiz.model_id,
+        "view": "quiz",
+    }
+    assert quiz.get_state()["_cohortlab_view"] == "quiz"
     text = json.dumps(bundle) + repr(quiz)
     for secret in (served["quiz"]["title"], QUESTIONS[0]["prompt"], "Squared error", "loss"):
         assert secret not in text
@@ -529,6 +541,7 @@ def test_the_leaderboard_fallback_holds_no_names(cl_service: FakeService) -> Non
     bundle = board._repr_mimebundle_()
     assert bundle is not None
     assert bundle[0]["text/plain"].startswith("Open this notebook in JupyterLab")
+    assert bundle[0]["application/vnd.cohortlab.widget-view+json"]["view"] == "leaderboard"
     assert "ada" not in json.dumps(bundle)
 
 

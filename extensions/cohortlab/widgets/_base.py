@@ -36,6 +36,12 @@ SHARED_SERVER = (
 )
 
 
+#: The output a widget adds beside its widget view, for the lab extension's safe renderer: in
+#: a cohort workspace (outputs untrusted) it draws the widget with CohortLab's own bundled
+#: code, never the ``_esm`` the kernel sends (docs/cohort-workspace.md).
+VIEW_MIMETYPE = "application/vnd.cohortlab.widget-view+json"
+
+
 def segment(value: str) -> str:
     """One URL path segment: a quiz id or course name can never reach another route."""
     return quote(value, safe="")
@@ -58,6 +64,10 @@ class ServiceWidget(anywidget.AnyWidget):
     )
     busy = t.Bool(False, help="a request to the service is in flight").tag(sync=True)
     course = t.Unicode("", help="the course, given or resolved from the quiz id").tag(sync=True)
+    _cohortlab_view = t.Unicode(
+        help="which of the lab extension's bundled views draws this widget where kernel code "
+        "may not run (a cohort workspace)"
+    ).tag(sync=True)
     shared_server = t.Bool(
         False,
         help="the server is shared (direct mode): each browser acts as its person, not the "
@@ -100,12 +110,14 @@ class ServiceWidget(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The widget view, with a text/plain that holds no quiz content: it is what a
         saved notebook shows where widgets are not rendered (nbconvert to Markdown, PDF,
-        text; renderers that skip widget views)."""
+        text; renderers that skip widget views). ``VIEW_MIMETYPE`` names the model and
+        view for the lab extension, which draws it in untrusted cells from its own code."""
         bundle_ = super()._repr_mimebundle_(**kwargs)
         if bundle_ is None:
             return None
         data, metadata = bundle_
-        return {**data, "text/plain": self.fallback_text}, metadata
+        ours = {"model_id": self.model_id, "view": self._cohortlab_view}
+        return {**data, VIEW_MIMETYPE: ours, "text/plain": self.fallback_text}, metadata
 
     def _ipython_display_(self) -> None:
         """Two outputs: a note for static renderers, then the widget.

@@ -25,6 +25,7 @@ class Leaderboard(ServiceWidget):
     """
 
     _esm = esm("leaderboard.js")
+    _cohortlab_view = t.Unicode("leaderboard").tag(sync=True)
     fallback_text = "Open this notebook in JupyterLab with a running kernel to see the leaderboard."
 
     quiz_id = t.Unicode("", help="the quiz; empty for the course-wide board").tag(sync=True)

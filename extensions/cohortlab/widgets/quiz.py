@@ -32,6 +32,7 @@ class Quiz(LiveRounds):
     """
 
     _esm = esm("quiz.js")
+    _cohortlab_view = t.Unicode("quiz").tag(sync=True)
     _css = ServiceWidget._css + read_asset("live.css")
 
     quiz_id = t.Unicode(help="the quiz's id, as published").tag(sync=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from .chat import chat_path, ensure_chat
 from .rooms import install
 
 SAVE_EVERY_MS = 1000
+ANYWIDGET = "anywidget"
 
 
 class WorkspaceHandler(APIHandler):
@@ -43,6 +45,34 @@ class WorkspaceHandler(APIHandler):
         )
 
 
+def untrusted_widgets(settings: dict[str, Any]) -> None:
+    """Take anywidget's own lab extension off the workspace's page (it imports a widget's
+    ``_esm``, code from the shared kernel, as soon as the widget's model exists, trusted
+    or not); CohortLab's lab extension registers an ``anywidget`` module in its place that
+    draws only CohortLab's widgets, from its own bundled code (src/workspaceWidgets.ts).
+    ``cohortlabAnywidgetVersion`` is the module version the workspace's kernels ask for."""
+    page = settings.setdefault("page_config_data", {})
+    page["cohortlabAnywidgetVersion"] = anywidget_version()
+    previous = settings.get("page_config_hook")
+
+    def hook(handler: Any, page_config: dict[str, Any]) -> dict[str, Any]:
+        if previous is not None:
+            page_config = previous(handler, page_config)
+        disabled = page_config.get("disabledExtensions") or []
+        if ANYWIDGET not in disabled:
+            page_config["disabledExtensions"] = [*disabled, ANYWIDGET]
+        return page_config
+
+    settings["page_config_hook"] = hook
+
+
+def anywidget_version() -> str:
+    try:
+        return version(ANYWIDGET)
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
 class WorkspaceExtension(ExtensionApp):
     name = "cohortlab_workspace"
     description = "Attribution, presence and chat of a CohortLab cohort workspace."
@@ -50,17 +80,19 @@ class WorkspaceExtension(ExtensionApp):
 
     untrusted_outputs = Bool(
         help="Keep every notebook of this workspace untrusted in members' browsers: no "
-        "output runs JavaScript, an HTML event handler or a widget front end (not even "
-        "CohortLab's quiz widgets, which then show as text). Without it, code one member runs "
-        "in the shared kernel can put script in front of the others, which runs on the hub's "
-        "origin as them (docs/cohort-workspace.md). "
-        "Default $COHORTLAB_WORKSPACE_UNTRUSTED_OUTPUTS.",
+        "output runs JavaScript, an HTML event handler or a widget's own front end. "
+        "anywidget's lab extension is turned off on the workspace's page, and CohortLab's "
+        "quiz and leaderboard widgets are drawn from the code installed with CohortLab, "
+        "never from the kernel. Without it, code one member runs in the shared kernel can "
+        "put script in front of the others, which runs on the hub's origin as them "
+        "(docs/cohort-workspace.md). "
+        "Default: on, unless $COHORTLAB_WORKSPACE_UNTRUSTED_OUTPUTS is 0, false or no.",
     ).tag(config=True)
 
     @default("untrusted_outputs")
     def _default_untrusted_outputs(self) -> bool:
         flag = os.environ.get("COHORTLAB_WORKSPACE_UNTRUSTED_OUTPUTS", "")
-        return flag.lower() in ("1", "true", "yes")
+        return flag.strip().lower() not in ("0", "false", "no")
 
     def initialize_settings(self) -> None:
         self.settings.update(
@@ -90,6 +122,8 @@ class WorkspaceExtension(ExtensionApp):
         # read by the lab page (src/untrusted.ts) before any notebook opens
         page = serverapp.web_app.settings.setdefault("page_config_data", {})
         page["cohortlabUntrustedOutputs"] = "true" if self.untrusted_outputs else "false"
+        if self.untrusted_outputs:
+            untrusted_widgets(serverapp.web_app.settings)
         self._saver = PeriodicCallback(ws["recorder"].save, SAVE_EVERY_MS)
         self._saver.start()
         # The hub stops a server with SIGINT first, which ends jupyter_server's loop with a

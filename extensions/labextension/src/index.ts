@@ -9,6 +9,7 @@ import { CohortLabPanel, cohortLabIcon } from './panel';
 import { reviewPlugin } from './reviews/plugin';
 import { ICohortLabClient } from './tokens';
 import { widgetBridgePlugin } from './widgetBridge';
+import { workspaceWidgetsPlugin } from './workspaceWidgets';
 
 export { CohortLabError } from './errors';
 export * from './tokens';
@@ -58,5 +59,6 @@ export default [
   reviewPlugin,
   workspacePlugin,
   workspaceTrustPlugin,
+  workspaceWidgetsPlugin,
   widgetBridgePlugin
 ];
