@@ -19,7 +19,9 @@ from cohortlab.cohorts import hub as ops
 from cohortlab.cohorts.hubhooks import (
     WORKSPACE_AUTH_CACHE,
     WORKSPACE_EXTENSION_ARGS,
+    ensure_locked_config_dir,
     ensure_system_account,
+    locked_environment,
     prepare_workspace_server,
     refuse_workspace_logins,
     workspace_server_args,
@@ -346,6 +348,27 @@ async def test_a_workspace_server_gets_the_short_auth_cache_once_and_people_are_
     person = Spawner(User("ada", []), ["--debug"])
     await prepare_workspace_server(person)
     assert (person.args, person.environment) == (["--debug"], {})
+
+
+def test_workspace_servers_read_nothing_from_the_accounts_home_but_lab_settings() -> None:
+    env = locked_environment("/home/cohort-demo101-red")
+    assert env["PYTHONNOUSERSITE"] == "1"
+    assert not env["JUPYTER_CONFIG_DIR"].startswith("/home/")
+    assert env["JUPYTERLAB_SETTINGS_DIR"] == "/home/cohort-demo101-red/.jupyter/lab/user-settings"
+    assert env["JUPYTERLAB_WORKSPACES_DIR"] == "/home/cohort-demo101-red/.jupyter/lab/workspaces"
+
+
+def test_the_locked_config_folder_holds_the_migrated_marker(tmp_path) -> None:
+    """Without the marker jupyter_core would try to write it there (and fail) whenever the
+    account has an ~/.ipython folder, which a kernel makes on its first run."""
+    folder = tmp_path / "etc" / "cohortlab" / "workspace-jupyter"
+    assert ensure_locked_config_dir(folder)
+    assert (folder / "migrated").is_file()
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert ensure_locked_config_dir(folder)  # already there
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert not ensure_locked_config_dir(blocked / "sub")
 
 
 def test_workspace_servers_cull_themselves_when_idle_unless_turned_off() -> None:

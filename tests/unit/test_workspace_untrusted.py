@@ -3,10 +3,18 @@ extension off the page then (it would import the shared kernel's ``_esm``)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cohortlab.workspace_server.app import WorkspaceExtension, anywidget_version, untrusted_widgets
+from cohortlab.workspace_server.kernels import kernel_env
+from cohortlab.workspace_server.lockdown import (
+    drop_writable_lab_extension_paths,
+    keep_cohortlab,
+    members_can_write,
+)
+from tornado import web
 
 
 @pytest.mark.parametrize(
@@ -52,4 +60,54 @@ def test_a_hook_already_there_still_runs_first() -> None:
     untrusted_widgets(settings)
     page = settings["page_config_hook"](None, {})
     assert seen == ["previous"]
-    assert page == {"disabledExtensions": ["anywidget"], "mine": True}
+    assert page == {
+        "disabledExtensions": ["anywidget"],
+        "lockedExtensions": ["cohortlab"],
+        "mine": True,
+    }
+
+
+def test_cohortlab_stays_on_and_locked_whatever_the_page_configuration_says() -> None:
+    page = keep_cohortlab(
+        {"disabledExtensions": ["cohortlab", "cohortlab:workspace-untrusted", "other:x"]}
+    )
+    assert page["disabledExtensions"] == ["other:x"]
+    assert page["lockedExtensions"] == ["cohortlab"]
+
+
+def test_a_workspace_page_without_cohortlabs_lab_extension_is_refused() -> None:
+    with pytest.raises(web.HTTPError) as refused:
+        keep_cohortlab({"federated_extensions": [{"name": "anywidget"}]})
+    assert refused.value.status_code == 503
+    assert "tell your instructor" in str(refused.value.reason)
+    assert keep_cohortlab({"federated_extensions": [{"name": "cohortlab"}]})
+
+
+def test_lab_extension_folders_members_can_write_are_left_out(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JUPYTER_DATA_DIR", raising=False)
+    system = "/usr/share/jupyter/labextensions"
+    lab = SimpleNamespace(
+        labextensions_path=[str(tmp_path / "home/.local/share/jupyter/labextensions"), system],
+        extra_labextensions_path=[str(tmp_path / "home/elsewhere")],
+    )
+    point = SimpleNamespace(app=lab)
+    server = SimpleNamespace(
+        extension_manager=SimpleNamespace(
+            extensions={
+                "jupyterlab": SimpleNamespace(extension_points={"jupyterlab": point}),
+                "other": SimpleNamespace(extension_points={"x": SimpleNamespace(app=None)}),
+            }
+        )
+    )
+    dropped = drop_writable_lab_extension_paths(server)
+    assert lab.labextensions_path == [system]
+    assert lab.extra_labextensions_path == []
+    assert len(dropped) == 2
+    assert members_can_write(tmp_path / "home" / "not-yet")
+    assert not members_can_write(system)
+
+
+def test_kernels_keep_the_python_user_site_the_server_goes_without() -> None:
+    env = kernel_env({"PYTHONNOUSERSITE": "1", "JUPYTERHUB_API_TOKEN": "t", "PATH": "/bin"})
+    assert env == {"PATH": "/bin"}

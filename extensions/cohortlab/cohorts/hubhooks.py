@@ -27,6 +27,8 @@ import logging
 import os
 import pwd
 import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from .manage import ACCOUNT_PREFIX, SYSTEM_NAME, WORKSPACES_GROUP
@@ -99,6 +101,50 @@ def cohort_of(user: Any) -> dict[str, str] | None:
     return None
 
 
+#: The Jupyter configuration folder of workspace servers on this machine: made by the hub
+#: (root), empty but for jupyter_core's "already migrated" marker, which it would otherwise
+#: try to write there. The account's own ``~/.jupyter`` is not read: a member's code can
+#: write there, and the server reads its configuration at every start.
+LOCKED_CONFIG_DIR = Path(sys.prefix) / "etc" / "cohortlab" / "workspace-jupyter"
+
+
+def ensure_locked_config_dir(path: Path = LOCKED_CONFIG_DIR) -> bool:
+    """Make ``path`` (root's, readable by all) if missing; False if this process cannot."""
+    marker = path / "migrated"
+    if marker.is_file():
+        return True
+    try:
+        path.mkdir(mode=0o755, parents=True, exist_ok=True)
+        marker.write_text("CohortLab: workspace servers read no per-account configuration\n")
+        path.chmod(0o755)
+        marker.chmod(0o644)
+    except OSError as e:
+        log.warning("CohortLab: cannot make %s for workspace servers: %s", path, e)
+        return False
+    return True
+
+
+def locked_environment(home: str) -> dict[str, str]:
+    """Nothing a member's code leaves in the account's home changes the next server.
+
+    Everyone's code runs as the account, and the server reads configuration and Python
+    start-up files from its home at every start (culled, then opened again): a
+    ``jupyter_server_config.py`` there could turn off what keeps members apart, a ``.pth``
+    file in the Python user site would run in the server. So the server reads its
+    configuration from :data:`LOCKED_CONFIG_DIR` and no user site (kernels still do:
+    ``workspace_server.kernels``); JupyterLab keeps its settings and layouts in the home,
+    where they were. Lab extensions in the home are left out by the workspace server
+    extension itself (``workspace_server.lockdown``).
+    """
+    lab = f"{home}/.jupyter/lab"
+    return {
+        "PYTHONNOUSERSITE": "1",
+        "JUPYTER_CONFIG_DIR": str(LOCKED_CONFIG_DIR),
+        "JUPYTERLAB_SETTINGS_DIR": f"{lab}/user-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": f"{lab}/workspaces",
+    }
+
+
 def is_workspace_account(user: Any) -> bool:
     """Whether a hub ``User`` (wrapper or ORM object) is a collaboration account."""
     return any(group.name == WORKSPACES_GROUP for group in getattr(user, "groups", ()) or ())
@@ -115,10 +161,13 @@ async def prepare_workspace_server(spawner: Any) -> None:
     env = {"COHORTLAB_CLIENT_MODE": "direct"}
     env.update(cohort_of(spawner.user) or {})
     spawner.environment = {**spawner.environment, **env}
-    if _runs_as_system_user(spawner) and await asyncio.to_thread(
-        ensure_system_account, spawner.user.name
-    ):
+    if not _runs_as_system_user(spawner):
+        return
+    if await asyncio.to_thread(ensure_system_account, spawner.user.name):
         spawner.log.info("Created system account %s for a CohortLab workspace", spawner.user.name)
+    if await asyncio.to_thread(ensure_locked_config_dir):
+        home = pwd.getpwnam(spawner.user.name).pw_dir
+        spawner.environment = {**spawner.environment, **locked_environment(home)}
 
 
 def _runs_as_system_user(spawner: Any) -> bool:

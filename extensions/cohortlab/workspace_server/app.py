@@ -17,6 +17,7 @@ from traitlets import Bool, default
 
 from .attribution import Recorder
 from .chat import chat_path, ensure_chat
+from .lockdown import drop_writable_lab_extension_paths, keep_cohortlab
 from .rooms import install
 
 SAVE_EVERY_MS = 1000
@@ -58,6 +59,7 @@ def untrusted_widgets(settings: dict[str, Any]) -> None:
     def hook(handler: Any, page_config: dict[str, Any]) -> dict[str, Any]:
         if previous is not None:
             page_config = previous(handler, page_config)
+        page_config = keep_cohortlab(page_config)
         disabled = page_config.get("disabledExtensions") or []
         if ANYWIDGET not in disabled:
             page_config["disabledExtensions"] = [*disabled, ANYWIDGET]
@@ -95,6 +97,13 @@ class WorkspaceExtension(ExtensionApp):
         return flag.strip().lower() not in ("0", "false", "no")
 
     def initialize_settings(self) -> None:
+        dropped = drop_writable_lab_extension_paths(self.serverapp)
+        if dropped:
+            self.log.info(
+                "CohortLab workspace: lab extensions in folders members can write are not "
+                "loaded: %s",
+                ", ".join(dropped),
+            )
         self.settings.update(
             cohortlab_workspace={
                 "recorder": Recorder.load(self.record_path()),

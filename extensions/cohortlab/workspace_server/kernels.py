@@ -32,8 +32,13 @@ log = logging.getLogger(__name__)
 SECRET_ENV = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_CLIENT_ID")
 
 
+#: The server's own start-up settings (``cohorts.hubhooks.locked_environment``) that kernels
+#: do not need: members' code may use the account's Python user site (``pip install --user``).
+SERVER_ONLY_ENV = ("PYTHONNOUSERSITE",)
+
+
 def kernel_env(env: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if k not in SECRET_ENV}
+    return {k: v for k, v in env.items() if k not in SECRET_ENV + SERVER_ONLY_ENV}
 
 
 class WorkspaceKernelManager(ServerKernelManager):
