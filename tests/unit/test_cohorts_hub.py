@@ -358,6 +358,15 @@ def test_workspace_servers_read_nothing_from_the_accounts_home_but_lab_settings(
     assert env["JUPYTERLAB_WORKSPACES_DIR"] == "/home/cohort-demo101-red/.jupyter/lab/workspaces"
 
 
+async def test_in_a_container_the_images_config_folder_is_used_when_named(monkeypatch) -> None:
+    monkeypatch.setenv("COHORTLAB_WORKSPACE_CONFIG_DIR", "/etc/cohortlab/workspace-jupyter")
+    workspace = Spawner(User(ACCOUNT, [Group(WORKSPACES_GROUP)]))
+    await prepare_workspace_server(workspace)
+    assert workspace.environment["JUPYTER_CONFIG_DIR"] == "/etc/cohortlab/workspace-jupyter"
+    assert workspace.environment["JUPYTERLAB_SETTINGS_DIR"].startswith("/home/jovyan/.jupyter/")
+    assert workspace.environment["PYTHONNOUSERSITE"] == "1"
+
+
 def test_the_locked_config_folder_holds_the_migrated_marker(tmp_path) -> None:
     """Without the marker jupyter_core would try to write it there (and fail) whenever the
     account has an ~/.ipython folder, which a kernel makes on its first run."""

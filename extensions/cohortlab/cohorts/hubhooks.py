@@ -124,7 +124,7 @@ def ensure_locked_config_dir(path: Path = LOCKED_CONFIG_DIR) -> bool:
     return True
 
 
-def locked_environment(home: str) -> dict[str, str]:
+def locked_environment(home: str, config_dir: str | Path = LOCKED_CONFIG_DIR) -> dict[str, str]:
     """Nothing a member's code leaves in the account's home changes the next server.
 
     Everyone's code runs as the account, and the server reads configuration and Python
@@ -139,7 +139,7 @@ def locked_environment(home: str) -> dict[str, str]:
     lab = f"{home}/.jupyter/lab"
     return {
         "PYTHONNOUSERSITE": "1",
-        "JUPYTER_CONFIG_DIR": str(LOCKED_CONFIG_DIR),
+        "JUPYTER_CONFIG_DIR": str(config_dir),
         "JUPYTERLAB_SETTINGS_DIR": f"{lab}/user-settings",
         "JUPYTERLAB_WORKSPACES_DIR": f"{lab}/workspaces",
     }
@@ -162,6 +162,14 @@ async def prepare_workspace_server(spawner: Any) -> None:
     env.update(cohort_of(spawner.user) or {})
     spawner.environment = {**spawner.environment, **env}
     if not _runs_as_system_user(spawner):
+        # In a container the image holds the folder (docs/cohort-workspace.md, Kubernetes).
+        image_dir = os.environ.get("COHORTLAB_WORKSPACE_CONFIG_DIR")
+        if image_dir:
+            home = os.environ.get("COHORTLAB_WORKSPACE_HOME", "/home/jovyan")
+            spawner.environment = {
+                **spawner.environment,
+                **locked_environment(home, image_dir),
+            }
         return
     if await asyncio.to_thread(ensure_system_account, spawner.user.name):
         spawner.log.info("Created system account %s for a CohortLab workspace", spawner.user.name)
