@@ -16,7 +16,6 @@ import secrets
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +74,19 @@ class Course:
     def server(self, account: str) -> dict:
         return self.hub.admin("GET", f"/users/{account}").json().get("servers", {}).get("", {})
 
+    def restart(self, cohort: dict, who: str) -> dict:
+        """Stop the workspace's server through the hub (as the idle cull does), then open it
+        again as ``who``; the answer of that open."""
+        account = cohort["account"]
+        self.hub.admin("DELETE", f"/users/{account}/server")
+        deadline = time.monotonic() + 30
+        while self.hub.admin("GET", f"/users/{account}").json().get("servers"):
+            assert time.monotonic() < deadline, "the workspace server did not stop"
+            time.sleep(0.3)
+        status, body = self.open(who, cohort)
+        assert status == 200, body
+        return body
+
     def at_workspace(self, who: str, method: str, account: str, path: str, **kw: object) -> int:
         token = self.hub.token_for(f"{self.prefix}-{who}")
         return self.hub.api(method, f"/user/{account}/{path}", token, **kw).status_code
@@ -115,15 +127,6 @@ def clean_up(c: Course) -> None:
             hub.api("DELETE", f"/hub/api/groups/{group['name']}", hub.admin_token)
     for name in c.people:
         hub.api("DELETE", f"/hub/api/users/{name}", hub.admin_token)
-
-
-@pytest.fixture(scope="module")
-def course(cl_hub: Hub) -> Iterator[Course]:
-    c = make_course(cl_hub)
-    try:
-        yield c
-    finally:
-        clean_up(c)
 
 
 @pytest.fixture(scope="module")

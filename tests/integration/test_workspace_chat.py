@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from pycrdt import (
@@ -25,17 +24,7 @@ from pycrdt import (
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from tests.helpers.hub import Hub
-from tests.integration.test_cohort_workspace import Course, clean_up, make_course
-
-
-@pytest.fixture(scope="module")
-def course(cl_hub: Hub) -> Iterator[Course]:
-    c = make_course(cl_hub)
-    try:
-        yield c
-    finally:
-        clean_up(c)
+from tests.integration.test_cohort_workspace import Course
 
 
 @pytest.fixture(scope="module")

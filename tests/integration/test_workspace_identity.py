@@ -14,7 +14,6 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,23 +22,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.helpers.collab import NotebookClient
-from tests.helpers.hub import Hub
-from tests.integration.test_cohort_workspace import (
-    NOTEBOOK,
-    Course,
-    _pids_of,
-    clean_up,
-    make_course,
-)
-
-
-@pytest.fixture(scope="module")
-def course(cl_hub: Hub) -> Iterator[Course]:
-    c = make_course(cl_hub)
-    try:
-        yield c
-    finally:
-        clean_up(c)
+from tests.integration.test_cohort_workspace import NOTEBOOK, Course, _pids_of
 
 
 @pytest.fixture(scope="module")
@@ -247,15 +230,8 @@ def test_who_edited_and_ran_each_cell_is_still_shown_after_the_workspace_restart
 ) -> None:
     before = workspace_info(course, cohort, "ann", notebook)["cells"]
     assert before["c1"]["run_by"] and before["c2"]["edited_by"]  # from the tests above
-    account = cohort["account"]
     time.sleep(1.5)  # idle for a moment (the record is saved within a second of a change)
-    course.hub.admin("DELETE", f"/users/{account}/server")  # as the idle culler does
-    deadline = time.monotonic() + 30
-    while course.hub.admin("GET", f"/users/{account}").json().get("servers"):
-        assert time.monotonic() < deadline, "the workspace server did not stop"
-        time.sleep(0.3)
-    status, body = course.open("bob", cohort)
-    assert status == 200, body
+    body = course.restart(cohort, "bob")
     assert body["workspace"]["started"] is True
     after = workspace_info(course, cohort, "ann", notebook)
     assert after["cells"] == before, course.hub.log_tail(80)

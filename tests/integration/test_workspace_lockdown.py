@@ -14,14 +14,9 @@ import json
 import pwd
 import re
 import secrets
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.helpers.hub import Hub
-from tests.integration.test_cohort_workspace import NOTEBOOK, Course, clean_up, make_course
+from tests.integration.test_cohort_workspace import NOTEBOOK, Course
 from tests.integration.test_workspace_identity import run_cell
 
 MARKER = Path(f"/tmp/cl-pth-{secrets.token_hex(4)}")
@@ -47,16 +42,6 @@ print("planted")
 """
 
 
-@pytest.fixture(scope="module")
-def course(cl_hub: Hub) -> Iterator[Course]:
-    c = make_course(cl_hub)
-    try:
-        yield c
-    finally:
-        clean_up(c)
-        MARKER.unlink(missing_ok=True)
-
-
 def page_config(course: Course, account: str, who: str) -> dict:
     token = course.hub.token_for(f"{course.prefix}-{who}")
     resp = course.hub.api("GET", f"/user/{account}/lab", token)
@@ -66,17 +51,6 @@ def page_config(course: Course, account: str, who: str) -> dict:
     )
     assert found, resp.text[:500]
     return json.loads(found.group(1))
-
-
-def restart(course: Course, cohort: dict) -> None:
-    account = cohort["account"]
-    course.hub.admin("DELETE", f"/users/{account}/server")  # as the idle cull does
-    deadline = time.monotonic() + 30
-    while course.hub.admin("GET", f"/users/{account}").json().get("servers"):
-        assert time.monotonic() < deadline, "the workspace server did not stop"
-        time.sleep(0.3)
-    status, body = course.open("bob", cohort)
-    assert status == 200, body
 
 
 async def test_what_members_leave_in_the_home_does_not_reach_the_next_server(
@@ -102,7 +76,7 @@ async def test_what_members_leave_in_the_home_does_not_reach_the_next_server(
     )
     assert "planted" in await run_cell(course, cohort, "bob", path, "c1", PLANT)
 
-    restart(course, cohort)
+    course.restart(cohort, "bob")
 
     page = page_config(course, account, "ann")
     assert page["cohortlabUntrustedOutputs"] == "true"
@@ -114,7 +88,9 @@ async def test_what_members_leave_in_the_home_does_not_reach_the_next_server(
     planted = f"/user/{account}/lab/extensions/cl-planted/static/remoteEntry.js"
     token = course.hub.token_for(f"{course.prefix}-ann")
     assert course.hub.api("GET", planted, token).status_code == 404
-    assert not MARKER.exists(), "a .pth file in the account's user site ran in the server"
+    ran = MARKER.exists()
+    MARKER.unlink(missing_ok=True)
+    assert not ran, "a .pth file in the account's user site ran in the server"
 
     # JupyterLab still keeps the (shared) settings in the account's home
     theme = "@jupyterlab/apputils-extension:themes"
