@@ -166,6 +166,8 @@ export class SafeAnyView extends DOMWidgetView {
 /** Renders `COHORTLAB_VIEW_MIMETYPE`: the model's CohortLab view, else the output's text. */
 export class CohortLabWidgetRenderer extends Widget implements IRenderMime.IRenderer {
   private cleanup: Cleanup | null = null;
+  /** The latest `renderModel` call: an earlier one still waiting for its model gives way. */
+  private ticket = 0;
 
   constructor() {
     super();
@@ -173,28 +175,38 @@ export class CohortLabWidgetRenderer extends Widget implements IRenderMime.IRend
   }
 
   async renderModel(mime: IRenderMime.IMimeModel): Promise<void> {
+    const ticket = ++this.ticket;
+    const current = () => !this.isDisposed && ticket === this.ticket;
     this.release();
     const data = mime.data[COHORTLAB_VIEW_MIMETYPE] as { model_id?: unknown } | undefined;
     const id = typeof data?.model_id === 'string' ? data.model_id : '';
     const model = id ? await waitForModel(id) : null;
-    if (this.isDisposed) {
+    if (!current()) {
       return;
     }
+    const text = () => {
+      const pre = document.createElement('pre');
+      pre.textContent = String(mime.data['text/plain'] ?? '');
+      this.node.replaceChildren(pre);
+    };
     if (!model || !cohortlabView(model)) {
-      const text = document.createElement('pre');
-      text.textContent = String(mime.data['text/plain'] ?? '');
-      this.node.replaceChildren(text);
+      text(); // no widget here (no kernel, or not one of CohortLab's): what JupyterLab shows
       return;
     }
     const el = document.createElement('div');
     this.node.replaceChildren(el);
     const cleanup = await mount(model, el);
-    if (this.isDisposed) {
+    if (!current()) {
       cleanup();
-    } else {
-      this.cleanup = cleanup;
-      model.once('destroy', () => this.release());
+      return;
     }
+    this.cleanup = cleanup;
+    model.once('destroy', () => {
+      if (current()) {
+        this.release();
+        text(); // the kernel closed the widget (restarted, or the output was cleared)
+      }
+    });
   }
 
   dispose(): void {
