@@ -161,6 +161,28 @@ def test_an_instructor_overrides_a_score_excludes_a_review_and_releases(
     essay.get_by_test_id("cl-results-override-save").click()
     expect(essay.get_by_test_id("cl-results-final")).to_contain_text("2 (override)", timeout=UI_MS)
 
+    # another staff change arrives while an override is being typed: the typing is kept, the
+    # view says there is news, and saving still works
+    clarity.get_by_test_id("cl-results-override-score").fill("2.5")
+    api(
+        cl_hub,
+        "instructor",
+        "PUT",
+        f"/{assignment}/overrides/{number}/hw:essay",
+        {"score": 2, "reason": "Same again, from elsewhere"},
+    )
+    expect(view.locator(".cl-Results-news")).to_be_visible(timeout=UI_MS)
+    assert clarity.get_by_test_id("cl-results-override-score").input_value() == "2.5"
+    clarity.get_by_test_id("cl-results-override-save").click()
+    expect(clarity.get_by_test_id("cl-results-final")).to_contain_text(
+        "2.5 (override)", timeout=UI_MS
+    )
+    expect(view.locator(".cl-Results-news")).to_be_hidden()
+    api(cl_hub, "instructor", "DELETE", f"/{assignment}/overrides/{number}/clarity")
+    expect(clarity.get_by_test_id("cl-results-final")).not_to_contain_text(
+        "override", timeout=UI_MS
+    )
+
     # release, with reviewers' names shown, after confirming
     box.get_by_test_id("cl-reviews-release").click()
     page.get_by_test_id("cl-reviews-release-names").check()

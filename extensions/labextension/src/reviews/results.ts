@@ -76,8 +76,13 @@ export class ResultsView extends Widget {
     super.dispose();
   }
 
-  /** Fetch the results and flags again and redraw, keeping focus where it was. */
-  async refresh(): Promise<void> {
+  /**
+   * Fetch the results and flags again and redraw, keeping focus where it was. A refresh
+   * nobody here asked for (`asked` false: another staff member's change) does not redraw
+   * over an override being typed; it shows that there is news instead, as `onEvent` does
+   * when it arrives during the typing.
+   */
+  async refresh(asked = true): Promise<void> {
     const generation = ++this.generation;
     this.node.setAttribute('aria-busy', 'true');
     let results: IResults;
@@ -102,6 +107,11 @@ export class ResultsView extends Widget {
     if (generation !== this.generation) {
       return;
     }
+    if (!asked && this.edits.size) {
+      this.node.setAttribute('aria-busy', 'false');
+      this.holdNews();
+      return;
+    }
     this.results = results;
     this.flagList = flags;
     this.pending = false;
@@ -122,12 +132,16 @@ export class ResultsView extends Widget {
       return;
     }
     if (this.edits.size) {
-      // someone is typing an override: say there is news rather than wiping it
-      this.pending = true;
-      this.node.querySelector<HTMLElement>('.cl-Results-news')?.removeAttribute('hidden');
+      this.holdNews();
       return;
     }
-    void this.refresh();
+    void this.refresh(false);
+  }
+
+  /** Someone is typing an override: say there is news rather than wiping it. */
+  private holdNews(): void {
+    this.pending = true;
+    this.node.querySelector<HTMLElement>('.cl-Results-news')?.removeAttribute('hidden');
   }
 
   private render(): void {
@@ -409,6 +423,7 @@ export class ResultsView extends Widget {
         score.focus();
         return;
       }
+      this.edits.delete(key); // sent: no longer unsaved typing
       void this.act(
         () =>
           this.api.setOverride(this.course, this.assignment, sub.number, c.key, {
