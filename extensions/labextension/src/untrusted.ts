@@ -89,6 +89,12 @@ export function inCohortWorkspace(): boolean {
   return !!owner && decodeURIComponent(owner[1]).startsWith(WORKSPACE_PREFIX);
 }
 
+/** A cohort workspace whose server keeps outputs untrusted (`cohortlabUntrustedOutputs`). */
+export function untrustedWorkspace(): boolean {
+  const asked = String(PageConfig.getOption('cohortlabUntrustedOutputs')) === 'true';
+  return asked && inCohortWorkspace();
+}
+
 /**
  * In a cohort workspace whose server says so (`WorkspaceExtension.untrusted_outputs`, sent
  * as the page option `cohortlabUntrustedOutputs`), every notebook is kept untrusted from the
@@ -101,8 +107,7 @@ export const workspaceTrustPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Keeps every notebook of a cohort workspace untrusted.',
   autoStart: true,
   activate: (app: JupyterFrontEnd) => {
-    const asked = String(PageConfig.getOption('cohortlabUntrustedOutputs')) === 'true';
-    if (asked && inCohortWorkspace()) {
+    if (untrustedWorkspace()) {
       onNotebookCreated(app, keepPanelUntrusted);
     }
   }

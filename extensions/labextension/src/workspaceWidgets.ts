@@ -36,7 +36,7 @@ import {
 import type { JSONValue } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { inCohortWorkspace } from './untrusted';
+import { untrustedWorkspace } from './untrusted';
 
 /** The output CohortLab's widgets add beside the widget view: `{model_id, view}`. */
 export const COHORTLAB_VIEW_MIMETYPE = 'application/vnd.cohortlab.widget-view+json';
@@ -237,8 +237,7 @@ export const workspaceWidgetsPlugin: JupyterFrontEndPlugin<void> = {
     rendermime: IRenderMimeRegistry,
     registry: IJupyterWidgetRegistry | null
   ) => {
-    const untrusted = String(PageConfig.getOption('cohortlabUntrustedOutputs')) === 'true';
-    if (!untrusted || !inCohortWorkspace() || !registry) {
+    if (!untrustedWorkspace() || !registry) {
       return;
     }
     registry.registerWidget({
