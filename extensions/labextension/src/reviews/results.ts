@@ -32,6 +32,12 @@ export function num(value: number | null | undefined): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0$/, '');
 }
 
+function statusLine(): HTMLElement {
+  const status = el('p', { class: 'cl-Review-status', 'aria-live': 'polite' });
+  status.dataset.testid = 'cl-results-status';
+  return status;
+}
+
 function percent(value: number | null): string {
   return value === null ? '—' : `${Math.round(value * 100)}%`;
 }
@@ -192,15 +198,7 @@ export class ResultsView extends Widget {
     );
     news.hidden = !this.pending;
     tools.append(this.methodChooser(r), refresh);
-    const status = el('p', { class: 'cl-Review-status', 'aria-live': 'polite' });
-    status.dataset.testid = 'cl-results-status';
-    this.status = status;
-    if (this.lastStatus) {
-      status.textContent = this.lastStatus.text;
-      status.setAttribute('role', this.lastStatus.error ? 'alert' : 'status');
-      this.lastStatus = null;
-    }
-    head.append(title, summary, tools, news, status);
+    head.append(title, summary, tools, news, this.status);
     if (!this.canEdit) {
       head.append(
         el(
@@ -703,14 +701,11 @@ export class ResultsView extends Widget {
       this.say(errorText(reason), true);
       return;
     }
-    this.lastStatus = { text: done, error: false };
     await this.refresh();
+    this.say(done);
   }
 
   private say(text: string, error = false): void {
-    if (!this.status) {
-      return;
-    }
     this.status.setAttribute('role', error ? 'alert' : 'status');
     this.status.dataset.state = error ? 'error' : 'ok';
     this.status.textContent = text;
@@ -718,8 +713,12 @@ export class ResultsView extends Widget {
 
   private results: IResults | null = null;
   private flagList: IFlag[] = [];
-  private status: HTMLElement | null = null;
-  private lastStatus: { text: string; error: boolean } | null = null;
+  /**
+   * One status line for the life of the view, moved into each redraw: a redraw started by
+   * another staff member's change must not wipe the outcome of this person's last action
+   * (it did, under load, between two polls of a screen reader or a test).
+   */
+  private readonly status = statusLine();
   /** Override forms with unsaved typing (a refresh would lose it). */
   private readonly edits = new Set<string>();
   private pending = false;
