@@ -178,10 +178,13 @@ def test_an_instructor_overrides_a_score_excludes_a_review_and_releases(
         "2.5 (override)", timeout=UI_MS
     )
     expect(view.locator(".cl-Results-news")).to_be_hidden()
+    expect(view.get_by_test_id("cl-results-status")).to_contain_text("is now 2.5")
     api(cl_hub, "instructor", "DELETE", f"/{assignment}/overrides/{number}/clarity")
     expect(clarity.get_by_test_id("cl-results-final")).not_to_contain_text(
         "override", timeout=UI_MS
     )
+    # the redraw another staff change started keeps the outcome of this person's last action
+    expect(view.get_by_test_id("cl-results-status")).to_contain_text("is now 2.5")
 
     # release, with reviewers' names shown, after confirming
     box.get_by_test_id("cl-reviews-release").click()
