@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_discussions import (
     COURSE_NOTEBOOK,
@@ -189,6 +190,19 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
         cell_thread.get_by_test_id("cl-move").click()
         page.get_by_test_id("cl-move-to-course").check()
         page.get_by_test_id("cl-move-category").fill(f"moved-{tag}")
+        # A reply from someone else redraws the open thread: the half-filled form keeps its
+        # choice and category (a redraw here once reset it to the first choice, and the
+        # thread went to the notebook level instead of the Q&A).
+        _api(
+            cl_hub,
+            "POST",
+            f"/threads/{thread['id']}/posts",
+            "ada",
+            json={"body": f"meanwhile {tag}"},
+        )
+        expect(cell_thread).to_contain_text(f"meanwhile {tag}", timeout=LIVE_MS + 1_000)
+        expect(page.get_by_test_id("cl-move-to-course")).to_be_checked()
+        expect(page.get_by_test_id("cl-move-category")).to_have_value(f"moved-{tag}")
         page.get_by_test_id("cl-move-submit").click()
         qa = page.get_by_test_id("cl-course-threads")
         # The mover's own panel (not news from someone else, which the 2 s rule is about):

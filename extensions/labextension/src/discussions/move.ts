@@ -1,7 +1,7 @@
 import { fingerprint } from './anchor';
 import { INotebookPanelLike } from './notebook';
 import { button, el, errorText, uniqueId } from './render';
-import { IMoveTargets, IScope, IThread } from './types';
+import { IMoveDraft, IMoveTargets, IScope, IThread } from './types';
 
 /**
  * Where a thread goes: `PATCH threads/{id}` with both keys (course Q&A = both null), the
@@ -18,12 +18,12 @@ export interface IMoveTo {
  * Staff's "Move…" control for one thread: a disclosure button and a small form with
  * three choices read from the notebook open right now — its notebook level, its active
  * cell, or the course Q&A. Choices that do not apply are shown disabled with the reason.
- * `open` is kept by the caller so a redraw keeps the form open.
+ * `open` is kept by the caller so a redraw keeps the form open, its choice and category.
  */
 export function moveControl(options: {
   thread: IThread;
   targets: () => IMoveTargets;
-  open: Set<number>;
+  open: Map<number, IMoveDraft>;
   onMove: (to: IMoveTo) => Promise<void>;
 }): { button: HTMLButtonElement; form: HTMLElement } {
   const { thread, open } = options;
@@ -32,7 +32,7 @@ export function moveControl(options: {
   form.dataset.testid = 'cl-move-form';
   const toggle = button('Move…', 'cl-move', () => {
     if (form.hidden) {
-      open.add(thread.id);
+      open.set(thread.id, { choice: null, category: '' });
       show(true);
       (form.querySelector('input:not([disabled])') as HTMLElement | null)?.focus();
     } else {
@@ -62,6 +62,13 @@ export function moveControl(options: {
     placeholder: 'e.g. setup, pandas'
   });
   category.dataset.testid = 'cl-move-category';
+  category.value = open.get(thread.id)?.category ?? '';
+  category.addEventListener('input', () => {
+    const draft = open.get(thread.id);
+    if (draft) {
+      draft.category = category.value;
+    }
+  });
   const categoryRow = el('p', { class: 'cl-Move-category' });
   categoryRow.append(el('label', { for: categoryId }, 'Q&A category (optional) '), category);
 
@@ -83,6 +90,12 @@ export function moveControl(options: {
         text += ' (it is here now)';
       } else {
         choices.push({ input, to });
+        input.addEventListener('change', () => {
+          const draft = open.get(thread.id);
+          if (draft && input.checked) {
+            draft.choice = value;
+          }
+        });
       }
       item.append(input, document.createTextNode(` ${text}`));
       group.append(item);
@@ -97,7 +110,8 @@ export function moveControl(options: {
       'select a cell in a course notebook first');
     add('course', 'Course Q&A', { notebook_key: null, cell_key: null }, '');
     if (choices.length) {
-      choices[0].input.checked = true;
+      const chosen = open.get(thread.id)?.choice;
+      (choices.find(c => c.input.value === chosen) ?? choices[0]).input.checked = true;
     }
   };
 

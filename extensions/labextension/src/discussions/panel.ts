@@ -26,7 +26,7 @@ import { moveTargetsIn } from './move';
 import { el, errorText, focusMark, IFocusMark } from './render';
 import { awaySection, categoryControl, IAway, noticeLine } from './sections';
 import { ThreadView } from './threadView';
-import { IScope, IThread, IViewState } from './types';
+import { IMoveDraft, IScope, IThread, IViewState } from './types';
 
 const REFRESH_DELAY_MS = 150;
 
@@ -519,7 +519,7 @@ export class DiscussionPanel extends Widget {
     expanded: new Set<number>(),
     drafts: new Map<number, string>(),
     histories: new Set<number>(),
-    moving: new Set<number>()
+    moving: new Map<number, IMoveDraft>()
   };
   private expanded = this.state.expanded;
   private signature = '';

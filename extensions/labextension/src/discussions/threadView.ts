@@ -37,7 +37,7 @@ export class ThreadView {
     this.expanded = options.expanded ?? false;
     this.onToggle = options.onToggle ?? (() => undefined);
     this.placement = options.placement ?? null;
-    this.state = options.state ?? { drafts: new Map(), histories: new Set(), moving: new Set() };
+    this.state = options.state ?? { drafts: new Map(), histories: new Set(), moving: new Map() };
     this.moveTargets = options.moveTargets ?? null;
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';

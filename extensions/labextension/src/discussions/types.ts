@@ -86,6 +86,13 @@ export interface IViewState {
   drafts: Map<number, string>;
   /** Posts whose revision history is shown. */
   histories: Set<number>;
-  /** Threads whose "Move…" form is open. */
-  moving: Set<number>;
+  /** Threads whose "Move…" form is open, with what was chosen and typed in it. */
+  moving: Map<number, IMoveDraft>;
+}
+
+/** A half-filled "Move…" form: a redraw (news from someone else) must not reset it. */
+export interface IMoveDraft {
+  /** The radio value picked (`notebook`, `cell`, `course`), or null for the first one. */
+  choice: string | null;
+  category: string;
 }
