@@ -139,6 +139,67 @@ def test_staff_only_questions_are_hidden_from_peers(cl_people: dict[str, Person]
     )
 
 
+def test_a_private_question_is_seen_by_its_asker_and_staff_only(
+    cl_people: dict[str, Person],
+) -> None:
+    """Like a private post on Ed Discussion: ada reads her question and staff's answer,
+    in every listing; ben, who reads the same listings (and may hit the same cached
+    answers), never sees it."""
+    ada, ben, mentor = cl_people["ada"], cl_people["ben"], cl_people["mentor"]
+    key = nb()
+    cell = "c-private"
+    # ben reads first, so the listings are cached for learners of his class
+    for who in (ben, ada):
+        who.ok("GET", f"courses/{COURSE}/threads", notebook_key=key, cell_key=cell)
+        who.ok("GET", f"courses/{COURSE}/thread-counts", notebook_key=key)
+    thread = ada.open(
+        kind="question",
+        visibility="staff",
+        body="private on a cell",
+        notebook_key=key,
+        cell_key=cell,
+    )
+    qa = ada.open(kind="question", visibility="staff", body="private in the Q&A")
+    ada.ok("POST", "notifications/read", {"all": True})
+    mentor.reply(thread, "an answer for ada only")
+
+    def listed(who: Person, **params: str) -> set[int]:
+        return {t["id"] for t in who.ok("GET", f"courses/{COURSE}/threads", **params)["threads"]}
+
+    for first, second in ((ben, ada), (ada, ben)):  # either may fill the cache first
+        for params in (
+            {"notebook_key": key, "cell_key": cell},
+            {"notebook_key": key},
+            {"scope": "course"},
+            {"scope": "all", "q": "private"},
+        ):
+            assert thread["id"] not in listed(ben, **params) and qa["id"] not in listed(
+                ben, **params
+            )
+            assert {thread["id"], qa["id"]} & listed(ada, **params), params
+        counts = {
+            who.name: who.ok("GET", f"courses/{COURSE}/thread-counts", notebook_key=key)["counts"]
+            for who in (first, second)
+        }
+        assert counts["ada"].get(cell) == 1 and counts["ben"].get(cell) is None
+    detail = ada.ok("GET", f"courses/{COURSE}/threads/{thread['id']}")
+    assert detail["visibility"] == "staff" and detail["mine"] is True
+    assert [p["body"] for p in detail["posts"]] == ["private on a cell", "an answer for ada only"]
+    assert ada.ok("GET", "notifications")["unread"] == 1  # the reply, which she may open
+    ada.reply(thread, "thanks")
+    assert ben.refused(404, "GET", f"courses/{COURSE}/threads/{thread['id']}") == "thread_not_found"
+    assert (
+        ben.refused(
+            404, "POST", f"courses/{COURSE}/threads/{thread['id']}/posts", {"body": "me too"}
+        )
+        == "thread_not_found"
+    )
+    # a mention of ben in a private thread tells him nothing
+    ben_before = ben.ok("GET", "notifications")["unread"]
+    ada.reply(thread, "@ben had the same problem")
+    assert ben.ok("GET", "notifications")["unread"] == ben_before
+
+
 def test_anonymous_posts_never_name_their_author_to_peers(cl_people: dict[str, Person]) -> None:
     ada, ben, mentor = cl_people["ada"], cl_people["ben"], cl_people["mentor"]
     key = nb()

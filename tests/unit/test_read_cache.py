@@ -21,6 +21,18 @@ def test_viewer_classes_separate_staff_and_cohorts() -> None:
     assert viewer_class(caller("learner")) != viewer_class(caller("instructor"))
 
 
+def test_a_learner_with_a_private_question_gets_a_class_of_their_own() -> None:
+    asker, peer = (
+        Caller("a", 1, "c1", "learner", frozenset()),
+        Caller("b", 2, "c1", "learner", frozenset()),
+    )
+    askers = frozenset({1})
+    assert viewer_class(asker, askers) != viewer_class(peer, askers)
+    assert viewer_class(peer, askers) == viewer_class(peer)
+    # staff see every thread anyway: still one class
+    assert viewer_class(Caller("i", 1, "c1", "instructor", frozenset()), askers) == ("staff",)
+
+
 def test_hit_then_invalidate_reloads() -> None:
     cache, loads = ReadCache(), []
 

@@ -21,7 +21,7 @@ refused if it has moved on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any, TypeVar
 
 from ..access import Caller
@@ -29,10 +29,14 @@ from ..access import Caller
 T = TypeVar("T")
 
 
-def viewer_class(caller: Caller) -> Hashable:
-    """What, besides the query, decides which threads a caller sees (``visible_filter``)."""
+def viewer_class(caller: Caller, private_askers: Collection[int] = ()) -> Hashable:
+    """What, besides the query, decides which threads a caller sees (``visible_filter``).
+    A learner who has asked staff a private question (``private_askers``) sees it too, so
+    their answers are their own; everyone else's are shared by their class."""
     if caller.is_staff:
         return ("staff",)
+    if caller.user_id in private_askers:
+        return ("learner", tuple(sorted(caller.cohorts)), caller.user_id)
     return ("learner", tuple(sorted(caller.cohorts)))
 
 

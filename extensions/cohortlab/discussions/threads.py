@@ -23,7 +23,7 @@ from . import notify
 from .ratelimit import RateLimit, check_post_rate
 from .schemas import NewThread, ThreadChange
 from .views import for_viewer, post_json, thread_base, thread_json
-from .visibility import can_see, check_can_post_as, not_found, visible_filter
+from .visibility import can_see, check_can_post_as, may_be_told, not_found, visible_filter
 
 LIST_LIMIT = 200
 # Course members for @mentions: name -> (is staff, cohorts in the course).
@@ -127,18 +127,17 @@ def _visible_mentions(
     session: Session, caller: Caller, thread: Thread, body: str, members: Members
 ) -> list[int]:
     """Course members named with @ who may see the thread; others are not told of it."""
-    allowed = []
-    for name in notify.mentioned_names(body):
-        if name not in members:
-            continue
-        is_staff, cohorts = members[name]
-        if (
-            is_staff
-            or thread.visibility == "course"
-            or (thread.visibility == "cohort" and thread.cohort in cohorts)
-        ):
-            allowed.append(name)
-    return list(notify.user_ids_by_name(session, allowed).values())
+    named = [name for name in notify.mentioned_names(body) if name in members]
+    return [
+        user_id
+        for name, user_id in notify.user_ids_by_name(session, named).items()
+        if may_be_told(
+            thread,
+            is_staff=members[name][0],
+            cohorts=members[name][1],
+            is_author=user_id == thread.author_id,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -159,13 +158,15 @@ def thread_rows(
     scope: str,
     category: str | None,
     q: str | None,
+    own_private: bool = True,
 ) -> list[ThreadRow]:
     """``scope``: "course" (the Q&A: threads without a notebook), "notebook" (one
     notebook, optionally one cell) or "all" (search across the course).
 
-    Depends on the caller only through ``visible_filter`` (staff, cohorts), so the
-    result may be shared by every caller of the same visibility class."""
-    query = select(Thread).where(visible_filter(caller))
+    Depends on the caller only through ``visible_filter`` (staff, cohorts, and with
+    ``own_private`` their own staff-only threads), so the result may be shared by every
+    caller of the same visibility class (``cache.viewer_class``)."""
+    query = select(Thread).where(visible_filter(caller, own_private=own_private))
     if scope == "course":
         query = query.where(Thread.notebook_key.is_(None))
     elif scope == "notebook":
@@ -200,6 +201,18 @@ def thread_rows(
         )
         for t in threads
     ]
+
+
+def private_askers(session: Session, course: str) -> frozenset[int]:
+    """Who has staff-only threads in the course: their listings include those threads, so
+    they are cached for them alone (``cache.viewer_class``)."""
+    return frozenset(
+        session.scalars(
+            select(Thread.author_id)
+            .where(Thread.course == course, Thread.visibility == "staff")
+            .distinct()
+        )
+    )
 
 
 def followed_ids(session: Session, caller: Caller) -> frozenset[int]:
@@ -281,12 +294,14 @@ def list_threads(session: Session, caller: Caller, **query: Any) -> list[dict[st
     return render_rows(thread_rows(session, caller, **query), caller, followed_ids(session, caller))
 
 
-def thread_counts(session: Session, caller: Caller, notebook_key: str) -> dict[str, int]:
+def thread_counts(
+    session: Session, caller: Caller, notebook_key: str, own_private: bool = True
+) -> dict[str, int]:
     """Visible threads per cell of one notebook ("" for notebook-level threads): what a
     notebook needs to draw its badges, in one query."""
     rows = session.execute(
         select(Thread.cell_key, func.count())
-        .where(visible_filter(caller), Thread.notebook_key == notebook_key)
+        .where(visible_filter(caller, own_private=own_private), Thread.notebook_key == notebook_key)
         .group_by(Thread.cell_key)
     ).all()
     return {cell or "": count for cell, count in rows}

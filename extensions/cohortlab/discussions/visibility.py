@@ -1,6 +1,12 @@
-"""Who may see which thread: the same rule as a Python check and as a SQL filter."""
+"""Who may see which thread: the same rule as a Python check and as a SQL filter.
+
+A staff-only thread is a learner's private question to staff (as on Ed Discussion): staff
+and its author see it, no other learner does.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, and_, or_, true
 
@@ -20,21 +26,44 @@ def can_see(caller: Caller, thread: Thread) -> bool:
         return True
     if thread.visibility == "cohort":
         return thread.cohort in caller.cohorts
-    return False  # staff-only
+    return thread.author_id == caller.user_id  # staff-only: its author and staff
 
 
-def visible_filter(caller: Caller) -> ColumnElement[bool]:
+def visible_filter(caller: Caller, *, own_private: bool = True) -> ColumnElement[bool]:
+    """``can_see`` in SQL. ``own_private=False`` leaves out the caller's own staff-only
+    threads: what every learner of the caller's cohorts sees alike, and so may be cached
+    for all of them (``discussions.cache``)."""
     if caller.is_staff:
         return and_(Thread.course == caller.course, true())
+    seen = [
+        Thread.visibility == "course",
+        and_(Thread.visibility == "cohort", Thread.cohort.in_(sorted(caller.cohorts))),
+    ]
+    if own_private:
+        seen.append(and_(Thread.visibility == "staff", Thread.author_id == caller.user_id))
     return and_(
         Thread.course == caller.course,
         Thread.hidden.is_(False),
         Thread.deleted_at.is_(None),
-        or_(
-            Thread.visibility == "course",
-            and_(Thread.visibility == "cohort", Thread.cohort.in_(sorted(caller.cohorts))),
-        ),
+        or_(*seen),
     )
+
+
+def may_be_told(
+    thread: Thread, *, is_staff: bool, cohorts: Collection[str], is_author: bool
+) -> bool:
+    """Whether a course member (from the hub's roster, not a ``Caller``) may hear of the
+    thread: the event stream's audience and who an @mention reaches. ``can_see`` for
+    someone who is not the one making the request."""
+    if is_staff:
+        return True
+    if thread.hidden or thread.deleted_at is not None:
+        return False
+    if thread.visibility == "course":
+        return True
+    if thread.visibility == "cohort":
+        return thread.cohort in cohorts
+    return is_author
 
 
 def check_can_post_as(caller: Caller, visibility: str, cohort: str | None) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from ...discussions import notify, posts, schemas, threads
 from ...discussions.cache import ReadCache, viewer_class
 from ...discussions.ratelimit import RateLimit
+from ...discussions.visibility import may_be_told
 from ...errors import APIError
 from ..base import BaseHandler
 from ..permissions import allow, course_member
@@ -43,18 +44,14 @@ class DiscussionHandler(BaseHandler):
         bus = self.settings["bus"]
         members = await self.members(thread.course)
         staff_only = outcome.action in threads.STAFF_ACTIONS
+        author = await self.user_name(thread.author_id) if thread.visibility == "staff" else None
         audience = [
             name
             for name, (is_staff, cohorts) in members.items()
             if is_staff
             or (
                 not staff_only
-                and not thread.hidden
-                and thread.deleted_at is None
-                and (
-                    thread.visibility == "course"
-                    or (thread.visibility == "cohort" and thread.cohort in cohorts)
-                )
+                and may_be_told(thread, is_staff=False, cohorts=cohorts, is_author=name == author)
             )
         ]
         await bus.publish(
@@ -76,6 +73,13 @@ class DiscussionHandler(BaseHandler):
                 {"type": "notification", "course": thread.course, "thread_id": thread.id},
             )
 
+    async def user_name(self, user_id: int) -> str | None:
+        """A user's hub name, through the names this service has looked up already."""
+        known: dict[int, str] = self.settings.setdefault("user_names", {})
+        if user_id not in known:
+            known.update(await self.run_db(lambda s: threads.names_for(s, {user_id})))
+        return known.get(user_id)
+
     @property
     def read_cache(self) -> ReadCache:
         return self.settings["read_cache"]
@@ -84,6 +88,19 @@ class DiscussionHandler(BaseHandler):
         """A read of this course through the shared read cache (see ``discussions.cache``)."""
         assert self.caller is not None
         return self.read_cache.get_or_load(self.caller.course, key, load)
+
+    def viewer(self) -> tuple[Any, bool]:
+        """The caller's cache class, and whether reads for it include the caller's own
+        staff-only threads. Both come from one lookup, so a listing with someone's private
+        question is never stored under a class other learners share."""
+        caller = self.caller
+        assert caller is not None
+        if caller.is_staff:
+            return viewer_class(caller), False
+        askers = self.cached(
+            ("private-askers",), lambda: self.read_db(threads.private_askers, caller.course)
+        )
+        return viewer_class(caller, askers), caller.user_id in askers
 
     async def write_db(self, fn: Any, *args: Any) -> Any:
         """``run_db`` for writes: this replica's cached reads of the course are dropped as
@@ -145,10 +162,12 @@ class ThreadListHandler(DiscussionHandler):
             "category": self.get_argument("category", None),
             "q": self.get_argument("q", None),
         }
+        viewer, own = self.viewer()
         rows = self.cached(
-            ("threads", viewer_class(caller), tuple(query.values())),
+            ("threads", viewer, tuple(query.values())),
             lambda: threads.prerender(
-                self.read_db(lambda s: threads.thread_rows(s, caller, **query)), caller.is_staff
+                self.read_db(lambda s: threads.thread_rows(s, caller, **query, own_private=own)),
+                caller.is_staff,
             ),
         )
         followed = self.cached(
@@ -228,12 +247,13 @@ class ThreadCountsHandler(DiscussionHandler):
             raise APIError(400, "missing_field", "thread-counts needs ?notebook_key=.")
         caller = self.caller
         assert caller is not None
+        viewer, own = self.viewer()
         body = self.cached(
-            ("counts", viewer_class(caller), notebook_key),
+            ("counts", viewer, notebook_key),
             lambda: json.dumps(
                 {
                     "notebook_key": notebook_key,
-                    "counts": self.read_db(threads.thread_counts, caller, notebook_key),
+                    "counts": self.read_db(threads.thread_counts, caller, notebook_key, own),
                 },
                 separators=(",", ":"),
             ),
