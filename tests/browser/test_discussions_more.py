@@ -83,7 +83,40 @@ def test_edited_post_shows_history_to_its_author_and_cohort_threads_stay_in_the_
     ada.get_by_test_id("cl-compose-kind").select_option("question")
     values = visibility.locator("option").evaluate_all("os => os.map(o => o.value)")
     assert values == ["course", "cohort:red", "staff"]
-    ada.get_by_test_id("cl-compose-kind").select_option("comment")
+
+    # A redraw while a staff-only, anonymous question is being written (ben starts a
+    # thread on the same cell) keeps those choices: the question must not go out public.
+    ada.get_by_test_id("cl-compose-body").fill(f"Private question {tag}")
+    visibility.select_option("staff")
+    ada.get_by_test_id("cl-compose-anonymous").check()
+    cell_key = ada.get_by_test_id("cl-cell-threads").get_attribute("data-cell-key")
+    _api(
+        cl_hub,
+        "POST",
+        "/threads",
+        "ben",
+        json={"body": f"Meanwhile {tag}", "notebook_key": NOTEBOOK_KEY, "cell_key": cell_key},
+    )
+    expect(ada.get_by_test_id("cl-cell-threads")).to_contain_text(
+        f"Meanwhile {tag}", timeout=LIVE_MS + 1_000
+    )
+    expect(ada.get_by_test_id("cl-compose-kind")).to_have_value("question")
+    expect(visibility).to_have_value("staff")
+    expect(ada.get_by_test_id("cl-compose-anonymous")).to_be_checked()
+    expect(ada.get_by_test_id("cl-compose-body")).to_have_value(f"Private question {tag}")
+    ada.get_by_test_id("cl-compose-submit").click()
+    private = ada.get_by_test_id("cl-cell-threads").get_by_test_id("cl-thread")
+    private = private.filter(has_text=f"Private question {tag}")
+    private.wait_for(timeout=10_000)
+    served = _api(cl_hub, "GET", f"/threads/{private.get_attribute('data-thread-id')}", "ada")
+    assert (served["visibility"], served["kind"]) == ("staff", "question")
+    assert served["anonymous"] is True
+    # staff's answer reaches the asker live (she is the one learner told of it)
+    _api(cl_hub, "POST", f"/threads/{served['id']}/posts", "mentor", json={"body": f"Answer {tag}"})
+    expect(private).to_contain_text("1 repl", timeout=LIVE_MS + 1_000)
+    # after posting, the box starts afresh
+    expect(ada.get_by_test_id("cl-compose-kind")).to_have_value("comment")
+    expect(ada.get_by_test_id("cl-compose-anonymous")).not_to_be_checked()
 
     ada.get_by_test_id("cl-compose-body").fill(f"Cohort note {tag}: first version")
     visibility.select_option("cohort:red")
@@ -111,7 +144,12 @@ def test_edited_post_shows_history_to_its_author_and_cohort_threads_stay_in_the_
     first = ada_thread.get_by_test_id("cl-post").first
     first.get_by_test_id("cl-edit-post").click()
     first.get_by_test_id("cl-edit-body").fill(f"Cohort note {tag}: second version")
+    # ben's reply redraws the thread while ada edits: her editor and text stay
+    _api(cl_hub, "POST", f"/threads/{thread_id}/posts", "ben", json={"body": f"reply {tag}"})
+    expect(ada_thread).to_contain_text(f"reply {tag}", timeout=LIVE_MS + 1_000)
+    expect(first.get_by_test_id("cl-edit-body")).to_have_value(f"Cohort note {tag}: second version")
     first.get_by_test_id("cl-edit-submit").click()
+    expect(first.get_by_test_id("cl-edit-body")).to_have_count(0)
 
     # Ben sees it was edited, live, but gets no history button (the service says 403).
     ben_post = ben_thread.get_by_test_id("cl-post").first

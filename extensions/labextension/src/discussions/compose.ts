@@ -13,6 +13,22 @@ export interface IComposed {
   category: string;
 }
 
+/**
+ * The choices made in a new-thread box besides its text, kept by the caller like the text
+ * draft: a redraw (news from someone else) must not quietly turn a staff-only or
+ * anonymous question back into a public, named one.
+ */
+export interface IComposeChoices {
+  kind: string;
+  audience: string;
+  anonymous: boolean;
+  category: string;
+}
+
+export function freshChoices(): IComposeChoices {
+  return { kind: 'comment', audience: 'course', anonymous: false, category: '' };
+}
+
 /** The longest category the service takes. */
 export const MAX_CATEGORY = 100;
 
@@ -42,6 +58,10 @@ export function composeBox(
     /** Text to start with, and a callback as it changes: drafts survive re-rendering. */
     draft?: string;
     onDraft?: (text: string) => void;
+    /** A Cancel button (editing a post): the caller closes the box. */
+    onCancel?: () => void;
+    /** Kind, audience, anonymity and category to start with; updated as they change. */
+    choices?: IComposeChoices;
   }
 ): HTMLElement {
   const form = el('form', { class: 'cl-Compose', 'aria-label': options.label });
@@ -81,8 +101,15 @@ export function composeBox(
       staffOnly.remove();
     }
   };
+  const kept = options.choices;
+  if (kept) {
+    kind.value = kept.kind;
+  }
   offerStaffOnly();
   kind.addEventListener('change', offerStaffOnly);
+  if (kept && [...audience.options].some(o => o.value === kept.audience)) {
+    audience.value = kept.audience;
+  }
   const category = el('input', {
     type: 'text',
     class: 'cl-Compose-category',
@@ -97,8 +124,21 @@ export function composeBox(
   }
   category.setAttribute('list', suggestions.id);
   const anonymous = el('input', { type: 'checkbox', 'aria-label': 'Post anonymously to peers' });
+  anonymous.dataset.testid = `${options.testid}-anonymous`;
   const anonLabel = el('label', { class: 'cl-Compose-anon' });
   anonLabel.append(anonymous, document.createTextNode(' anonymous to peers'));
+  if (kept) {
+    anonymous.checked = kept.anonymous;
+    category.value = kept.category;
+    form.addEventListener('change', () => keep(kept));
+    category.addEventListener('input', () => keep(kept));
+  }
+  const keep = (into: IComposeChoices) => {
+    into.kind = kind.value;
+    into.audience = audience.value;
+    into.anonymous = anonymous.checked;
+    into.category = category.value;
+  };
   const error = el('p', { class: 'cl-Compose-error', role: 'alert' });
 
   const submit = async () => {
@@ -152,6 +192,9 @@ export function composeBox(
     row.append(category, suggestions);
   }
   row.append(togglePreview, send);
+  if (options.onCancel) {
+    row.append(button('Cancel', `${options.testid}-cancel`, options.onCancel));
+  }
   form.append(text, ...(mentions ? [mentions] : []), preview, row, error);
   return form;
 }

@@ -4,7 +4,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IMe, ICohortLabClient, ICohortLabEvent } from '../tokens';
 import { CellBadges } from './badges';
-import { composeBox, IComposed } from './compose';
+import { composeBox, freshChoices, IComposed } from './compose';
 import {
   asNotebookPanel,
   cellKey,
@@ -403,6 +403,7 @@ export class DiscussionPanel extends Widget {
           isStaff: this.isStaff(scope.course),
           draft: this.draft,
           onDraft: text => (this.draft = text),
+          choices: this.choices,
           members: prefix => this.members(scope.course, prefix),
           onSubmit: c => this.openThread(scope, c, true)
         }));
@@ -424,6 +425,7 @@ export class DiscussionPanel extends Widget {
       categories,
       draft: this.askDraft,
       onDraft: text => (this.askDraft = text),
+      choices: this.askChoices,
       members: prefix => this.members(scope.course, prefix),
       onSubmit: c => this.openThread(scope, c, false)
     }));
@@ -481,8 +483,10 @@ export class DiscussionPanel extends Widget {
     });
     if (onCell) {
       this.draft = '';
+      this.choices = freshChoices();
     } else {
       this.askDraft = '';
+      this.askChoices = freshChoices();
       if (this.category && thread.category !== this.category) {
         this.category = ''; // the filter would hide the new thread
       }
@@ -515,10 +519,13 @@ export class DiscussionPanel extends Widget {
   private marks = new Map<number, string>();
   private draft = '';
   private askDraft = '';
+  private choices = freshChoices();
+  private askChoices = freshChoices();
   private state: IViewState = {
     expanded: new Set<number>(),
     drafts: new Map<number, string>(),
     histories: new Set<number>(),
+    editing: new Map<number, string>(),
     moving: new Map<number, IMoveDraft>()
   };
   private expanded = this.state.expanded;

@@ -17,7 +17,7 @@ export interface IThreadViewOptions {
   /** How the thread sits in this copy of the notebook ("cell removed", ...), if off. */
   placement?: string | null;
   /** Shared with the panel: reply drafts, open histories and move forms survive redraws. */
-  state?: Pick<IViewState, 'drafts' | 'histories' | 'moving'>;
+  state?: Pick<IViewState, 'drafts' | 'histories' | 'editing' | 'moving'>;
   /** For staff's "Move…": where the thread could go, read when the form opens. */
   moveTargets?: () => IMoveTargets;
 }
@@ -37,7 +37,12 @@ export class ThreadView {
     this.expanded = options.expanded ?? false;
     this.onToggle = options.onToggle ?? (() => undefined);
     this.placement = options.placement ?? null;
-    this.state = options.state ?? { drafts: new Map(), histories: new Set(), moving: new Map() };
+    this.state = options.state ?? {
+      drafts: new Map(),
+      histories: new Set(),
+      editing: new Map(),
+      moving: new Map()
+    };
     this.moveTargets = options.moveTargets ?? null;
     this.node = el('li', { class: 'cl-Thread' });
     this.node.dataset.testid = 'cl-thread';
@@ -106,7 +111,7 @@ export class ThreadView {
   private expanded: boolean;
   private readonly onToggle: (id: number, open: boolean) => void;
   private readonly placement: string | null;
-  private readonly state: Pick<IViewState, 'drafts' | 'histories' | 'moving'>;
+  private readonly state: Pick<IViewState, 'drafts' | 'histories' | 'editing' | 'moving'>;
   private readonly moveTargets: (() => IMoveTargets) | null;
 
   private async act(path: string, method: string, body?: unknown): Promise<void> {
@@ -324,18 +329,42 @@ export class ThreadView {
       }));
     }
     if (post.mine && !post.deleted && !this.thread.locked) {
-      tools.append(button('Edit', 'cl-edit-post', () => {
+      // The text being edited lives in the shared state: a redraw (someone's reply) keeps
+      // the editor open with it, until Save or Cancel.
+      const editing = this.state.editing;
+      const edit = () => {
         body.replaceChildren(
           composeBox(this.rendermime, {
             label: 'Edit your post',
             testid: 'cl-edit',
             withKind: false,
-            draft: post.body ?? '',
+            draft: editing.get(post.id) ?? post.body ?? '',
+            onDraft: text => editing.set(post.id, text),
             submitLabel: 'Save',
-            onSubmit: async ({ body: text }) => this.act(postPath, 'PATCH', { body: text })
+            onSubmit: async ({ body: text }) => {
+              editing.delete(post.id);
+              try {
+                await this.act(postPath, 'PATCH', { body: text });
+              } catch (reason) {
+                editing.set(post.id, text);
+                throw reason;
+              }
+            },
+            onCancel: () => {
+              editing.delete(post.id);
+              this.render();
+            }
           })
         );
+      };
+      tools.append(button('Edit', 'cl-edit-post', () => {
+        editing.set(post.id, editing.get(post.id) ?? post.body ?? '');
+        edit();
+        body.querySelector('textarea')?.focus();
       }));
+      if (editing.has(post.id)) {
+        edit();
+      }
     }
     if (post.mine && !post.deleted) {
       tools.append(button('Delete', 'cl-delete-post', () => {

@@ -86,6 +86,8 @@ export interface IViewState {
   drafts: Map<number, string>;
   /** Posts whose revision history is shown. */
   histories: Set<number>;
+  /** Posts of mine being edited, with the text typed so far. */
+  editing: Map<number, string>;
   /** Threads whose "Move…" form is open, with what was chosen and typed in it. */
   moving: Map<number, IMoveDraft>;
 }
