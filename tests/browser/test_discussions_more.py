@@ -150,6 +150,12 @@ def test_edited_post_shows_history_to_its_author_and_cohort_threads_stay_in_the_
     expect(first.get_by_test_id("cl-edit-body")).to_have_value(f"Cohort note {tag}: second version")
     first.get_by_test_id("cl-edit-submit").click()
     expect(first.get_by_test_id("cl-edit-body")).to_have_count(0)
+    # Edit, then Cancel: the editor closes and the post is as it was
+    first.get_by_test_id("cl-edit-post").click()
+    first.get_by_test_id("cl-edit-body").fill("never saved")
+    first.get_by_test_id("cl-edit-cancel").click()
+    expect(first.get_by_test_id("cl-edit-body")).to_have_count(0)
+    expect(first.get_by_test_id("cl-post-body")).to_contain_text("second version")
 
     # Ben sees it was edited, live, but gets no history button (the service says 403).
     ben_post = ben_thread.get_by_test_id("cl-post").first
