@@ -18,15 +18,12 @@ from ..store.discussions import Thread
 def can_see(caller: Caller, thread: Thread) -> bool:
     if thread.course != caller.course:
         return False
-    if caller.is_staff:
-        return True
-    if thread.hidden or thread.deleted_at is not None:
-        return False
-    if thread.visibility == "course":
-        return True
-    if thread.visibility == "cohort":
-        return thread.cohort in caller.cohorts
-    return thread.author_id == caller.user_id  # staff-only: its author and staff
+    return may_be_told(
+        thread,
+        is_staff=caller.is_staff,
+        cohorts=caller.cohorts,
+        is_author=thread.author_id == caller.user_id,
+    )
 
 
 def visible_filter(caller: Caller, *, own_private: bool = True) -> ColumnElement[bool]:
