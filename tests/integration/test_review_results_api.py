@@ -164,6 +164,17 @@ async def test_authors_read_rate_and_flag_their_feedback_after_release(
     flags = path(assignment, "/flags")
     assert dee.refused(403, "GET", flags) == "staff_only"
     [listed] = people["mentor"].ok("GET", flags)["flags"]
+
+    def open_flags(who: Person) -> int:
+        listing = who.ok("GET", f"courses/{COURSE}/reviews")["rounds"]
+        return next(r for r in listing if r["assignment"] == assignment)["open_flags"]
+
+    assert open_flags(people["mentor"]) == 1  # the staff panel's count, in the round list
+    assert "open_flags" not in next(
+        r
+        for r in dee.ok("GET", f"courses/{COURSE}/reviews")["rounds"]
+        if r["assignment"] == assignment
+    )
     assert listed["author"] == "dee" and listed["reason"] == "Mocking tone"
     resolve = path(assignment, f"/flags/{listed['id']}")
     assert dee.refused(403, "PATCH", resolve, {"resolved": True}) == "staff_only"
@@ -172,6 +183,7 @@ async def test_authors_read_rate_and_flag_their_feedback_after_release(
     )
     done = people["mentor"].ok("PATCH", resolve, {"resolved": True, "resolution": "Spoke to them"})
     assert done["flag"]["resolved"] is True
+    assert open_flags(teacher) == 0
     # names, once the instructor turns them on
     await asyncio.to_thread(teacher.ok, "PATCH", path(assignment), {"names_visible": True})
     sub = next(s for s in view["submissions"] if s["author"] == "dee")

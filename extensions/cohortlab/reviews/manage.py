@@ -21,6 +21,7 @@ from ..store.reviews import (
     Review,
     ReviewAssignment,
     ReviewExtension,
+    ReviewFlag,
     ReviewNotebook,
     ReviewRound,
     ReviewSubmission,
@@ -161,6 +162,12 @@ def staff_summary(session: Session, rnd: ReviewRound, now: datetime) -> dict[str
             .select_from(Review)
             .join(ReviewAssignment, Review.assignment_id == ReviewAssignment.id)
             .where(*active, Review.status == "submitted")
+        ),
+        # what the staff panel shows beside each round (one request per round, before)
+        "open_flags": count(
+            select(func.count())
+            .select_from(ReviewFlag)
+            .where(ReviewFlag.round_id == rnd.id, ReviewFlag.resolved_at.is_(None))
         ),
     }
 

@@ -79,7 +79,6 @@ export class ReviewsPanel extends Widget {
     this.node.setAttribute('aria-busy', 'true');
     let me: IMe;
     const rounds = new Map<string, IRound[] | Error>();
-    const flags = new Map<string, Map<string, number | null>>();
     try {
       me = await this.api.client.requestAPI<IMe>('me');
       await Promise.all(
@@ -87,9 +86,6 @@ export class ReviewsPanel extends Widget {
           try {
             const found = (await this.api.rounds(course.id)).rounds;
             rounds.set(course.id, found);
-            if (course.role !== 'learner') {
-              flags.set(course.id, await this.openFlags(course.id, found));
-            }
           } catch (reason) {
             rounds.set(course.id, reason as Error);
           }
@@ -123,11 +119,7 @@ export class ReviewsPanel extends Widget {
         }
         section.dataset.role = course.role;
         section.append(
-          ...this.staffCourse(course.id).render(
-            course.role,
-            found as unknown as IStaffRound[],
-            flags.get(course.id) ?? new Map()
-          )
+          ...this.staffCourse(course.id).render(course.role, found as unknown as IStaffRound[])
         );
       } else if (!found.length) {
         section.append(el('p', { class: 'cl-Panel-empty' }, 'No peer review in this course yet.'));
@@ -152,22 +144,6 @@ export class ReviewsPanel extends Widget {
       this.staff.set(course, staff);
     }
     return staff;
-  }
-
-  /** Unresolved flags per round (null where the service would not say). */
-  private async openFlags(course: string, rounds: IRound[]): Promise<Map<string, number | null>> {
-    const out = new Map<string, number | null>();
-    await Promise.all(
-      rounds.map(async round => {
-        try {
-          const { flags } = await this.api.flags(course, round.assignment);
-          out.set(round.assignment, flags.filter(f => !f.resolved).length);
-        } catch {
-          out.set(round.assignment, null);
-        }
-      })
-    );
-    return out;
   }
 
   private header(): HTMLElement {

@@ -58,12 +58,8 @@ export class StaffCourse {
     );
   }
 
-  /** The section's content for these rounds (open flags per round, null when unknown). */
-  render(
-    role: 'instructor' | 'mentor',
-    rounds: IStaffRound[],
-    flags: Map<string, number | null>
-  ): HTMLElement[] {
+  /** The section's content for these rounds. */
+  render(role: 'instructor' | 'mentor', rounds: IStaffRound[]): HTMLElement[] {
     this.rounds = rounds;
     this.form.refresh();
     const instructor = role === 'instructor';
@@ -92,7 +88,7 @@ export class StaffCourse {
       parts.push(el('p', { class: 'cl-Panel-empty' }, 'No peer review round in this course yet.'));
     }
     for (const round of rounds) {
-      parts.push(this.roundView(round, instructor, flags.get(round.assignment) ?? null));
+      parts.push(this.roundView(round, instructor));
     }
     return parts;
   }
@@ -119,11 +115,7 @@ export class StaffCourse {
     return this.toggle;
   }
 
-  private roundView(
-    round: IStaffRound,
-    instructor: boolean,
-    openFlags: number | null
-  ): HTMLElement {
+  private roundView(round: IStaffRound, instructor: boolean): HTMLElement {
     const box = el('div', { class: 'cl-Reviews-round cl-Reviews-staffRound' });
     box.dataset.testid = 'cl-reviews-staff-round';
     box.dataset.assignment = round.assignment;
@@ -138,7 +130,7 @@ export class StaffCourse {
       `Due ${when(round.due_at)}${round.state === 'open' && !round.reviewing_open ? ' (passed)' : ''}`,
       `${round.submissions} submission${round.submissions === 1 ? '' : 's'}`,
       `${round.reviews_submitted} of ${round.assignments} reviews done`,
-      openFlags === null ? 'flags unknown' : `${openFlags} open flag${openFlags === 1 ? '' : 's'}`
+      `${round.open_flags} open flag${round.open_flags === 1 ? '' : 's'}`
     ];
     if (round.names_visible) {
       facts.push("reviewers' names shown to authors");

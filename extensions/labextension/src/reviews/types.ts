@@ -133,6 +133,8 @@ export interface IStaffRound extends IRoundInfo {
   /** Active reviewer assignments (reviews handed out). */
   assignments: number;
   reviews_submitted: number;
+  /** Flags of this round's reviews that no staff member has resolved yet. */
+  open_flags: number;
 }
 
 export type AggregationMethod = 'median' | 'mean' | 'pg1';
