@@ -260,3 +260,19 @@ def test_teams_inside_a_cohort_compete_by_their_mean(
         {"team_mode": "teams", "team_cohort": "green"},
     )
     assert code == "unknown_cohort"
+
+
+def test_a_quiz_cannot_change_during_its_live_round(people: dict[str, Person]) -> None:
+    """Answers are scored against the quiz as it is: new questions mid-round would score
+    earlier answers against a key nobody saw. The same quiz again (generate_assignment run
+    twice) is fine; a change waits for the round's end."""
+    quiz_id, sid = start_round(people)
+    teacher = people["instructor"]
+    quiz = f"courses/{COURSE}/quizzes/{quiz_id}"
+    teacher.ok("PUT", quiz, {"spec": live_spec(quiz_id)})  # unchanged: allowed
+    changed = live_spec(quiz_id)
+    changed["questions"][1]["answer"] = 43
+    assert teacher.refused(409, "PUT", quiz, {"spec": changed}) == "live_round_running"
+    assert teacher.ok("GET", quiz)["spec"]["questions"][1]["answer"] == 42  # nothing written
+    teacher.ok("POST", live(sid, "/end"))
+    assert teacher.ok("PUT", quiz, {"spec": changed})["quiz"]["version"] == 3

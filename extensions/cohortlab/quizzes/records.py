@@ -29,7 +29,7 @@ from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store import personal
 from ..store.models import User, utcnow
-from ..store.quizzes import QuizAnswer, QuizExtension, QuizRecord
+from ..store.quizzes import LiveSession, QuizAnswer, QuizExtension, QuizRecord
 from .grading import AnswerError, grade
 from .spec import (
     QUIZ_FIELDS,
@@ -106,6 +106,25 @@ def _spec_mapping(raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _refuse_during_live_round(session: Session, record: QuizRecord) -> None:
+    """A live round scores every answer against the quiz as it is now: changed questions
+    mid-round would score answers already given against a key they never saw, and a
+    changed question count breaks the round. Republishing the same quiz stays allowed
+    (``nbgrader generate_assignment`` run again)."""
+    running = session.scalar(
+        select(LiveSession.id)
+        .where(LiveSession.quiz_id == record.id, LiveSession.ended.is_(False))
+        .limit(1)
+    )
+    if running is not None:
+        raise APIError(
+            409,
+            "live_round_running",
+            f"Quiz {record.slug!r} has a live round in progress, and its questions cannot "
+            "change during a round. End the round, then publish again.",
+        )
+
+
 def publish(
     session: Session, caller: Caller, slug: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
@@ -142,6 +161,8 @@ def publish(
     record = session.scalars(
         select(QuizRecord).where(QuizRecord.course == caller.course, QuizRecord.slug == slug)
     ).one_or_none()
+    if record is not None and (record.spec != stored or record.live != live):
+        _refuse_during_live_round(session, record)
     created = record is None
     now = utcnow()
     if record is None:
