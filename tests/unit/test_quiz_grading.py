@@ -4,6 +4,7 @@ and neither feedback nor errors give the right answer away."""
 from __future__ import annotations
 
 import math
+import time
 import unicodedata
 from typing import Any
 
@@ -261,6 +262,22 @@ def test_text_pattern_must_match_the_whole_normalised_answer() -> None:
 def test_text_pattern_is_case_sensitive_when_asked() -> None:
     q = text(answers=[], pattern="[A-Z][a-z]+", case_sensitive=True)
     assert grade(q, "Hydrogen").correct and not grade(q, "hydrogen").correct
+
+
+def test_a_pattern_that_backtracks_badly_is_cut_off_not_left_to_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With `re`, this answer against this pattern runs for longer than the universe has
+    existed; one learner could hold the service with it. It is refused within the limit,
+    graded as nothing (no attempt used), and the pattern named in the log."""
+    q = text(answers=[], pattern="(a|aa)+")
+    assert grade(q, "a" * 12).correct
+    started = time.monotonic()
+    with pytest.raises(AnswerError, match="pattern took too long") as refused:
+        grade(q, "a" * 60 + "!")
+    assert time.monotonic() - started < 2
+    assert "(a|aa)+" not in str(refused.value)  # the key stays with the service
+    assert "(a|aa)+" in caplog.text
 
 
 @pytest.mark.parametrize(

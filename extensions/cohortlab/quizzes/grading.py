@@ -9,6 +9,7 @@ learner an attempt; its message says what to send and never reveals the right an
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,11 @@ from typing import Any
 from .spec import Question, normalise_text
 
 MAX_TEXT_ANSWER = 1_000
+#: How long one text answer may take against the question's pattern. Sane patterns take
+#: microseconds; one that backtracks badly could take hours on a crafted 40-character answer.
+PATTERN_SECONDS = 0.1
+
+log = logging.getLogger(__name__)
 
 
 class AnswerError(ValueError):
@@ -109,10 +115,27 @@ def _text(question: Question, answer: Any) -> Result:
     given = normalise_text(answer, case_sensitive=question.case_sensitive)
     if not given:
         raise AnswerError("Type an answer before submitting.")
-    correct = given in question.answers or bool(
-        question.pattern is not None and question.pattern.fullmatch(given)
-    )
+    correct = given in question.answers or _matches(question, given)
     return Result(correct, _score(question, correct), question.points, None)
+
+
+def _matches(question: Question, given: str) -> bool:
+    if question.pattern is None:
+        return False
+    try:
+        return question.pattern.fullmatch(given, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        log.warning(
+            "Question %r: its pattern %r took over %s s on an answer; it backtracks too much "
+            "and should be rewritten",
+            question.id,
+            question.pattern.pattern,
+            PATTERN_SECONDS,
+        )
+        raise AnswerError(
+            "This answer could not be checked: the question's pattern took too long on it. "
+            "Nothing was recorded; tell your instructor, who can fix the question."
+        ) from None
 
 
 def _ordering(question: Question, answer: Any) -> Result:

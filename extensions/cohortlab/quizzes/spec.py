@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import regex
 import yaml
 
 QuestionType = Literal["single", "multiple", "numeric", "text", "ordering"]
@@ -81,7 +82,7 @@ class Question:
     feedback: str | None = None
     # text (answers are stored normalised, so grading compares like with like)
     answers: tuple[str, ...] = ()
-    pattern: re.Pattern[str] | None = None
+    pattern: regex.Pattern[str] | None = None
     case_sensitive: bool = False
     # ordering, in the correct order
     items: tuple[Item, ...] = ()
@@ -328,8 +329,9 @@ def _text_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
     source = _text(data, "pattern", where, limit=MAX_PATTERN, required=False)
     if source is not None:
         try:
-            pattern = re.compile(source, 0 if case_sensitive else re.IGNORECASE)
-        except re.error as e:
+            # `regex`, not `re`: its matches take a time limit (grading._text)
+            pattern = regex.compile(source, 0 if case_sensitive else regex.IGNORECASE)
+        except regex.error as e:
             raise _fail(
                 _join(where, "pattern"), f"is not a valid regular expression: {e}"
             ) from None
