@@ -127,18 +127,18 @@ export function composeBox(
   anonymous.dataset.testid = `${options.testid}-anonymous`;
   const anonLabel = el('label', { class: 'cl-Compose-anon' });
   anonLabel.append(anonymous, document.createTextNode(' anonymous to peers'));
-  if (kept) {
-    anonymous.checked = kept.anonymous;
-    category.value = kept.category;
-    form.addEventListener('change', () => keep(kept));
-    category.addEventListener('input', () => keep(kept));
-  }
   const keep = (into: IComposeChoices) => {
     into.kind = kind.value;
     into.audience = audience.value;
     into.anonymous = anonymous.checked;
     into.category = category.value;
   };
+  if (kept) {
+    anonymous.checked = kept.anonymous;
+    category.value = kept.category;
+    form.addEventListener('change', () => keep(kept));
+    category.addEventListener('input', () => keep(kept));
+  }
   const error = el('p', { class: 'cl-Compose-error', role: 'alert' });
 
   const submit = async () => {
