@@ -13,7 +13,10 @@ LABEXT_SRC := $(shell find extensions/labextension/src extensions/labextension/s
 OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: setup demo test bench lint format clean system-deps browser-deps
+.PHONY: setup demo test bench lint format clean system-deps browser-deps names
+
+# The demo's public name; every person's server and the service get a subdomain of it.
+PUBLIC_HOST ?= hub.localhost
 
 # Debian's Python (not the root-only pyenv build): servers run as other accounts.
 system-deps:
@@ -43,12 +46,18 @@ browser-deps:
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/noto || { $(APT_GET) update -qq && \
 		$(APT_GET) install -y -qq chromium fonts-noto-color-emoji; }
 
+# Per-user origins: *.hub.localhost must resolve to loopback for every process (not only
+# Chromium); stops at once with one line saying what to do when it cannot be made so.
+names:
+	@hub_config/check_names.sh $(PUBLIC_HOST)
+
 # COHORTLAB_DEMO_SETUP=1: once the hub is up, its service cohortlab-demo-setup makes the cohort
 # workspaces and has the learners submit hw1 (hub_config/demo_setup.py; idempotent).
-demo: setup
+demo: names setup
 	$(PY) hub_config/seed.py --state-dir $(STATE)
 	@echo
-	@echo "  CohortLab demo hub: http://127.0.0.1:8000"
+	@echo "  CohortLab demo hub: http://$(PUBLIC_HOST):8000  (http://127.0.0.1:8000 redirects there)"
+	@echo "  Each person's server and the CohortLab service run on their own subdomain of it."
 	@echo "  Log in as ada, ben, cy, dee, eli, fay (learners), mentor or instructor,"
 	@echo "  password: $${COHORTLAB_DEMO_PASSWORD:-demo}. Stop with Ctrl-C."
 	@echo "  When the log says 'demo setup: ready' (a minute or two), the cohort workspaces"
@@ -57,7 +66,7 @@ demo: setup
 	cd $(STATE) && COHORTLAB_DEMO_SETUP=1 COHORTLAB_STATE_DIR=$(abspath $(STATE)) \
 	  exec $(abspath $(VENV))/bin/jupyterhub -f $(abspath hub_config/jupyterhub_config.py)
 
-test: setup browser-deps
+test: names setup browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from cohortlab.cohorts.hubhooks import prepare_workspace_server, refuse_workspace_logins
+from cohortlab.origins import Origins
 from jupyterhub.auth import DummyAuthenticator
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
@@ -44,9 +45,24 @@ HUB_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 os.chmod(HUB_DIR, 0o700)  # the hub's database, cookie secret and proxy token
 
 # --- Network -----------------------------------------------------------------
-# PRODUCTION: put TLS in front (c.JupyterHub.ssl_key/ssl_cert or a reverse proxy),
-# bind the public address, and consider subdomains (c.JupyterHub.subdomain_host)
-# so each server gets its own origin.
+# Every person's server and the service on its own origin (JupyterHub's subdomain_host):
+# ada at http://ada.hub.localhost:8000/user/ada/, the service at
+# http://cohortlab--service.hub.localhost:8000/services/cohortlab/, the hub itself at
+# http://hub.localhost:8000/hub/. On one origin, any page a learner's server serves (and a
+# learner controls what it serves) would run script with the visitor's cookies, the
+# instructor's included. `__Host-` cookies stop one subdomain from setting another's.
+# PRODUCTION: a wildcard DNS name and certificate (https://hub.example.edu, *.hub.example.edu)
+# in COHORTLAB_PUBLIC_URL, and TLS (c.JupyterHub.ssl_key/ssl_cert or a reverse proxy).
+PUBLIC_URL = os.environ.get("COHORTLAB_PUBLIC_URL", f"http://hub.localhost:{HUB_PORT}").rstrip("/")
+c.JupyterHub.subdomain_host = PUBLIC_URL
+c.JupyterHub.cookie_host_prefix_enabled = True
+# `__Host-` cookies must be Secure. Browsers take Secure cookies from http://*.localhost, but
+# JupyterHub 6.1's OAuth clients (single-user servers, the service) set their OAuth state
+# cookie Secure only on https, so on the plain-http demo that cookie was dropped and every
+# sign-in to a server ended in 403. Their cookie options add it (https needs nothing).
+COOKIE_OPTIONS = (
+    {"JUPYTERHUB_COOKIE_OPTIONS": '{"secure": true}'} if PUBLIC_URL.startswith("http:") else {}
+)
 c.JupyterHub.bind_url = f"http://127.0.0.1:{HUB_PORT}"
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{HUB_API_PORT}"
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"
@@ -55,6 +71,12 @@ c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"
 c.ConfigurableHTTPProxy.command = [str(HERE / "node_modules" / ".bin" / "configurable-http-proxy")]
 c.ConfigurableHTTPProxy.pid_file = str(HUB_DIR / "proxy.pid")
 c.ConfigurableHTTPProxy.should_start = True
+# The old address (http://127.0.0.1:8000, http://localhost:8000) answers with a redirect to
+# the same path on the hub's name (hub_config/old_address.py, a hub-managed process).
+REDIRECT_PORT = int(os.environ.get("COHORTLAB_REDIRECT_PORT", "8002"))
+c.Proxy.extra_routes = {
+    f"{host}/": f"http://127.0.0.1:{REDIRECT_PORT}" for host in ("127.0.0.1", "localhost")
+}
 
 # --- Hub state ---------------------------------------------------------------
 # PRODUCTION: c.JupyterHub.db_url = "postgresql://jupyterhub:...@db/jupyterhub"
@@ -97,10 +119,21 @@ c.Spawner.cmd = [str(VENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
+ORIGINS = Origins(PUBLIC_URL)
 c.Spawner.environment = {
     # The server extension relays to the service directly, not through the proxy.
     "COHORTLAB_SERVICE_URL": f"http://127.0.0.1:{SERVICE_PORT}/services/cohortlab/",
+    # Where browsers reach the service (its own origin): cohort workspaces talk to it there.
+    "COHORTLAB_PUBLIC_SERVICE_URL": f"{ORIGINS.service('cohortlab')}/services/cohortlab/",
+    "COHORTLAB_SUBDOMAIN_HOST": PUBLIC_URL,
+    # The server reads no Python user site: a learner's ~/.local could otherwise change what
+    # their server serves (kernels get the user site back: cohortlab.serverext).
+    "PYTHONNOUSERSITE": "1",
+    **COOKIE_OPTIONS,
 }
+# Nor any Jupyter configuration, extension or kernelspec from the home (~/.jupyter,
+# ~/.local/share/jupyter): a learner's server serves only what the deployment installed.
+c.Spawner.disable_user_config = True
 # The server's own hub token (in the server and its kernels) may reach the service.
 c.Spawner.server_token_scopes = [
     "users:activity!user",
@@ -128,7 +161,15 @@ service_env = {
     "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",
     # Where the service reaches /user/<workspace>/ (the proxy): it reads and writes cohort
     # workspaces' files there (archive snapshots, templates). On Kubernetes: http://proxy-public
+    # The proxy routes by host: the service asks for each workspace's own host there.
     "COHORTLAB_PROXY_URL": f"http://127.0.0.1:{HUB_PORT}",
+    # Workspaces' origins may call the service from members' browsers (CORS, sign-in frame,
+    # event stream); no other origin may.
+    "COHORTLAB_SUBDOMAIN_HOST": PUBLIC_URL,
+    # The hub passes its cookie_host_prefix_enabled to users' servers only: without this the
+    # service's OAuth cookie could be tossed from a learner's subdomain (Domain=hub.localhost).
+    "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "1",
+    **COOKIE_OPTIONS,
 }
 # PRODUCTION: PostgreSQL, e.g. COHORTLAB_DB_URL=postgresql://cohortlab:...@db/cohortlab
 if os.environ.get("COHORTLAB_DB_URL"):
@@ -144,7 +185,24 @@ cohortlab_service = {
 }
 if IS_ROOT:
     cohortlab_service["user"] = SERVICE_USER  # its data folder is 0700, owned by it
-c.JupyterHub.services = [cohortlab_service]
+c.JupyterHub.services = [
+    cohortlab_service,
+    {
+        # The old address's redirect (see Network above); no url, so no route or token.
+        "name": "cohortlab-old-address",
+        "command": [
+            str(VENV / "bin" / "python"),
+            str(HERE / "old_address.py"),
+            f"--port={REDIRECT_PORT}",
+            f"--to={PUBLIC_URL}",
+        ],
+        "environment": {"PATH": "/usr/bin:/bin"},
+        "cwd": "/",
+        "display": False,
+    },
+]
+if IS_ROOT:
+    c.JupyterHub.services[-1]["user"] = "nobody"
 
 c.JupyterHub.load_roles = [
     {

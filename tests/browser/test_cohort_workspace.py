@@ -241,6 +241,6 @@ def test_a_learner_of_another_cohort_sees_no_button_and_is_refused(
     assert answer["status"] == 404, answer
     assert answer["body"]["error"]["code"] == "unknown_cohort"
     # And the workspace itself refuses dee, with the hub's page rather than a lab.
-    response = dee.goto(f"{cl_hub.url}/user/{cohort['account']}/lab")
+    response = dee.goto(cl_hub.at(f"/user/{cohort['account']}/lab"))
     assert response is not None and response.status == 403
     dee.context.close()

@@ -48,7 +48,7 @@ def _cell_key(index: int) -> str:
 
 def _open_notebook_cell(page: Any, hub: Hub, user: str, name: str, index: int = 1) -> None:
     """Open the notebook, select a cell, and wait until the panel shows that cell."""
-    page.goto(f"{hub.url}/user/{user}/lab/tree/{name}")
+    page.goto(hub.at(f"/user/{user}/lab/tree/{name}"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
     page.locator(".jp-NotebookPanel .jp-Cell").nth(index).click()
     page.click('.jp-SideBar [title="Discussion"]')
@@ -260,7 +260,7 @@ def test_a_thread_whose_cell_is_gone_shows_at_notebook_level_marked(
         ada.get_by_test_id("cl-compose-body").fill(f"About this code {tag}")
         ada.get_by_test_id("cl-compose-submit").click()
         ada.get_by_test_id("cl-cell-threads").get_by_text(f"About this code {tag}").first.wait_for()
-        ben.goto(f"{cl_hub.url}/user/ben/lab/tree/{name}")
+        ben.goto(cl_hub.at(f"/user/ben/lab/tree/{name}"))
         ben.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
         ben.locator(".jp-NotebookPanel .jp-Cell").first.click()
         ben.click('.jp-SideBar [title="Discussion"]')

@@ -441,7 +441,7 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
     try:
 
         def open_third_cell() -> Any:
-            page.goto(f"{cl_hub.url}/user/ada/lab/tree/{name}")
+            page.goto(cl_hub.at(f"/user/ada/lab/tree/{name}"))
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_TIMEOUT_MS)
             dialog = page.locator(".jp-Dialog")
             if dialog.count():

@@ -26,7 +26,7 @@ def _login_and_open_lab(browser: Any, hub: Hub, user: str) -> Any:
     page.click("#login_submit")
     page.wait_for_url(f"**/user/{user}/lab**", timeout=LAB_TIMEOUT_MS)
     # A fresh workspace, so every test starts from the launcher whatever the last one left.
-    page.goto(f"{hub.url}/user/{user}/lab?reset")
+    page.goto(hub.at(f"/user/{user}/lab?reset"))
     page.wait_for_selector(".jp-Launcher", timeout=LAB_TIMEOUT_MS)
     page.cl_errors = errors  # type: ignore[attr-defined]
     return page
@@ -114,9 +114,11 @@ def test_panel_says_plainly_when_lab_extension_and_service_versions_differ(
     page.context.close()
 
 
-def test_direct_mode_uses_the_persons_own_hub_session(cl_browser: Any, cl_hub: Hub) -> None:
-    """In a shared (cohort) server the client skips the relay and signs in to the service
-    with the person's own OAuth session; here the relay's config is made to say so."""
+def test_direct_mode_from_a_learners_own_origin_is_refused(cl_browser: Any, cl_hub: Hub) -> None:
+    """Direct mode (the person's own OAuth session, as in a cohort workspace, where it works:
+    tests/browser/test_cohort_workspace.py) is for workspace origins only. Made to try it
+    from her own server's origin, dee's lab gets a clear error and nothing: the service is on
+    another origin and lets no learner's origin frame its sign-in page or read its answers."""
     page = _login_and_open_lab(cl_browser, cl_hub, "dee")
     page.route(
         re.compile(r".*/cohortlab/config(\?.*)?$"),
@@ -127,7 +129,7 @@ def test_direct_mode_uses_the_persons_own_hub_session(cl_browser: Any, cl_hub: H
                 {
                     "version": _lab_version(),
                     "mode": "direct",
-                    "service_url": "/services/cohortlab/",
+                    "service_url": cl_hub.service_url,
                     "hub_user": "cohort-x",
                 }
             ),
@@ -143,9 +145,10 @@ def test_direct_mode_uses_the_persons_own_hub_session(cl_browser: Any, cl_hub: H
     page.reload()
     page.wait_for_selector(".jp-Launcher", timeout=LAB_TIMEOUT_MS)
     panel = _open_panel(page)
-    page.wait_for_selector('[data-testid="cl-service-status"][data-state="ok"]', timeout=30_000)
-    assert panel.get_by_test_id("cl-user-name").inner_text().strip() == "dee"
-    assert panel.get_by_test_id("cl-cohort").get_attribute("data-cohort") == "blue"
+    status = panel.locator('[data-testid="cl-service-status"][data-state="error"]')
+    status.wait_for(timeout=30_000)
+    assert status.inner_text().strip(), "the error says what went wrong"
+    assert panel.get_by_test_id("cl-user-name").count() == 0
     assert relayed == [], "direct mode must not go through the server's relay"
     page.context.close()
 

@@ -74,7 +74,7 @@ def _write_notebook(user: str, name: str, sources: list[str]) -> None:
 
 
 def _open_and_run_all(page: Any, hub: Hub, user: str, name: str) -> None:
-    page.goto(f"{hub.url}/user/{user}/lab/tree/{name}")
+    page.goto(hub.at(f"/user/{user}/lab/tree/{name}"))
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=LAB_TIMEOUT_MS)
     dialog = page.locator(".jp-Dialog")
     if dialog.count():

@@ -102,7 +102,7 @@ def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) ->
     tab = lab.context.new_page()
     errors: list[str] = lab.cl_errors
     tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.goto(f"{hub.url}/user/{account}/lab/tree/{path}")
+    tab.goto(hub.at(f"/user/{account}/lab/tree/{path}"))
     _enter_workspace(tab, account)
     tab.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=LAB_TIMEOUT_MS)
     tab.cl_errors = errors  # type: ignore[attr-defined]

@@ -49,7 +49,7 @@ def cohort(cl_hub: Hub) -> Iterator[dict]:
 def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) -> Any:
     page = _login_and_open_lab(browser, hub, who)
     tab = page.context.new_page()
-    tab.goto(f"{hub.url}/user/{account}/lab/tree/{path}")
+    tab.goto(hub.at(f"/user/{account}/lab/tree/{path}"))
     _enter_workspace(tab, account)
     tab.locator(".jp-NotebookPanel .jp-Cell .cm-content").first.wait_for(timeout=LAB_TIMEOUT_MS)
     tab.cl_errors = page.cl_errors  # type: ignore[attr-defined]

@@ -31,12 +31,14 @@ from pycrdt import (
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from tests.helpers.hub import on_origin
+
 
 async def open_session(hub_url: str, account: str, path: str, token: str) -> dict[str, Any]:
     """The collaboration session of one notebook in ``account``'s server."""
     resp = await AsyncHTTPClient().fetch(
         HTTPRequest(
-            f"{hub_url}/user/{account}/api/collaboration/session/{path}",
+            on_origin(f"{hub_url}/user/{account}/api/collaboration/session/{path}"),
             method="PUT",
             headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
             body=json.dumps({"format": "json", "type": "notebook"}),
@@ -67,7 +69,7 @@ class NotebookClient:
         """Join the room of ``path`` and wait for the first full sync."""
         session = await open_session(hub_url, account, path, token)
         room = f"json:notebook:{session['fileId']}"
-        ws_url = (
+        ws_url = on_origin(
             f"{hub_url}/user/{account}/api/collaboration/room/{room}"
             f"?sessionId={session['sessionId']}"
         ).replace("http", "ws", 1)

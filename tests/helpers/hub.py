@@ -2,7 +2,9 @@
 
 The hub runs as root with every server as its person's system user, the npm
 proxy, and the CohortLab service as its own account; only the ports, the state
-folder and an admin-scoped test service (for minting tokens) differ.
+folder and an admin-scoped test service (for minting tokens) differ. As in the demo, every
+person's server and the service are on their own origin (``http://ada.hub.localhost:<port>``):
+:meth:`Hub.at` turns a path such as ``/user/ada/api/contents`` into the URL on its origin.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
+from cohortlab.origins import Origins
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
@@ -30,6 +35,47 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def on_origin(url: str) -> str:
+    """``url`` (on the hub's origin) moved to the origin that serves its path:
+    ``/user/<name>/...`` to the person's, ``/services/<name>/...`` to the service's, anything
+    else stays on the hub's. URLs already on another origin come back unchanged."""
+    parsed = urlsplit(url)
+    parts = parsed.path.split("/", 3)
+    if len(parts) < 3 or not parts[2] or parsed.hostname is None:
+        return url
+    if not parsed.hostname.startswith("hub."):
+        return url
+    origins = Origins(f"{parsed.scheme}://{parsed.netloc}")
+    if parts[1] == "user":
+        origin = origins.user(unquote(parts[2]))
+    elif parts[1] == "services":
+        origin = origins.service(unquote(parts[2]))
+    else:
+        return url
+    return origin + url[len(f"{parsed.scheme}://{parsed.netloc}") :]
+
+
+class _BrowserSession(requests.Session):
+    """Sends its jar's cookies under the jar's own policy (``requests`` merges them into a
+    fresh jar with the default policy first, which drops Secure cookies on http)."""
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        prepared = super().prepare_request(request)
+        prepared.headers.pop("Cookie", None)
+        prepared.prepare_cookies(self.cookies)
+        return prepared
+
+
+def browser_session() -> requests.Session:
+    """A ``requests`` session that keeps cookies as Chromium does on ``http://*.localhost``:
+    it sends the hub's ``__Host-`` (Secure) cookies there too, since browsers count
+    localhost names as secure contexts (Python's cookie jar sends Secure cookies on https
+    only)."""
+    session = _BrowserSession()
+    session.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("https", "wss", "http", "ws")))
+    return session
 
 
 @dataclass
@@ -43,18 +89,26 @@ class Hub:
     _tokens: dict[str, str] = field(default_factory=dict)
 
     @property
-    def service_url(self) -> str:
-        return f"{self.url}/services/cohortlab/"
+    def origins(self) -> Origins:
+        return Origins(self.url)
 
     @property
-    def service_data_dir(self) -> Path:
-        return self.state / "service"
+    def service_url(self) -> str:
+        return f"{self.origins.service('cohortlab')}/services/cohortlab/"
+
+    def user_url(self, user: str) -> str:
+        """``user``'s default server, on its own origin (ends with a slash)."""
+        return f"{self.origins.user(user)}/user/{user}/"
+
+    def at(self, path: str) -> str:
+        """The URL of ``path`` on the origin that serves it (:func:`on_origin`)."""
+        return on_origin(self.url + path)
 
     def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
         headers = kw.pop("headers", {})
         if token is not None:
             headers["Authorization"] = f"token {token}"
-        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
+        return requests.request(method, self.at(path), headers=headers, timeout=30, **kw)
 
     def admin(self, method: str, path: str, **kw: Any) -> requests.Response:
         resp = self.api(method, f"/hub/api{path}", self.admin_token, **kw)
@@ -89,7 +143,7 @@ class Hub:
 def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> Hub:
     state = Path(tempfile.mkdtemp(prefix="cohortlab-it-", dir="/tmp"))
     state.chmod(0o755)  # the service account must reach its folder inside
-    port, proxy_api, hub_api, service = (free_port() for _ in range(4))
+    port, proxy_api, hub_api, service, redirect = (free_port() for _ in range(5))
     admin_token = secrets.token_hex(16)
     env = {
         **os.environ,
@@ -99,6 +153,8 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
         "COHORTLAB_PROXY_API_PORT": str(proxy_api),
         "COHORTLAB_HUB_API_PORT": str(hub_api),
         "COHORTLAB_SERVICE_PORT": str(service),
+        "COHORTLAB_REDIRECT_PORT": str(redirect),
+        "COHORTLAB_PUBLIC_URL": f"http://hub.localhost:{port}",
         "COHORTLAB_TEST_ADMIN_TOKEN": admin_token,
         "COHORTLAB_TEST_SERVICE_ARGS": (
             "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=1"
@@ -132,7 +188,7 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    hub = Hub(f"http://127.0.0.1:{port}", state, proc, admin_token, service, log_path)
+    hub = Hub(f"http://hub.localhost:{port}", state, proc, admin_token, service, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

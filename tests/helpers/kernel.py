@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from tests.helpers.hub import on_origin
+
 
 async def run_in_kernel(
     hub_url: str,
@@ -24,7 +26,7 @@ async def run_in_kernel(
     server, run ``code``; returns (stdout, error lines)."""
     import requests
 
-    base = f"{hub_url}/user/{user}/api/kernels"
+    base = on_origin(f"{hub_url}/user/{user}/api/kernels")
     headers = {"Authorization": f"token {token}"}
     spec = {"name": kernel_name, **({"path": path} if path else {})}
     kernel = requests.post(base, headers=headers, json=spec, timeout=30)

@@ -205,7 +205,7 @@ def test_the_read_only_view_is_sanitized_and_runs_no_script(
     assert text.status_code == 200 and "plain text" in text.text
     # A browser without a CohortLab session is sent to sign in, not shown an error.
     anonymous = requests.get(
-        f"{course.hub.url}/services/cohortlab/api/v1/{path}/notes.ipynb",
+        course.hub.at(f"/services/cohortlab/api/v1/{path}/notes.ipynb"),
         allow_redirects=False,
         timeout=10,
     )

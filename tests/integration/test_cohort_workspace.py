@@ -181,7 +181,7 @@ def test_a_member_starts_the_workspace_on_demand_and_gets_its_lab(
         "course": course.id,
         "cohort": cohort["name"],
         "account": account,
-        "url": f"/user/{account}/lab",
+        "url": course.hub.at(f"/user/{account}/lab"),
         "state": "ready",
         "message": f"The workspace of cohort {cohort['name']!r} is ready.",
         "started": True,
@@ -307,7 +307,7 @@ async def test_a_non_member_is_refused_on_the_room(
         await open_session(course.hub.url, cohort["account"], notebook, token)
     assert refused.value.code == 403
     room = f"json:notebook:{session['fileId']}?sessionId={session['sessionId']}"
-    url = f"{course.hub.url}/user/{cohort['account']}/api/collaboration/room/{room}"
+    url = course.hub.at(f"/user/{cohort['account']}/api/collaboration/room/{room}")
     with pytest.raises(HTTPClientError) as closed:
         await websocket_connect(
             HTTPRequest(url.replace("http", "ws", 1), headers={"Authorization": f"token {token}"})

@@ -23,7 +23,7 @@ from cohortlab.cohorts.hubhooks import WORKSPACE_AUTH_CACHE
 from cohortlab.cohorts.manage import WORKSPACES_GROUP
 
 from tests.helpers.api import Person
-from tests.helpers.hub import Hub
+from tests.helpers.hub import Hub, browser_session
 
 #: How long a removed member may still get through: the workspace server's auth cache
 #: (the hub's spawn hook sets it), plus a margin for the poll and the proxy.
@@ -157,7 +157,8 @@ def test_instructor_creates_a_cohort_with_group_account_and_properties(
     assert workspace["members"] == [f"{p}-ann", f"{p}-bob"]
     assert workspace["staff"] == [f"{p}-teach"]
     assert workspace["archived"] is False
-    assert workspace["workspace_url"] == f"/user/{workspace['account']}/"
+    account = workspace["account"]
+    assert workspace["workspace_url"] == course.hub.at(f"/user/{account}/")
     group = course.group(workspace["name"])
     assert group is not None
     assert sorted(group["users"]) == [f"{p}-ann", f"{p}-bob"]
@@ -193,7 +194,7 @@ def test_non_members_are_refused_by_the_workspace(
 
 
 def _login(hub: Hub, name: str) -> requests.Response:
-    session = requests.Session()
+    session = browser_session()
     session.get(f"{hub.url}/hub/login", timeout=10)
     return session.post(
         f"{hub.url}/hub/login",
@@ -208,10 +209,10 @@ def test_a_workspace_account_cannot_log_in_while_people_still_can(
 ) -> None:
     refused = _login(course.hub, workspace["account"])
     assert refused.status_code == 403  # the login form again, with an error; no session
-    assert "jupyterhub-hub-login" not in refused.cookies
+    assert "__Host-jupyterhub-hub-login" not in refused.cookies
     person = _login(course.hub, "ada")  # a demo person: the login hook lets people through
     assert person.status_code == 302
-    assert "jupyterhub-hub-login" in person.cookies
+    assert "__Host-jupyterhub-hub-login" in person.cookies
 
 
 # --- who may list, open and change -------------------------------------------------------

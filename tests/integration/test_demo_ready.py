@@ -170,7 +170,9 @@ def test_red_and_blue_are_cohortlab_cohorts_with_collaboration_accounts(cl_demo:
 
 def test_ada_opens_the_red_workspace_with_its_notebook_and_dee_is_refused(cl_demo: Demo) -> None:
     opened = cl_demo.ok("POST", "ada", "/cohorts/red/workspace", json={"wait": 25})["workspace"]
-    assert opened["state"] == "ready" and opened["url"] == f"/user/cohort-{COURSE}-red/lab"
+    assert opened["state"] == "ready" and opened["url"] == cl_demo.hub.at(
+        f"/user/cohort-{COURSE}-red/lab"
+    )
     contents = f"/user/cohort-{COURSE}-red/api/contents/{TEMPLATE.name}"
     resp = cl_demo.hub.api("GET", contents, cl_demo.hub.token_for("ada"))
     assert resp.status_code == 200, resp.text

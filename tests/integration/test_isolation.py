@@ -71,7 +71,7 @@ def get(url):
         return e.code, None
 me = get("{cl_hub.service_url}api/v1/me")
 ben = get("{cl_hub.url}/hub/api/users/ben")
-ben_relay = get("{cl_hub.url}/user/ben/cohortlab/api/v1/me")
+ben_relay = get("{cl_hub.at("/user/ben/cohortlab/api/v1/me")}")
 print(json.dumps({{"me": me[1]["name"], "ben": ben[0], "ben_relay": ben_relay[0]}}))
 """
     out, errors = await run_in_kernel(cl_hub.url, "ada", cl_hub.token_for("ada"), code)

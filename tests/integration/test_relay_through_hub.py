@@ -33,7 +33,7 @@ def test_relay_config_tells_the_client_how_to_talk(cl_ada_server: Hub) -> None:
     config = hub.api("GET", "/user/ada/cohortlab/config", hub.token_for("ada")).json()
     assert config["mode"] == "relay"
     assert config["hub_user"] == "ada"
-    assert config["service_url"] == "/services/cohortlab/"
+    assert config["service_url"] == hub.service_url
 
 
 def test_relay_passes_the_services_error_body_through_unchanged(cl_ada_server: Hub) -> None:
@@ -68,7 +68,7 @@ def test_relay_without_a_token_is_refused(cl_ada_server: Hub) -> None:
 async def test_relay_carries_the_event_stream(cl_ada_server: Hub) -> None:
     hub = cl_ada_server
     token = hub.token_for("ada")
-    url = f"{hub.url}/user/ada/cohortlab/api/v1/events".replace("http", "ws", 1)
+    url = hub.at("/user/ada/cohortlab/api/v1/events").replace("http", "ws", 1)
     conn = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}))
     try:
         hello = json.loads(await asyncio.wait_for(conn.read_message(), 10))
@@ -91,7 +91,7 @@ async def test_relay_carries_the_event_stream(cl_ada_server: Hub) -> None:
 
 async def test_relayed_event_stream_refuses_another_learner(cl_ada_server: Hub) -> None:
     hub = cl_ada_server
-    url = f"{hub.url}/user/ada/cohortlab/api/v1/events".replace("http", "ws", 1)
+    url = hub.at("/user/ada/cohortlab/api/v1/events").replace("http", "ws", 1)
     req = HTTPRequest(
         url, headers={"Authorization": f"token {hub.token_for('ben')}"}, follow_redirects=False
     )

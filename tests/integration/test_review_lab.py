@@ -160,9 +160,9 @@ async def test_the_review_kernel_finds_no_credential_to_act_as_the_reviewer(
     cl_hub: Hub, cl_review_copy: dict[str, Any]
 ) -> None:
     code = PROBE.format(
-        relay=f"{cl_hub.url}/user/ada/cohortlab/api/v1/me",
+        relay=cl_hub.at("/user/ada/cohortlab/api/v1/me"),
         service=f"{cl_hub.service_url}api/v1/me",
-        server_api=f"{cl_hub.url}/user/ada/api/contents",
+        server_api=cl_hub.at("/user/ada/api/contents"),
     )
     folder = cl_review_copy["folder"]
     # a normal kernel first, so a kernel holding the token is running while the review runs
@@ -240,7 +240,7 @@ async def test_the_review_kernel_is_interrupted_and_shut_down_like_any_other(
     kernel, and shutting it down ends the whole sandbox."""
     token = cl_hub.token_for("ada")
     headers = {"Authorization": f"token {token}"}
-    base = f"{cl_hub.url}/user/ada/api/kernels"
+    base = cl_hub.at("/user/ada/api/kernels")
     spec = {"name": "cohortlab-review", "path": cl_review_copy["folder"]}
     kernel = requests.post(base, headers=headers, json=spec, timeout=30).json()
     ws_url = f"{base}/{kernel['id']}/channels?session_id={uuid.uuid4().hex}"

@@ -48,7 +48,7 @@ async def chat_session(course: Course, cohort: dict, path: str, who: str) -> dic
     token = course.hub.token_for(f"{course.prefix}-{who}")
     resp = await AsyncHTTPClient().fetch(
         HTTPRequest(
-            f"{course.hub.url}/user/{cohort['account']}/api/collaboration/session/{path}",
+            course.hub.at(f"/user/{cohort['account']}/api/collaboration/session/{path}"),
             method="PUT",
             headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
             body=json.dumps({"format": "text", "type": "chat"}),
@@ -74,8 +74,8 @@ class ChatClient:
     @classmethod
     async def connect(cls, course: Course, cohort: dict, path: str, who: str) -> ChatClient:
         session = await chat_session(course, cohort, path, who)
-        url = (
-            f"{course.hub.url}/user/{cohort['account']}/api/collaboration/room/"
+        url = course.hub.at(
+            f"/user/{cohort['account']}/api/collaboration/room/"
             f"text:chat:{session['fileId']}?sessionId={session['sessionId']}"
         ).replace("http", "ws", 1)
         token = course.hub.token_for(f"{course.prefix}-{who}")

@@ -160,7 +160,7 @@ async def run_cell(
     import requests
 
     token = course.hub.token_for(f"{course.prefix}-{who}")
-    base = f"{course.hub.url}/user/{cohort['account']}/api"
+    base = course.hub.at(f"/user/{cohort['account']}/api")
     headers = {"Authorization": f"token {token}"}
     resp = requests.post(
         f"{base}/sessions",

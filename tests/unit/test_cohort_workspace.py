@@ -192,3 +192,13 @@ async def test_a_server_gone_while_starting_is_a_failure(progress_hub: StartingH
 def test_the_lab_url_is_under_the_hubs_base_url() -> None:
     assert ws.lab_url("cohort-demo101-red", "/") == "/user/cohort-demo101-red/lab"
     assert ws.lab_url("cohort-x", "/jhub/") == "/jhub/user/cohort-x/lab"
+
+
+def test_the_lab_url_is_on_the_workspaces_own_origin_with_subdomains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COHORTLAB_SUBDOMAIN_HOST", "http://hub.localhost:8000")
+    assert (
+        ws.lab_url("cohort-demo101-red", "/")
+        == "http://cohort-demo101-red.hub.localhost:8000/user/cohort-demo101-red/lab"
+    )

@@ -31,6 +31,7 @@ from urllib.parse import quote, urlparse
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..errors import APIError
+from ..origins import Origins
 from .hub import HubCallError, HubClient, hub_refused, q
 from .manage import CohortState
 from .workspace import MAX_WAIT, start_server, wait_until_ready
@@ -74,13 +75,19 @@ class WorkspaceFiles:
         prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/")
         self.url = f"{base}{prefix}/user/{q(account)}/api/contents/"
         self.token, self.timeout = token, timeout
+        # With per-user origins the proxy routes by host: ask for the workspace's own.
+        self.host = Origins.from_env().host_header(account)
 
     async def call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
         query = "&".join(f"{k}={quote(v)}" for k, v in params.items())
         req = HTTPRequest(
             self.url + quote(path.strip("/"), safe="/") + (f"?{query}" if query else ""),
             method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"token {self.token}",
+                "Content-Type": "application/json",
+                **({"Host": self.host} if self.host else {}),
+            },
             body=None if body is None else json.dumps(body),
             request_timeout=self.timeout,
             follow_redirects=False,

@@ -32,6 +32,7 @@ from typing import Any
 from ..access import Caller
 from ..courses import COHORT_PREFIX, course_roles, parse_cohort
 from ..errors import APIError
+from ..origins import Origins
 
 #: Every collaboration account is a member of this hub group. The service's role grants
 #: shares and server control filtered to it (``shares!group=cohortlab-workspaces``), the
@@ -159,7 +160,7 @@ class CohortState:
             "name": self.name,
             "group": self.group,
             "account": self.account,
-            "workspace_url": f"/user/{self.account}/",
+            "workspace_url": f"{Origins.from_env().user(self.account)}/user/{self.account}/",
             "archived": self.archived,
             "members": list(self.members),
             "staff": sorted(staff),

@@ -35,6 +35,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..access import Caller
 from ..errors import APIError
+from ..origins import Origins
 from .hub import HubCallError, HubClient, hub_refused, load_cohort, q, shares, sync
 from .manage import CohortState, require_active, require_view
 
@@ -108,9 +109,10 @@ class Workspace:
 
 
 def lab_url(account: str, base_url: str | None = None) -> str:
-    """The workspace's JupyterLab, as the browser reaches it through the hub's proxy."""
+    """The workspace's JupyterLab, as the browser reaches it through the hub's proxy: on the
+    account's own origin with per-user origins (a path on the hub's origin otherwise)."""
     base = base_url if base_url is not None else os.environ.get("JUPYTERHUB_BASE_URL", "/")
-    return f"{base.rstrip('/')}/user/{q(account)}/lab"
+    return f"{Origins.from_env().user(account)}{base.rstrip('/')}/user/{q(account)}/lab"
 
 
 async def open_workspace(

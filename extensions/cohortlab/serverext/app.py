@@ -15,6 +15,15 @@ from .reviews import allow_unsandboxed, harden_server, register_review_kernel
 from .reviews import default_handlers as review_handlers
 
 
+def kernels_get_user_site() -> None:
+    """The hub starts servers without the Python user site (``PYTHONNOUSERSITE``), so a
+    ``.pth`` file in ``~/.local`` cannot change what a learner's server serves. The server has
+    started by now; kernels, started later from this environment, get the user site back, so
+    ``pip install --user`` in a notebook works as people expect (workspace kernels: see
+    ``workspace_server.kernels``)."""
+    os.environ.pop("PYTHONNOUSERSITE", None)
+
+
 class CohortLabServerExtension(ExtensionApp):
     name = "cohortlab"
     description = "Relay the JupyterLab extension's calls to the CohortLab hub service."
@@ -25,8 +34,9 @@ class CohortLabServerExtension(ExtensionApp):
         "(not through the browser). Default $COHORTLAB_SERVICE_URL, set by the hub config.",
     ).tag(config=True)
     public_service_url = Unicode(
-        help="The service's path as the browser sees it (for direct mode). "
-        "Default <JUPYTERHUB_BASE_URL>services/cohortlab/.",
+        help="The service's URL as the browser sees it (for direct mode): on its own origin "
+        "with per-user origins. Default $COHORTLAB_PUBLIC_SERVICE_URL (set by the hub config), "
+        "else <JUPYTERHUB_BASE_URL>services/cohortlab/ on this server's origin.",
     ).tag(config=True)
     mode = Enum(
         ["relay", "direct"],
@@ -58,6 +68,8 @@ class CohortLabServerExtension(ExtensionApp):
 
     @default("public_service_url")
     def _default_public_service_url(self) -> str:
+        if os.environ.get("COHORTLAB_PUBLIC_SERVICE_URL"):
+            return os.environ["COHORTLAB_PUBLIC_SERVICE_URL"]
         base = os.environ.get("JUPYTERHUB_BASE_URL", "/")
         return base.rstrip("/") + "/services/cohortlab/"
 
@@ -78,6 +90,7 @@ class CohortLabServerExtension(ExtensionApp):
             }
         )
         register_review_kernel(self.serverapp, self.log)
+        kernels_get_user_site()
         allow_unsandboxed(self.review_kernel_without_namespaces)
         if self.harden_process:
             harden_server(self.log)

@@ -28,9 +28,11 @@ from ..appbase import CohortLabApp
 from ..discussions.cache import ReadCache
 from ..discussions.ratelimit import RateLimit
 from ..events import EventBus, make_bus
+from ..origins import Origins
 from ..store.batching import GroupCommitExecutor
 from ..store.db import connect, read_only_factory, session_factory
 from .base import NotFoundHandler
+from .cors import CrossOrigins
 from .handlers import default_handlers
 from .hubauth import RefreshingHubOAuth
 from .people import People
@@ -144,6 +146,9 @@ class ServiceApp(CohortLabApp):
             base_url=prefix,
             hub_auth=hub_auth,
             hub_groups=HubGroups(hub_auth.api_url, hub_auth.api_token, self.groups_cache_seconds),
+            # Which browser origins may call from elsewhere (cohort workspaces'); from the same
+            # $COHORTLAB_SUBDOMAIN_HOST as the workspace host names (cohorts.contents).
+            cross_origins=CrossOrigins(Origins.from_env()),
             engine=engine,
             session_factory=factory,
             read_session_factory=read_only_factory(engine),

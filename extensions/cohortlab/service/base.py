@@ -3,7 +3,9 @@
 Identity comes only from JupyterHub (``jupyterhub.services.auth.HubOAuth``):
 an ``Authorization: token ...`` header for API clients (the server extension's
 relay, widgets in kernels) or the OAuth cookie for browsers talking to the
-service directly. Nothing below ``prepare`` runs without an identity.
+service directly. Nothing below ``prepare`` runs without an identity, except the
+cross-origin check before it (``cors.py``): a preflight carries no credentials, and a
+browser request from an origin that may not call the service is refused unread.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from tornado import web
@@ -24,6 +27,7 @@ from ..courses import course_members, membership
 from ..errors import APIError, error_body
 from ..store.batching import GroupCommitExecutor
 from ..store.db import session_scope
+from .cors import CrossOrigins, allowed_origin, preflight_headers, response_headers
 
 T = TypeVar("T")
 log = logging.getLogger("cohortlab.service")
@@ -104,10 +108,80 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         assert self.current_user is not None
         return self.current_user  # type: ignore[return-value]
 
+    #: CORS headers for this request's allowed origin, set in ``prepare`` and kept through
+    #: ``clear()`` (an error answer must be readable too: the client renews its session on 401).
+    _cors_headers: dict[str, str] = {}
+
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
+        if self.cross_origins is not None:
+            self.set_header("Vary", "Origin")
+        for name, value in self._cors_headers.items():
+            self.set_header(name, value)
+
+    @property
+    def cross_origins(self) -> CrossOrigins | None:
+        """The cross-origin rules, or None without subdomains (one origin: no CORS at all)."""
+        cross = self.settings.get("cross_origins")
+        return cross if cross is not None and cross.enabled else None
+
+    async def allowed_origins(self) -> frozenset[str]:
+        """Origins that may call the service from a browser: cohort workspaces' (cached)."""
+        cross = self.cross_origins
+        if cross is None:
+            return frozenset()
+        return cross.allowed(await self.settings["hub_groups"].users())
+
+    def is_own_origin(self, origin: str) -> bool:
+        """Whether ``origin`` is the service's own (tornado's WebSocket rule: same host)."""
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:  # e.g. "http://[": not an origin at all
+            return False
+        return netloc.lower() == self.request.host.lower()
+
+    async def check_cross_origin(self) -> bool:
+        """Answer a preflight, or refuse a browser request from a disallowed origin (403,
+        no CORS headers); returns True when the request is finished here.
+
+        Only with subdomains: on one origin every browser caller is same-origin as before.
+        Requests without ``Origin`` (the relay, kernels, scripts) are not browsers' and pass.
+        """
+        origin = self.request.headers.get("Origin")
+        preflight = self.request.method == "OPTIONS"
+        if self.cross_origins is None or (
+            not preflight and (origin is None or self.is_own_origin(origin))
+        ):
+            if preflight:
+                raise APIError(405, "method_not_allowed", "The service takes no OPTIONS here.")
+            return False
+        allowed = await self.allowed_origins()
+        if preflight:
+            headers = preflight_headers(
+                origin,
+                allowed,
+                self.request.headers.get("Access-Control-Request-Method"),
+                self.request.headers.get("Access-Control-Request-Headers"),
+            )
+        else:
+            exact = allowed_origin(origin, allowed)
+            headers = response_headers(exact) if exact else None
+        if headers is None:
+            raise APIError(
+                403,
+                "origin_not_allowed",
+                f"Pages on {origin} may not call CohortLab; only cohort workspaces may.",
+            )
+        self._cors_headers = headers
+        for name, value in headers.items():
+            self.set_header(name, value)
+        if preflight:
+            self.set_status(204)
+            self.finish()
+            return True
+        return False
 
     async def authenticate(self) -> dict[str, Any] | None:
         """Ask the hub who is calling; map a hub outage to a clear 503."""
@@ -136,6 +210,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             ) from None
 
     async def prepare(self) -> None:
+        if await self.check_cross_origin():
+            return
         model = await self.authenticate()
         if model is None:
             if self.redirect_to_login and self.request.method in ("GET", "HEAD"):
@@ -212,4 +288,6 @@ class NotFoundHandler(BaseHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
+        if self._finished:  # a preflight, answered (or refused) whatever the path
+            return
         raise APIError(404, "not_found", f"No CohortLab endpoint at {self.request.path}.")

@@ -20,7 +20,9 @@ const SESSION_TIMEOUT_MS = 10000;
  *   `<base>/cohortlab/api/v1/`, which adds the server's hub token;
  * - direct (a server shared by several people, e.g. a cohort workspace): to
  *   `/services/cohortlab/api/v1/` with the person's own hub OAuth cookie, so
- *   nothing is attributed to the server's owner.
+ *   nothing is attributed to the server's owner. With per-user origins the
+ *   service is on its own origin (`service_url` is absolute): credentialed CORS
+ *   fetches, which the service allows for cohort workspaces' origins only.
  *
  * The server extension's `cohortlab/config` says which; without it the client
  * goes direct.
@@ -127,11 +129,13 @@ export class CohortLabClient implements ICohortLabClient {
       if (init.body && !headers.has('Content-Type')) {
         headers.set('Content-Type', 'application/json');
       }
-      return fetch(url, { ...init, headers, credentials: 'same-origin' });
+      // Another origin gets the person's service cookie only when asked to include it.
+      const credentials = isCrossOrigin(transport) ? 'include' : 'same-origin';
+      return fetch(url, { ...init, headers, credentials });
     };
     try {
       if (!this._xsrf) {
-        // The service's XSRF cookie lives on its own path; the sign-in frame can read it.
+        // The sign-in frame hands over the service's XSRF token (its cookie is not ours).
         await this._ensureSession(transport);
       }
       let response = await send();
@@ -164,8 +168,12 @@ export class CohortLabClient implements ICohortLabClient {
     }
     if (!this._session) {
       this._sessionSettled = false;
-      const url = URLExt.join(transport.service_url, 'auth', 'session');
-      this._session = openSession(url).then(
+      let url = URLExt.join(transport.service_url, 'auth', 'session');
+      if (isCrossOrigin(transport)) {
+        // The service lets only cohort workspaces' origins frame it, and posts only to us.
+        url += `?origin=${encodeURIComponent(window.location.origin)}`;
+      }
+      this._session = openSession(url, serviceOrigin(transport)).then(
         xsrf => {
           this._xsrf = xsrf ?? this._xsrf;
           this._sessionSettled = true;
@@ -191,8 +199,9 @@ export class CohortLabClient implements ICohortLabClient {
     }
     // Make sure the OAuth cookie exists before the browser opens the socket.
     await this.requestAPI('').catch(() => undefined);
-    const origin = window.location.origin.replace(/^http/, 'ws');
-    return origin + URLExt.join(transport.service_url, 'api', 'v1', 'events');
+    const service = new URL(transport.service_url, window.location.href);
+    const origin = service.origin.replace(/^http/, 'ws');
+    return origin + URLExt.join(service.pathname, 'api', 'v1', 'events');
   }
 
   private _stream: EventStream;
@@ -207,6 +216,15 @@ function ensureSlash(url: string): string {
   return url.endsWith('/') ? url : url + '/';
 }
 
+/** The service's origin: its own with per-user origins, else this page's. */
+function serviceOrigin(transport: ITransportConfig): string {
+  return new URL(transport.service_url, window.location.href).origin;
+}
+
+function isCrossOrigin(transport: ITransportConfig): boolean {
+  return serviceOrigin(transport) !== window.location.origin;
+}
+
 function readCookie(cookies: string, name: string): string | undefined {
   const match = cookies.match('(?:^|; )' + name + '=([^;]*)');
   return match ? decodeURIComponent(match[1]) : undefined;
@@ -214,28 +232,32 @@ function readCookie(cookies: string, name: string): string | undefined {
 
 /**
  * Load the service's session page in a hidden frame; resolves with the service's
- * XSRF token (its `_xsrf` cookie, visible only on the service's path) once the
- * page says the session is ready.
+ * XSRF token once the page says the session is ready. The page sends the token in
+ * its message (a cross-origin parent cannot read the service's `_xsrf` cookie);
+ * on one origin the cookie, visible to us on the service's path, is the fallback.
+ * Only a message from that frame, on the service's origin, counts.
  */
-function openSession(url: string): Promise<string | undefined> {
+function openSession(url: string, origin: string): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const frame = document.createElement('iframe');
     frame.hidden = true;
     frame.setAttribute('aria-hidden', 'true');
     frame.title = 'CohortLab sign-in';
     let settled = false;
-    const done = (ok: boolean) => {
+    const done = (ok: boolean, sent?: string) => {
       if (settled) {
         return;
       }
       settled = true;
       window.clearTimeout(timer);
       window.removeEventListener('message', onMessage);
-      let xsrf: string | undefined;
-      try {
-        xsrf = readCookie(frame.contentDocument?.cookie ?? '', '_xsrf');
-      } catch {
-        xsrf = undefined; // not same-origin: no token, writes will be refused with a message
+      let xsrf = sent;
+      if (xsrf === undefined) {
+        try {
+          xsrf = readCookie(frame.contentDocument?.cookie ?? '', '_xsrf');
+        } catch {
+          xsrf = undefined; // not same-origin: no token, writes will be refused with a message
+        }
       }
       frame.remove();
       if (ok) {
@@ -253,10 +275,11 @@ function openSession(url: string): Promise<string | undefined> {
     const onMessage = (event: MessageEvent) => {
       if (
         event.source === frame.contentWindow &&
-        event.origin === window.location.origin &&
+        event.origin === origin &&
         event.data?.cohortlab === 'session-ready'
       ) {
-        done(true);
+        const xsrf = event.data.xsrf;
+        done(true, typeof xsrf === 'string' && xsrf ? xsrf : undefined);
       }
     };
     // Fallback if the message is lost: the frame ended on the session page itself.

@@ -36,10 +36,19 @@ def _encoded(event: dict[str, Any]) -> str:
 
 class EventsHandler(BaseHandler, websocket.WebSocketHandler):
     _unsubscribe = None
+    _allowed_origins: frozenset[str] = frozenset()
 
     @allow(person)
     async def get(self, *args: Any, **kwargs: Any) -> None:
+        # check_origin is synchronous: the cohort workspaces' origins are looked up here.
+        self._allowed_origins = await self.allowed_origins()
         await websocket.WebSocketHandler.get(self, *args, **kwargs)
+
+    def check_origin(self, origin: str) -> bool:
+        """The service's own origin and cohort workspaces' (whose members' lab sessions use
+        this stream with their own cookie); no other page may open a socket as its visitor.
+        Clients that send no Origin (the relay, with a token) are not checked by tornado."""
+        return self.is_own_origin(origin) or origin in self._allowed_origins
 
     def get_compression_options(self) -> dict[str, Any] | None:
         return None
