@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from cohortlab.cohorts.hubhooks import prepare_workspace_server, refuse_workspace_logins
+from cohortlab.cohorts.hubhooks import prepare_server, refuse_workspace_logins
 from cohortlab.origins import Origins
 from jupyterhub.auth import DummyAuthenticator
 
@@ -102,9 +102,11 @@ class DemoAuthenticator(DummyAuthenticator):
 
 c.JupyterHub.authenticator_class = DemoAuthenticator
 # Cohort workspace accounts (made by the service at run time) never log in, whatever the
-# allow settings, and get a system account and a short auth cache when their server starts.
+# allow settings, and get a system account and a short auth cache when their server starts;
+# learners' own servers read their Jupyter configuration from a locked folder, not ~/.jupyter
+# (cohortlab.cohorts.hubhooks.prepare_server).
 c.Authenticator.post_auth_hook = refuse_workspace_logins
-c.Spawner.pre_spawn_hook = prepare_workspace_server
+c.Spawner.pre_spawn_hook = prepare_server
 # Only the demo people; collaboration and service accounts never log in, even
 # once they exist in the hub's database.
 c.Authenticator.allowed_users = set(DEMO_PEOPLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers.browser import CHROMIUM, Chromium
 from tests.helpers.hub import Hub, start_hub, stop_hub
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,3 +69,42 @@ def cl_hub() -> Iterator[Hub]:
         yield hub
     finally:
         stop_hub(hub)
+
+
+def _ensure_chromium() -> None:
+    """Install Debian's Chromium when missing (make test does this too)."""
+    if os.path.exists(CHROMIUM):
+        return
+    if os.geteuid() != 0:
+        pytest.skip(f"{CHROMIUM} is missing and only root can apt-get install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def cl_chromium_process() -> Iterator[Chromium]:
+    """Debian's Chromium, started once for the whole run (tests/helpers/browser.py)."""
+    _ensure_chromium()
+    chromium = Chromium()
+    try:
+        yield chromium
+    finally:
+        chromium.stop()
+
+
+@pytest.fixture(scope="module")
+def cl_browser(cl_chromium_process: Chromium) -> Iterator[object]:
+    """The run's Chromium, connected to for this module. Module-scoped: Playwright's sync
+    API keeps an asyncio loop running while it is open, which would stop pytest-asyncio's
+    tests that come after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.connect_over_cdp(cl_chromium_process.endpoint)
+        try:
+            yield browser
+        finally:
+            for context in browser.contexts[1:]:  # [0] is the process's own default context
+                context.close()
+            browser.close()  # disconnects; the process stays for the next module

@@ -104,6 +104,10 @@ class Hub:
         """The URL of ``path`` on the origin that serves it (:func:`on_origin`)."""
         return on_origin(self.url + path)
 
+    @property
+    def service_data_dir(self) -> Path:
+        return self.state / "service"
+
     def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
         headers = kw.pop("headers", {})
         if token is not None:

@@ -21,7 +21,6 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -311,8 +310,6 @@ WIDGET_TRAITS = {
 # anywidget imports it (a blob URL) and rendered against a model object with anywidget's
 # get/set/on/off/send, so the DOM, keyboard paths and live refresh are checked here.
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 MOUNT = """
 async ({ esm, css, state }) => {
@@ -351,16 +348,9 @@ MORE_QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def cl_chromium() -> Iterator[Any]:
-    """Module-scoped, like tests/browser: Playwright's sync API holds an asyncio loop."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def cl_chromium(cl_browser: Any) -> Any:
+    """The run's one Chromium (tests/conftest.py ``cl_browser``), connected to per module."""
+    return cl_browser
 
 
 @pytest.fixture

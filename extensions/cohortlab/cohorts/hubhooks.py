@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..courses import course_roles
 from .manage import ACCOUNT_PREFIX, SYSTEM_NAME, WORKSPACES_GROUP
 
 log = logging.getLogger("cohortlab.hub")
@@ -148,6 +149,35 @@ def locked_environment(home: str, config_dir: str | Path = LOCKED_CONFIG_DIR) ->
 def is_workspace_account(user: Any) -> bool:
     """Whether a hub ``User`` (wrapper or ORM object) is a collaboration account."""
     return any(group.name == WORKSPACES_GROUP for group in getattr(user, "groups", ()) or ())
+
+
+def is_staff(user: Any) -> bool:
+    """Whether a hub ``User`` teaches or mentors any course (``formgrade-``/``mentor-``)."""
+    names = [getattr(g, "name", "") for g in getattr(user, "groups", ()) or ()]
+    return any(
+        role in ("instructor", "mentor") for held in course_roles(names).values() for role in held
+    )
+
+
+async def prepare_server(spawner: Any) -> None:
+    """Before any server starts (``c.Spawner.pre_spawn_hook``).
+
+    A cohort workspace gets :func:`prepare_workspace_server`. A learner's own server on this
+    machine reads its Jupyter configuration from :data:`LOCKED_CONFIG_DIR` instead of
+    ``~/.jupyter``: JupyterHub's ``disable_user_config`` leaves out the home's server config
+    and data, but JupyterLab still merges ``~/.jupyter/labconfig/page_config.json`` into the
+    lab page (which extensions load, and from where). Staff keep their ``~/.jupyter``:
+    nbgrader's own multi-course setup keeps the instructor's ``nbgrader_config.py`` there,
+    and staff are who the lockdown protects, not whom it guards against.
+    """
+    if is_workspace_account(spawner.user):
+        await prepare_workspace_server(spawner)
+        return
+    if not _runs_as_system_user(spawner) or is_staff(spawner.user):
+        return
+    if await asyncio.to_thread(ensure_locked_config_dir):
+        home = pwd.getpwnam(spawner.user.name).pw_dir
+        spawner.environment = {**spawner.environment, **locked_environment(home)}
 
 
 async def prepare_workspace_server(spawner: Any) -> None:

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Unicode, default
@@ -13,6 +16,23 @@ from .handlers import default_handlers
 from .review_jobs import default_handlers as review_job_handlers
 from .reviews import allow_unsandboxed, harden_server, register_review_kernel
 from .reviews import default_handlers as review_handlers
+
+
+def exclude_home_kernelspecs(serverapp: Any, log: logging.Logger) -> None:
+    """With ``Spawner.disable_user_config`` JupyterHub leaves the home out of Jupyter's data
+    path, but jupyter_client still adds IPython's ``~/.ipython/kernels`` to the kernelspec
+    folders: a kernelspec there (with a ``kernel.js`` the server serves to the lab) would
+    still change what the person's server offers. Drop every kernelspec folder in the home."""
+    if not os.environ.get("JUPYTERHUB_DISABLE_USER_CONFIG"):
+        return
+    ksm = getattr(serverapp, "kernel_spec_manager", None)
+    if ksm is None:
+        return
+    home = Path.home().resolve()
+    kept = [d for d in ksm.kernel_dirs if not Path(d).resolve().is_relative_to(home)]
+    if kept != list(ksm.kernel_dirs):
+        log.info("CohortLab: no kernelspecs from %s (user configuration is off)", home)
+        ksm.kernel_dirs = kept
 
 
 def kernels_get_user_site() -> None:
@@ -89,6 +109,7 @@ class CohortLabServerExtension(ExtensionApp):
                 "request_timeout": self.request_timeout,
             }
         )
+        exclude_home_kernelspecs(self.serverapp, self.log)
         register_review_kernel(self.serverapp, self.log)
         kernels_get_user_site()
         allow_unsandboxed(self.review_kernel_without_namespaces)
