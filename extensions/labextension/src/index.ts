@@ -6,6 +6,7 @@ import { workspacePlugin } from './cohorts';
 import { workspaceTrustPlugin } from './untrusted';
 import { DiscussionPanel } from './discussions/panel';
 import { CohortLabPanel, cohortLabIcon } from './panel';
+import { peerTextPlugin } from './peerText';
 import { reviewPlugin } from './reviews/plugin';
 import { ICohortLabClient } from './tokens';
 import { widgetBridgePlugin } from './widgetBridge';
@@ -54,6 +55,7 @@ const discussionPlugin: JupyterFrontEndPlugin<void> = {
 
 export default [
   clientPlugin,
+  peerTextPlugin,
   panelPlugin,
   discussionPlugin,
   reviewPlugin,

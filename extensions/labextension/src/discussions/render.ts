@@ -1,8 +1,11 @@
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 
+import { disarmCommandLinks } from '../peerText';
+
 /**
  * Render a post's Markdown (and math) with JupyterLab's own renderer, untrusted, so its
- * sanitizer strips scripts, event handlers and anything else that could run.
+ * sanitizer strips scripts, event handlers and anything else that could run; command links,
+ * which the sanitizer keeps, are removed too (`peerText.ts`).
  */
 export function renderMarkdown(
   rendermime: IRenderMimeRegistry,
@@ -13,9 +16,12 @@ export function renderMarkdown(
   renderer.addClass('cl-Markdown');
   host.replaceChildren(renderer.node);
   const model = new MimeModel({ data: { 'text/markdown': source }, trusted: false });
-  void renderer.renderModel(model).catch(() => {
-    host.textContent = source; // rendering failed: show the text, as text
-  });
+  void renderer.renderModel(model).then(
+    () => disarmCommandLinks(renderer.node),
+    () => {
+      host.textContent = source; // rendering failed: show the text, as text
+    }
+  );
 }
 
 export function el<K extends keyof HTMLElementTagNameMap>(
