@@ -10,7 +10,8 @@ folder). Idempotent: re-running changes nothing that is already right.
 - nbgrader: the exchange (world-writable, sticky), the machine-wide nbgrader config
   (``hub_config/nbgrader_config.py`` as ``<venv>/etc/jupyter/nbgrader_config.py``) and the
   course folder in the instructor's home (``~instructor/demo101``: its config and the
-  assignment sources from ``notebooks/source/``), as nbgrader's JupyterHub docs lay them out.
+  assignment sources from ``notebooks/source/``), as nbgrader's JupyterHub docs lay them out;
+- the checkout's copies of the answer keys made private (:func:`hide_checkout_keys`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -157,6 +159,34 @@ def ensure_course(home: Path, owner: str | None) -> Path:
     return course
 
 
+def make_private(path: Path, *, recursive: bool = True) -> None:
+    """Take every permission of group and others away from ``path`` (and, ``recursive``,
+    from everything in it); the owner keeps theirs, so their checkout works as before."""
+    if not path.exists() or path.is_symlink():
+        return
+    for item in [path, *(path.rglob("*") if recursive else ())]:
+        if not item.is_symlink():
+            os.chmod(item, stat.S_IMODE(item.lstat().st_mode) & ~0o077)
+
+
+def hide_checkout_keys() -> None:
+    """No learner's account may read an answer key in the repository's checkout.
+
+    The checkout must stay readable by every account (their servers run its ``.venv``), but
+    ``notebooks/source`` holds the demo's assignment sources, whose quiz cells are the key,
+    and ``.git`` holds every version of them. The instructor works on their own copy
+    (``~instructor/demo101/source``, in a private home), so both become private here:
+    the owner of the checkout (and root, who runs the tests) keep their access. The key
+    is written nowhere else in the repository: its documentation and tests use other
+    quizzes or read the demo's from ``notebooks/source`` at run time.
+    """
+    make_private(NBGRADER_SOURCE)
+    git = REPO / ".git"
+    if git.is_file():  # a worktree: "gitdir: <path>"
+        git = REPO / git.read_text().split(":", 1)[1].strip()
+    make_private(git, recursive=False)  # nothing below a folder others cannot enter
+
+
 def setup_nbgrader(venv: Path, instructor_home: Path, owner: str | None) -> None:
     exchange = Path(os.environ.get("COHORTLAB_NBGRADER_EXCHANGE", DEFAULT_EXCHANGE))
     try:
@@ -202,6 +232,7 @@ def main() -> None:
             copy_notebooks(ensure_person(person), person)
         instructor = INSTRUCTORS[0]
         setup_nbgrader(venv, Path(pwd.getpwnam(instructor).pw_dir), instructor)
+        hide_checkout_keys()
     else:
         print("seed: not root, so no system accounts: INSECURE development mode", file=sys.stderr)
         run(*cohortlab)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -93,10 +94,18 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         mine = ada.ok("GET", live(sid))
         assert mine["my_answer"] == {"answered": True, "answer": "a"} and "results" not in mine
         assert EXPLANATION not in json.dumps(mine)
+        # the quiz takes no self-paced answers while its round runs: they would be graded
+        # aloud during the countdown
+        self_paced = f"courses/{COURSE}/quizzes/{quiz_id}/answers"
+        assert ben.refused(409, "POST", self_paced, {"question": "q1", "answer": "b"}) == (
+            "live_round_running"
+        )
         teacher.ok("POST", live(sid, "/close"))
         closed = await next_event(streams["ben"], "question_closed")
         results = closed["results"]
-        assert results["correct_answer"] == "a"
+        # the quiz is still open self-paced for ben, who can still earn its credit there:
+        # the round does not hand him its key (issue 13); staff always see it
+        assert "correct_answer" not in results
         counts = {c["id"]: c["count"] for c in results["distribution"]["choices"]}
         assert counts == {"a": 1, "b": 1}
         board = results["leaderboard"]
@@ -104,20 +113,34 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         assert {"ada", "ben"}.isdisjoint(row["name"] for row in board["top"])  # aliases
         staff_board = (await next_event(streams["instructor"], "question_closed"))["results"]
         assert [row["name"] for row in staff_board["leaderboard"]["top"]] == ["ada", "ben"]
-        # the view now shows ada her points and the explanation
+        assert staff_board["correct_answer"] == "a"
+        # the view now shows ada her points, and no key while the quiz takes her answers
         after = ada.ok("GET", live(sid))
         assert after["my_answer"]["correct"] is True and after["my_answer"]["points"] > 500
-        assert after["results"]["explanation"] == EXPLANATION
+        assert "correct_answer" not in after["results"] and EXPLANATION not in json.dumps(after)
         assert after["results"]["leaderboard"]["me"]["rank"] == 1
+        # once the quiz no longer takes self-paced answers, the closed question's key shows
+        close_now = {"closes_at": datetime.now(UTC).isoformat()}
+        teacher.ok("PATCH", f"courses/{COURSE}/quizzes/{quiz_id}", close_now)
+        after = ada.ok("GET", live(sid))
+        assert after["results"]["correct_answer"] == "a"
+        assert after["results"]["explanation"] == EXPLANATION
         # a closed question takes no more answers
         assert people["ben"].refused(
             409, "POST", live(sid, "/answers"), {"question": "q1", "answer": "a"}
         ) == ("live_state")
         teacher.ok("POST", live(sid, "/next"))
         teacher.ok("POST", live(sid, "/end"))
-        assert (await next_event(streams["ada"], "ended"))["state"]["phase"] == "ended"
-        # dee never joined: the end reaches her too, so her notebook stops offering to join
-        assert (await next_event(streams["dee"], "ended"))["state"]["phase"] == "ended"
+        ended = await next_event(streams["ada"], "ended")
+        assert ended["state"]["phase"] == "ended"
+        # the end closed q2: its results come with the end, and its key to ada, for whom
+        # the quiz is closed now
+        assert ended["results"]["question"] == "q2"
+        assert ended["results"]["correct_answer"]["answer"] == 42
+        # dee never joined: the end reaches her too, so her notebook stops offering to join,
+        # but a player's key does not
+        dees = await next_event(streams["dee"], "ended")
+        assert dees["state"]["phase"] == "ended" and "correct_answer" not in dees["results"]
         assert ada.refused(409, "POST", live(sid, "/join")) == "live_state"
         # the quiz's current round is the ended one, until a new one starts
         assert ada.ok("GET", f"courses/{COURSE}/quizzes/{quiz_id}/live")["session"]["id"] == sid

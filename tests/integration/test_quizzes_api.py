@@ -189,6 +189,19 @@ def test_revealing_shows_the_key_to_learners(people: dict[str, Person]) -> None:
     state = people["dee"].ok("GET", path(quiz_id))["state"]
     assert state["q2"]["correct_answer"] == {"answer": 3.14159, "tolerance": 0.005}
     assert state["q3"]["correct_answer"] == "pandas-lib-x"
+    # revealed answers end the quiz: nothing is taken (or scored) after them (issue 13)
+    for who in ("dee", "ben"):
+        code = people[who].refused(
+            409, "POST", path(quiz_id, "/answers"), {"question": "q2", "answer": 3.14159}
+        )
+        assert code == "quiz_revealed"
+    # hiding them again reopens the quiz, but not the questions dee has been shown
+    people["instructor"].ok("PATCH", path(quiz_id), {"revealed": False})
+    code = people["dee"].refused(
+        409, "POST", path(quiz_id, "/answers"), {"question": "q2", "answer": 3.14159}
+    )
+    assert code == "key_shown"
+    people["ben"].ok("POST", path(quiz_id, "/answers"), {"question": "q2", "answer": 3.14159})
 
 
 def test_settings_changes_are_checked(people: dict[str, Person]) -> None:

@@ -9,7 +9,7 @@ import unicodedata
 from typing import Any
 
 import pytest
-from cohortlab.quizzes.grading import AnswerError, Result, grade
+from cohortlab.quizzes.grading import TIMED_OUT, AnswerError, Result, grade
 from cohortlab.quizzes.spec import Question, parse_quiz
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -268,15 +268,18 @@ def test_a_pattern_that_backtracks_badly_is_cut_off_not_left_to_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With `re`, this answer against this pattern runs for longer than the universe has
-    existed; one learner could hold the service with it. It is refused within the limit,
-    graded as nothing (no attempt used), and the pattern named in the log."""
+    existed; one learner could hold the service with it. It is cut off within the limit and
+    graded as a wrong answer, so it costs an attempt like any other (a free refusal could be
+    repeated without end, each probe telling whether the pattern gave up on it), with
+    feedback that says so, and the pattern named in the log."""
     q = text(answers=[], pattern="(a|aa)+")
     assert grade(q, "a" * 12).correct
     started = time.monotonic()
-    with pytest.raises(AnswerError, match="pattern took too long") as refused:
-        grade(q, "a" * 60 + "!")
+    result = grade(q, "a" * 60 + "!")
     assert time.monotonic() - started < 2
-    assert "(a|aa)+" not in str(refused.value)  # the key stays with the service
+    assert result == Result(False, 0.0, q.points, TIMED_OUT, timed_out=True)
+    assert "counts as wrong" in (result.feedback or "")
+    assert "(a|aa)+" not in (result.feedback or "")  # the key stays with the service
     assert "(a|aa)+" in caplog.text
 
 
@@ -398,3 +401,62 @@ def test_errors_and_feedback_never_reveal_the_answer() -> None:
                 shown = str(e)
             for secret in secrets:
                 assert secret not in shown, (answer, shown)
+
+
+def _message(q: Question, answer: Any) -> str:
+    try:
+        grade(q, answer)
+    except AnswerError as e:
+        return str(e)
+    return ""
+
+
+def test_an_ordering_questions_error_messages_never_list_the_key_order() -> None:
+    """The key order is plot, load, fit: every message lists ids sorted, and says what is
+    missing or unknown in sorted order too, never in the key's order."""
+    q = question(
+        type="ordering",
+        items=[{"id": i, "text": i.upper()} for i in ["plot", "load", "fit"]],
+    )
+    assert _message(q, "plot") == "Send a list of item ids, from: fit, load, plot."
+    assert _message(q, ["plot", "zz"]) == (
+        "Unknown item id(s): 'zz'; choose from: fit, load, plot."
+    )
+    assert _message(q, ["load"]) == "Put every item in order; missing: fit, plot."
+
+
+ITEM_IDS = ["ant", "bee", "cat", "dog", "eel"]
+MALFORMED = [
+    "ant",
+    7,
+    None,
+    [],
+    ["ant"],
+    ["eel", "ant"],
+    ["bee", "zzz"],
+    ["ant", "ant", "bee"],
+    ["dog", "cat", "bee", "ant"],
+    [1, 2],
+]
+
+
+@given(key=st.permutations(ITEM_IDS), shown=st.sampled_from(MALFORMED))
+def test_no_error_message_depends_on_the_key_order(key: list[str], shown: Any) -> None:
+    """A malformed answer is refused free of charge, as often as a learner likes, so its
+    message must be the same whatever the correct order is: then it says nothing of it."""
+    keyed = question(type="ordering", items=[{"id": i, "text": i} for i in key])
+    plain = question(type="ordering", items=[{"id": i, "text": i} for i in ITEM_IDS])
+    assert _message(keyed, shown) == _message(plain, shown) != ""
+
+
+@given(order=st.permutations(["a", "b", "c"]), answer=st.sampled_from(["z", 3, ["a"]]))
+def test_no_choice_error_message_depends_on_the_authors_order(
+    order: list[str], answer: Any
+) -> None:
+    def single(ids: list[str]) -> Question:
+        return question(
+            type="single",
+            choices=[{"id": i, "text": i, "correct": i == "b"} for i in ids],
+        )
+
+    assert _message(single(order), answer) == _message(single(["a", "b", "c"]), answer)

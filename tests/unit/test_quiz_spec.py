@@ -3,8 +3,10 @@ ever see questions: never the key, and the same quiz on every reload."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -337,11 +339,87 @@ def test_public_view_keeps_what_a_learner_needs() -> None:
     assert sorted(i["id"] for i in steps["items"]) == ["fit", "load", "plot"]
 
 
-def test_ordering_items_are_never_shown_in_the_correct_order() -> None:
-    quiz = parse_quiz(cl_quiz_spec())
-    for seed in range(200):
-        items = [i["id"] for i in public_view(quiz, seed)["questions"][4]["items"]]
-        assert items != ["load", "fit", "plot"]
+DRAWS = 10_000
+# The chi-square distribution's 0.999 quantiles: a fair shuffle fails one in a thousand
+# seeds; these orders are hashes, so the test is deterministic and passes or fails for good.
+CHI2_999 = {3: 16.266, 23: 49.728}
+
+
+def ordering_quiz(items: list[str], shuffle_choices: bool = False) -> Quiz:
+    return parse_quiz(
+        {
+            "id": "steps",
+            "title": "Steps",
+            "shuffle_choices": shuffle_choices,
+            "questions": [
+                {
+                    "id": "order",
+                    "type": "ordering",
+                    "prompt": "Put them in order",
+                    "items": [{"id": i, "text": i.upper()} for i in items],
+                },
+                {
+                    "id": "pick",
+                    "type": "single",
+                    "prompt": "Pick",
+                    "choices": [
+                        {"id": c, "text": c, "correct": c == "w"} for c in ["w", "x", "y", "z"]
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def shown_order(quiz: Quiz, learner: int, course: str = "c1", question: int = 0) -> tuple:
+    shown = public_view(quiz, learner, course=course)["questions"][question]
+    return tuple(o["id"] for o in shown.get("items") or shown["choices"])
+
+
+def chi_square(counts: list[int], total: int) -> float:
+    expected = total / len(counts)
+    return sum((c - expected) ** 2 / expected for c in counts)
+
+
+def test_ordering_items_are_shown_in_a_uniformly_random_order_over_all_orders() -> None:
+    """Over 10,000 learners every one of the 24 orders of 4 items comes up equally often,
+    the correct order included (showing it to some learners is the price of telling the
+    others nothing: an order that is never the answer narrows the answer down), and every
+    item is equally likely in every place."""
+    key = ["a", "b", "c", "d"]
+    quiz = ordering_quiz(key)
+    orders = Counter(shown_order(quiz, learner) for learner in range(DRAWS))
+    every = list(itertools.permutations(key))
+    assert set(orders) == set(every)
+    assert chi_square([orders[o] for o in every], DRAWS) < CHI2_999[23]
+    assert abs(orders[tuple(key)] - DRAWS / 24) < 4 * (DRAWS / 24) ** 0.5
+    for place in range(4):
+        at = Counter(order[place] for order, n in orders.items() for _ in range(n))
+        assert chi_square([at[i] for i in key], DRAWS) < CHI2_999[3], place
+
+
+def test_shuffled_choices_are_uniform_too() -> None:
+    quiz = ordering_quiz(["a", "b", "c", "d"], shuffle_choices=True)
+    orders = Counter(shown_order(quiz, learner, question=1) for learner in range(DRAWS))
+    every = list(itertools.permutations(["w", "x", "y", "z"]))
+    assert chi_square([orders[o] for o in every], DRAWS) < CHI2_999[23]
+
+
+def test_the_shown_order_is_not_derived_from_the_key_order() -> None:
+    """The order a learner sees depends on the course, the quiz, the question, the learner
+    and the items' ids, never on the items' places in the spec: the same items with any
+    other correct order are shown exactly alike, so no order shown (nor any seed a learner
+    can guess) says anything about the answer."""
+    one = ordering_quiz(["a", "b", "c", "d"])
+    other = ordering_quiz(["d", "b", "a", "c"])
+    for learner in range(500):
+        assert shown_order(one, learner) == shown_order(other, learner)
+
+
+def test_the_shown_order_is_fixed_per_learner_and_differs_by_course() -> None:
+    quiz = ordering_quiz(["a", "b", "c", "d"])
+    assert all(shown_order(quiz, n) == shown_order(quiz, n) for n in range(50))
+    assert any(shown_order(quiz, n, "c1") != shown_order(quiz, n, "c2") for n in range(50))
 
 
 def test_choices_keep_the_authors_order_unless_shuffled() -> None:

@@ -3,12 +3,15 @@
 The ranking and naming rules are pure (``cohortlab.quizzes.ranking``); this module reads
 the scores and the course's settings in one transaction and hands them over. Only learners
 are ranked (staff answers are previews), and only those who have answered something, so an
-empty board says "no scores yet" instead of listing everyone at zero.
+empty board says "no scores yet" instead of listing everyone at zero. Scores are as their
+owners may see them (``records.learner_totals``): no partial credit on a question whose
+key they cannot see yet, or their own row would say how close a wrong attempt came.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -142,10 +145,16 @@ def _names(session: Session, user_ids: list[int]) -> dict[int, str]:
 
 
 def quiz_board(
-    session: Session, caller: Caller, slug: str, learners: list[str], scope: str, limit: int
+    session: Session,
+    caller: Caller,
+    slug: str,
+    learners: list[str],
+    scope: str,
+    limit: int,
+    now: datetime,
 ) -> dict[str, Any]:
     record = find(session, caller.course, slug)
-    totals = learner_totals(session, record)
+    totals = learner_totals(session, record, now)
     names = _names(session, list(totals))
     reached = _reached(session, [record.id])
     standings = {
@@ -157,12 +166,12 @@ def quiz_board(
 
 
 def course_board(
-    session: Session, caller: Caller, learners: list[str], scope: str, limit: int
+    session: Session, caller: Caller, learners: list[str], scope: str, limit: int, now: datetime
 ) -> dict[str, Any]:
     records = session.scalars(select(QuizRecord).where(QuizRecord.course == caller.course)).all()
     sums: dict[int, float] = defaultdict(float)
     for record in records:
-        for uid, (score, _max) in learner_totals(session, record).items():
+        for uid, (score, _max) in learner_totals(session, record, now).items():
             sums[uid] += score
     names = _names(session, list(sums))
     reached = _reached(session, [r.id for r in records])

@@ -3,7 +3,9 @@
 Grading runs in the service against the parsed :class:`~cohortlab.quizzes.spec.Question`,
 which holds the key. A malformed answer (wrong shape, unknown id) raises
 :class:`AnswerError` instead of being graded, so a typo or a stale client never costs a
-learner an attempt; its message says what to send and never reveals the right answer.
+learner an attempt; its message says what to send and never reveals the right answer:
+ids are listed sorted, never in the key's (or the author's) order, which for an ordering
+question would be the answer itself.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ class Result:
     score: float
     max_score: float
     feedback: str | None = None
+    timed_out: bool = False  # a text answer cut off by the pattern's time limit
+
+
+#: Said instead of a verdict for an answer the pattern could not judge in time.
+TIMED_OUT = (
+    "This answer could not be checked in time (the question's pattern took too long on "
+    "it), so it counts as wrong and used an attempt. Tell your instructor, who can fix "
+    "the question."
+)
 
 
 def _score(question: Question, fraction: float) -> float:
@@ -44,12 +55,13 @@ def _score(question: Question, fraction: float) -> float:
 
 def _ids(answer: Any, known: list[str], noun: str) -> list[str]:
     """A list of distinct known ids; the shared check for multiple choice and ordering."""
+    listed = ", ".join(sorted(known))
     if not isinstance(answer, list | tuple) or not all(isinstance(a, str) for a in answer):
-        raise AnswerError(f"Send a list of {noun} ids, from: {', '.join(known)}.")
+        raise AnswerError(f"Send a list of {noun} ids, from: {listed}.")
     unknown = sorted({a for a in answer if a not in known})
     if unknown:
         shown = ", ".join(repr(a[:40]) for a in unknown[:5])
-        raise AnswerError(f"Unknown {noun} id(s): {shown}; choose from: {', '.join(known)}.")
+        raise AnswerError(f"Unknown {noun} id(s): {shown}; choose from: {listed}.")
     duplicates = sorted(a for a, n in Counter(answer).items() if n > 1)
     if duplicates:
         raise AnswerError(f"Each {noun} may appear once; repeated: {', '.join(duplicates)}.")
@@ -59,7 +71,7 @@ def _ids(answer: Any, known: list[str], noun: str) -> list[str]:
 def _single(question: Question, answer: Any) -> Result:
     known = [c.id for c in question.choices]
     if not isinstance(answer, str) or answer not in known:
-        raise AnswerError(f"Choose one of: {', '.join(known)}.")
+        raise AnswerError(f"Choose one of: {', '.join(sorted(known))}.")
     choice = next(c for c in question.choices if c.id == answer)
     score = _score(question, choice.correct)
     return Result(choice.correct, score, question.points, choice.feedback)
@@ -115,16 +127,16 @@ def _text(question: Question, answer: Any) -> Result:
     given = normalise_text(answer, case_sensitive=question.case_sensitive)
     if not given:
         raise AnswerError("Type an answer before submitting.")
-    correct = given in question.answers or _matches(question, given)
-    return Result(correct, _score(question, correct), question.points, None)
-
-
-def _matches(question: Question, given: str) -> bool:
+    if given in question.answers:
+        return Result(True, _score(question, 1.0), question.points, None)
     if question.pattern is None:
-        return False
+        return Result(False, 0.0, question.points, None)
     try:
-        return question.pattern.fullmatch(given, timeout=PATTERN_SECONDS) is not None
+        correct = question.pattern.fullmatch(given, timeout=PATTERN_SECONDS) is not None
     except TimeoutError:
+        # Graded as a wrong attempt, not refused: a refusal would be free, and unlimited
+        # free probes that time out (or not) tell a learner about the pattern, besides
+        # costing the service a tenth of a second each.
         log.warning(
             "Question %r: its pattern %r took over %s s on an answer; it backtracks too much "
             "and should be rewritten",
@@ -132,10 +144,8 @@ def _matches(question: Question, given: str) -> bool:
             question.pattern.pattern,
             PATTERN_SECONDS,
         )
-        raise AnswerError(
-            "This answer could not be checked: the question's pattern took too long on it. "
-            "Nothing was recorded; tell your instructor, who can fix the question."
-        ) from None
+        return Result(False, 0.0, question.points, TIMED_OUT, timed_out=True)
+    return Result(correct, _score(question, correct), question.points, None)
 
 
 def _ordering(question: Question, answer: Any) -> Result:
@@ -143,7 +153,7 @@ def _ordering(question: Question, answer: Any) -> Result:
     the answer puts in the right relative order, so one misplaced item costs little."""
     known = [i.id for i in question.items]
     order = _ids(answer, known, "item")
-    missing = [k for k in known if k not in order]
+    missing = sorted(k for k in known if k not in order)
     if missing:
         raise AnswerError(f"Put every item in order; missing: {', '.join(missing)}.")
     position = {item: n for n, item in enumerate(order)}
@@ -167,6 +177,8 @@ def grade(question: Question, answer: Any) -> Result:
     """Grade ``answer`` (already decoded from JSON) against ``question``'s key.
 
     Raises :class:`AnswerError` for an answer of the wrong shape; the caller turns it into
-    a 400 so the learner can correct it without losing an attempt.
+    a 400 so the learner can correct it without losing an attempt. A text answer the
+    pattern cannot judge within :data:`PATTERN_SECONDS` is wrong (``timed_out``), so it
+    costs an attempt like any other.
     """
     return _GRADERS[question.type](question, answer)

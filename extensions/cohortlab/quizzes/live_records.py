@@ -8,7 +8,11 @@ a close cannot both win: an answer either lands before the close or is refused.
 
 Everyone in a round sees the same questions in the same order (seeded by the session),
 so the presenter's screen matches every learner's. Nothing here sends a key before the
-question has closed: an answer is acknowledged, not graded aloud, until then.
+question has closed: an answer is acknowledged, not graded aloud, until then. After it
+closes, its correct answer and explanation go to staff, and to a learner only if the rule
+in ``cohortlab.quizzes.policy`` allows it: not while they can still answer the question
+self-paced (the same quiz open for them), so a live round never hands out the key of a
+quiz that still counts.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from sqlalchemy.orm import Session
 from ..access import Caller, require_instructor
 from ..errors import APIError
 from ..store.models import User
-from ..store.quizzes import LiveAnswer, LivePlayer, LiveSession, QuizRecord
-from . import boards, live, ranking
+from ..store.quizzes import LiveAnswer, LivePlayer, LiveSession, QuizKeyShown, QuizRecord
+from . import boards, live, policy, ranking
+from .facts import QuizFacts, round_questions
 from .grading import AnswerError, grade
-from .records import correct_answer, find, parsed
-from .spec import COUNTDOWN_RANGE, LiveOptions, Question, public_view
+from .records import correct_answer, find
+from .spec import COUNTDOWN_RANGE, LiveOptions
 
 TEAM_MODES = ("none", "cohorts", "teams")
 BOARD_SIZE = 10
@@ -45,38 +50,23 @@ class Teams:
 
 @dataclass
 class Announcement:
-    """What to tell whom once the transaction has committed."""
+    """What to tell whom once the transaction has committed.
+
+    ``learner_event`` never carries a key; ``keyed_event`` (the same with the closed
+    question's correct answer) goes to ``keyed_players`` only, those the policy lets see it.
+    """
 
     action: str
     session: LiveSession
     players: list[str]
     learner_event: dict[str, Any]
     staff_event: dict[str, Any]
+    keyed_players: list[str] = field(default_factory=list)
+    keyed_event: dict[str, Any] | None = None
 
 
 def _state(row: LiveSession) -> live.LiveState:
     return live.LiveState.from_json(row.state)
-
-
-_ROUNDS: dict[tuple[Any, ...], tuple[list[dict[str, Any]], list[Question]]] = {}
-
-
-def _questions(record: QuizRecord, row_id: int) -> tuple[list[dict[str, Any]], list[Question]]:
-    """The round's questions: public views (shared order) and their keys, index-aligned.
-
-    Worked out once per round and quiz version: every answer needs them.
-    """
-    key = (row_id, record.course, record.id, record.version, record.updated_at)
-    found = _ROUNDS.get(key)
-    if found is None:
-        quiz = parsed(record)
-        view = public_view(quiz, seed=f"live-{row_id}")
-        by_id = {q.id: q for q in quiz.questions}
-        found = (view["questions"], [by_id[q["id"]] for q in view["questions"]])
-        if len(_ROUNDS) >= 64:
-            _ROUNDS.pop(next(iter(_ROUNDS)))
-        _ROUNDS[key] = found
-    return found
 
 
 def _live_error(e: live.LiveError) -> APIError:
@@ -149,7 +139,7 @@ def start(
     )
     session.add(row)
     session.flush()
-    questions, _keys = _questions(record, row.id)
+    questions, _keys = round_questions(record, row.id)
     try:
         state = live.start_session(len(questions), options)
     except live.LiveError as e:
@@ -210,17 +200,42 @@ def answer(
     player = session.get(LivePlayer, (row.id, caller.user_id))
     if player is None:
         raise APIError(403, "not_joined", "Join the live session before answering.")
-    questions, keys = _questions(record, row.id)
+    questions, keys = round_questions(record, row.id)
     ids = [q["id"] for q in questions]
     qid = body["question"]
     if not isinstance(qid, str) or qid not in ids:
         raise APIError(400, "unknown_question", f"This round has no question {str(qid)[:64]!r}.")
     index = ids.index(qid)
+    state = _state(row)
+    # Whether it may count is decided before it is graded, so a refused answer (late,
+    # repeated, or from someone shown the key) costs nothing and tells nothing.
+    try:
+        live.accept_answer(state, index, now)
+    except live.LiveError as e:
+        raise _live_error(e) from None
+    shown = session.get(QuizKeyShown, (record.id, caller.user_id, qid)) is not None
+    if policy.live_refusal(shown) is not None:
+        raise APIError(
+            409,
+            policy.KEY_SHOWN,
+            f"You have been shown the answer to question {qid!r}, so answers to it no "
+            "longer count.",
+        )
+    answered = session.scalar(
+        select(LiveAnswer.id).where(
+            LiveAnswer.session_id == row.id,
+            LiveAnswer.user_id == caller.user_id,
+            LiveAnswer.question == index,
+        )
+    )
+    if answered is not None:
+        raise APIError(
+            409, "already_answered", "You have already answered this question in this round."
+        )
     try:
         result = grade(keys[index], body["answer"])
     except AnswerError as e:
         raise APIError(400, "invalid_answer", str(e)) from None
-    state = _state(row)
     totals = live.Player(
         score=player.score,
         streak=player.streak,
@@ -323,12 +338,13 @@ class PlayerRow(NamedTuple):
     score: int
     answer_time: float
     team: str | None
+    user_id: int
 
 
 def _players(session: Session, row: LiveSession) -> list[PlayerRow]:
     """Everyone in the round with their totals, in one query (a room may hold thousands)."""
     query = (
-        select(User.name, LivePlayer.score, LivePlayer.answer_time, LivePlayer.team)
+        select(User.name, LivePlayer.score, LivePlayer.answer_time, LivePlayer.team, User.id)
         .join(User, User.id == LivePlayer.user_id)
         .where(LivePlayer.session_id == row.id)
     )
@@ -384,10 +400,17 @@ def _teams(players: list[PlayerRow], speed: str) -> list[dict[str, Any]]:
 
 
 def results(
-    session: Session, row: LiveSession, record: QuizRecord, question: int, joined: int
+    session: Session,
+    row: LiveSession,
+    record: QuizRecord,
+    question: int,
+    joined: int,
+    with_key: bool,
 ) -> dict[str, Any]:
-    """What everyone may see once ``question`` has closed (without anyone's own row)."""
-    questions, keys = _questions(record, row.id)
+    """What everyone may see once ``question`` has closed (without anyone's own row), and
+    ``with_key`` its correct answer and explanation (for staff, and for learners the
+    policy allows)."""
+    questions, keys = round_questions(record, row.id)
     answers = session.execute(
         select(LiveAnswer.answer, LiveAnswer.correct, LiveAnswer.fraction).where(
             LiveAnswer.session_id == row.id, LiveAnswer.question == question
@@ -398,13 +421,12 @@ def results(
         [live.Response(answer, correct, fraction) for answer, correct, fraction in answers],
         joined=joined,
     )
-    key = keys[question]
-    return {
-        "question": questions[question]["id"],
-        "distribution": dist.as_json(),
-        "correct_answer": correct_answer(key),
-        "explanation": key.explanation,
-    }
+    shown: dict[str, Any] = {"question": questions[question]["id"], "distribution": dist.as_json()}
+    if with_key:
+        key = keys[question]
+        shown["correct_answer"] = correct_answer(key)
+        shown["explanation"] = key.explanation
+    return shown
 
 
 def announce(
@@ -439,29 +461,46 @@ def announce(
         return None
     learner_event = {**base, "action": action}
     staff_event = {**base, "action": action}
+    keyed_players: list[str] = []
+    keyed_event: dict[str, Any] | None = None
     if closed_now:
         row.announced = state.question
-        shown = results(session, row, record, state.question, len(players))
+        shown = results(session, row, record, state.question, len(players), with_key=True)
         # Events stay small (PostgreSQL NOTIFY): counts by choice id, not the choice texts
         # (clients hold the question), and the explanation is fetched with the view.
         shown.pop("explanation")
         for choice in shown["distribution"].get("choices", []):
             choice.pop("text", None)
+        unkeyed = {k: v for k, v in shown.items() if k != "correct_answer"}
         ranked = _standings(players, state.options.speed)
         teams = _teams(players, state.options.speed)
         naming = Naming.load(session, row.course, [r.user for r in ranked])
-        learner_event["results"] = {
-            **shown,
-            "leaderboard": naming.board(ranked, "", staff=False),
-            "teams": teams,
-        }
+        board = naming.board(ranked, "", staff=False)
+        learner_event["results"] = {**unkeyed, "leaderboard": board, "teams": teams}
         staff_event["results"] = {
             **shown,
             "leaderboard": naming.board(ranked, "", staff=True),
             "teams": teams,
         }
+        # The key goes only to the players who can no longer answer the question anywhere.
+        qid = shown["question"]
+        facts = QuizFacts.load(session, record, now, [p.user_id for p in players])
+        allowed = [p for p in players if facts.key_visible(p.user_id, qid)]
+        facts.record_shown(session, [(p.user_id, qid) for p in allowed])
+        keyed_players = [p.name for p in allowed]
+        if keyed_players:
+            keyed = {**shown, "leaderboard": board, "teams": teams}
+            keyed_event = {**learner_event, "results": keyed}
         session.flush()
-    return Announcement(action, row, player_names, learner_event, staff_event)
+    return Announcement(
+        action,
+        row,
+        player_names,
+        learner_event,
+        staff_event,
+        sorted(keyed_players),
+        keyed_event,
+    )
 
 
 def view(
@@ -469,7 +508,7 @@ def view(
 ) -> dict[str, Any]:
     """The round as the caller sees it now."""
     state = live.settle(_state(row), now)
-    questions, _keys = _questions(record, row.id)
+    questions, _keys = round_questions(record, row.id)
     me = session.get(LivePlayer, (row.id, caller.user_id))
     count = session.scalar(
         select(func.count()).select_from(LivePlayer).where(LivePlayer.session_id == row.id)
@@ -512,8 +551,15 @@ def view(
     if state.question >= 0 and live.results_visible(state, state.question):
         players = _players(session, row)
         ranked = _standings(players, state.options.speed)
+        with_key = caller.is_staff
+        if not caller.is_staff:
+            qid = questions[state.question]["id"]
+            facts = QuizFacts.load(session, record, now, [caller.user_id])
+            with_key = facts.key_visible(caller.user_id, qid)
+            if with_key:
+                facts.record_shown(session, [(caller.user_id, qid)])
         body["results"] = {
-            **results(session, row, record, state.question, len(players)),
+            **results(session, row, record, state.question, len(players), with_key),
             "leaderboard": Naming.load(session, row.course, [r.user for r in ranked]).board(
                 ranked, caller.name, staff=caller.is_staff
             ),

@@ -5,10 +5,11 @@ data; the handler runs each in one transaction. Every time that decides anything
 closed, late) is ``now`` as the service measured it, never a client's clock.
 
 What leaves for a learner is built here and only here: the questions from
-:func:`~cohortlab.quizzes.spec.public_view`, their own answers, and — for a question that is
-*done* for them (no attempts left, the quiz closed for them, or revealed by the
-instructor) — its explanation and correct answer. A wrong attempt with attempts left gets
-"wrong" and the feedback for what they chose, nothing more.
+:func:`~cohortlab.quizzes.spec.public_view`, their own answers, and, for a question whose
+key the rule in ``cohortlab.quizzes.policy`` lets them see, its explanation and correct
+answer. Whether an answer counts is that rule's too. A wrong attempt while they can still
+earn credit gets "wrong" and the feedback for what they chose (not for multiple choice),
+nothing more: no partial credit, in its score or in any total.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from ..errors import APIError
 from ..store import personal
 from ..store.models import User, utcnow
 from ..store.quizzes import LiveSession, QuizAnswer, QuizExtension, QuizRecord
+from . import policy
+from .facts import QuizFacts, parsed
 from .grading import AnswerError, grade
 from .spec import (
     QUIZ_FIELDS,
@@ -48,26 +50,6 @@ MAX_SPEC_BYTES = 1_000_000
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-# --- the parsed quiz, cached per published version -----------------------------------
-
-
-_PARSED: dict[tuple[Any, ...], Quiz] = {}
-_PARSED_MAX = 256
-
-
-def parsed(record: QuizRecord) -> Quiz:
-    """The stored spec as a :class:`Quiz`, parsed once per published version (a live round
-    reads it for every answer)."""
-    key = (record.course, record.slug, record.id, record.version, record.updated_at)
-    quiz = _PARSED.get(key)
-    if quiz is None:
-        quiz = parse_quiz(record.spec)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = quiz
-    return quiz
 
 
 def find(session: Session, course: str, slug: str) -> QuizRecord:
@@ -271,37 +253,21 @@ def correct_answer(question: Question) -> Any:
     return {"pattern": question.pattern.pattern}
 
 
-@dataclass(frozen=True)
-class Window:
-    """When the quiz takes answers from one person (their extension applied)."""
-
-    opens: datetime | None
-    closes: datetime | None
-
-    def state(self, now: datetime) -> str:
-        if self.opens is not None and now < self.opens:
-            return "not_open"
-        if self.closes is not None and now >= self.closes:
-            return "closed"
-        return "open"
-
-
-def window(session: Session, record: QuizRecord, user_id: int) -> Window:
-    extension = session.scalars(
-        select(QuizExtension.closes_at).where(
-            QuizExtension.quiz_id == record.id, QuizExtension.user_id == user_id
-        )
-    ).one_or_none()
-    return Window(record.opens_at, extension or record.closes_at)
-
-
-def _questions_for(quiz: Quiz, user_id: int) -> tuple[dict[str, Any], dict[str, Question]]:
-    view = public_view(quiz, seed=user_id)
+def _questions_for(
+    quiz: Quiz, user_id: int, course: str
+) -> tuple[dict[str, Any], dict[str, Question]]:
+    view = public_view(quiz, seed=user_id, course=course)
     by_id = {q.id: q for q in quiz.questions}
     return view, {q["id"]: by_id[q["id"]] for q in view["questions"]}
 
 
-def _feedback(question: Question, answer: Any) -> list[str]:
+def _feedback(question: Question, answer: Any, visible: bool) -> list[str]:
+    # Text and ordering answers have no feedback: a text answer is not graded again here,
+    # which could take the pattern's whole time limit on every view.
+    if question.type not in ("single", "multiple", "numeric"):
+        return []
+    if not policy.feedback_visible(question.type, visible):
+        return []
     try:
         result = grade(question, answer)
     except AnswerError:  # the spec was republished and this old answer no longer fits
@@ -309,33 +275,39 @@ def _feedback(question: Question, answer: Any) -> list[str]:
     return [result.feedback] if result.feedback else []
 
 
-def counted(record: QuizRecord, rows: list[QuizAnswer]) -> float:
-    """The score that counts for one question: the best attempt, or the last one."""
+def counted(record: QuizRecord, rows: list[QuizAnswer], visible: bool = True) -> float:
+    """The score that counts for one question: the best attempt, or the last one. Unless
+    ``visible`` (the key may be shown), as the learner may see it: no partial credit."""
     if not rows:
         return 0.0
+
+    def score(row: QuizAnswer) -> float:
+        return policy.shown_score(row.score, row.correct, visible)
+
     if record.counting == "last":
-        return max(rows, key=lambda r: r.attempt).score
-    return max(r.score for r in rows)
+        return score(max(rows, key=lambda r: r.attempt))
+    return max(score(r) for r in rows)
 
 
 def question_state(
-    record: QuizRecord, question: Question, rows: list[QuizAnswer], closed: bool
+    record: QuizRecord, question: Question, rows: list[QuizAnswer], facts: policy.Facts
 ) -> dict[str, Any]:
+    """One question as the learner may see it; ``facts`` must count ``rows`` as used."""
     rows = sorted(rows, key=lambda r: r.attempt)
     last = rows[-1] if rows else None
     used = len(rows)
-    done = used >= record.attempts or closed or record.revealed
+    visible = policy.key_visible(facts)
     state: dict[str, Any] = {
         "attempts_used": used,
         "attempts_left": max(0, record.attempts - used),
         "answered": last is not None,
         "last_answer": last.answer if last else None,
         "correct": last.correct if last else None,
-        "score": counted(record, rows) if rows else None,
-        "feedback": _feedback(question, last.answer) if last else [],
-        "done": done,
+        "score": counted(record, rows, visible) if rows else None,
+        "feedback": _feedback(question, last.answer, visible) if last else [],
+        "done": policy.self_paced_over(facts),
     }
-    if done:
+    if visible:
         state["explanation"] = question.explanation
         state["correct_answer"] = correct_answer(question)
     return state
@@ -357,14 +329,18 @@ def learner_view(
     session: Session, caller: Caller, record: QuizRecord, now: datetime
 ) -> dict[str, Any]:
     quiz = parsed(record)
-    view, questions = _questions_for(quiz, caller.user_id)
-    win = window(session, record, caller.user_id)
+    view, questions = _questions_for(quiz, caller.user_id, record.course)
+    facts = QuizFacts.load(session, record, now, [caller.user_id])
+    win = facts.window(caller.user_id)
     status = win.state(now)
     answers = _answers_by_question(session, record, caller.user_id)
     states = {
-        qid: question_state(record, q, answers.get(qid, []), status == "closed")
+        qid: question_state(record, q, answers.get(qid, []), facts.of(caller.user_id, qid))
         for qid, q in questions.items()
     }
+    if not caller.is_staff:
+        keyed = [qid for qid, state in states.items() if "correct_answer" in state]
+        facts.record_shown(session, [(caller.user_id, qid) for qid in keyed])
     body: dict[str, Any] = {
         "quiz": {
             **view,
@@ -390,8 +366,9 @@ def summaries(session: Session, caller: Caller, now: datetime) -> list[dict[str,
     out = []
     for record in records:
         quiz = parsed(record)
-        _view, questions = _questions_for(quiz, caller.user_id)
-        status = window(session, record, caller.user_id).state(now)
+        _view, questions = _questions_for(quiz, caller.user_id, record.course)
+        facts = QuizFacts.load(session, record, now, [caller.user_id])
+        status = facts.window(caller.user_id).state(now)
         item: dict[str, Any] = {
             "id": record.slug,
             "title": record.title,
@@ -401,8 +378,8 @@ def summaries(session: Session, caller: Caller, now: datetime) -> list[dict[str,
             "question_count": len(questions),
             "max_score": sum(q.points for q in questions.values()),
         }
-        answers = _answers_by_question(session, record, caller.user_id)
-        item["score"] = round(sum(counted(record, answers.get(q, [])) for q in questions), 6)
+        mine = learner_totals(session, record, now, [caller.user_id], facts)
+        item["score"] = mine.get(caller.user_id, (0.0, 0.0))[0]
         out.append(item)
     return out
 
@@ -410,10 +387,53 @@ def summaries(session: Session, caller: Caller, now: datetime) -> list[dict[str,
 # --- answering --------------------------------------------------------------------------
 
 
+def _refusal_message(code: str, record: QuizRecord, qid: str, facts: policy.Facts) -> str:
+    slug = record.slug
+    return {
+        policy.NOT_OPEN: f"Quiz {slug!r} opens at {iso(facts.opens)}; answer after that.",
+        policy.CLOSED: f"Quiz {slug!r} closed at {iso(facts.closes)}; answers are no longer taken.",
+        policy.REVEALED: f"The answers to quiz {slug!r} have been revealed; answers are no "
+        "longer taken.",
+        policy.NO_ATTEMPTS: f"You have used all {record.attempts} attempt(s) at question {qid!r}.",
+        policy.LIVE_ROUND: f"A live round of quiz {slug!r} is running: answer in the round. "
+        "Answers here are taken again when it ends.",
+        policy.KEY_SHOWN: f"You have been shown the answer to question {qid!r}, so answers to "
+        "it no longer count.",
+    }[code]
+
+
+def _preview(record: QuizRecord, question: Question, answer: Any, now: datetime) -> dict[str, Any]:
+    """A staff member's answer: graded and shown with the key, never recorded."""
+    try:
+        result = grade(question, answer)
+    except AnswerError as e:
+        raise APIError(400, "invalid_answer", str(e)) from None
+    everything = policy.Facts(now=now, revealed=True, attempts=record.attempts)
+    return {
+        "preview": True,
+        "result": {
+            "correct": result.correct,
+            "score": result.score,
+            "max_score": result.max_score,
+            "feedback": [result.feedback] if result.feedback else [],
+            "attempts_left": record.attempts,
+            "done": True,
+            "explanation": question.explanation,
+            "correct_answer": correct_answer(question),
+        },
+        "question": question_state(record, question, [], everything),
+    }
+
+
 def submit(
     session: Session, caller: Caller, slug: str, body: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    """Grade one answer and record it (staff answers are previews: graded, not recorded)."""
+    """Grade one answer and record it (staff answers are previews: graded, not recorded).
+
+    Whether it may count is decided before it is graded, so a refused answer tells nothing
+    about the key (not even, by its timing, whether the pattern of a text question had to
+    give up on it).
+    """
     unknown = sorted(set(body) - {"question", "answer"})
     if unknown or "question" not in body or "answer" not in body:
         raise APIError(
@@ -424,66 +444,30 @@ def submit(
         )
     record = find(session, caller.course, slug)
     quiz = parsed(record)
-    _view, questions = _questions_for(quiz, caller.user_id)
+    _view, questions = _questions_for(quiz, caller.user_id, record.course)
     qid = body["question"]
     question = questions.get(qid) if isinstance(qid, str) else None
     if question is None:
         raise APIError(
             400, "unknown_question", f"Quiz {slug!r} has no question {str(qid)[:64]!r} for you."
         )
+    if caller.is_staff:
+        return _preview(record, question, body["answer"], now)
+    facts = QuizFacts.load(session, record, now, [caller.user_id])
+    before = facts.of(caller.user_id, qid)
+    refusal = policy.self_paced_refusal(before)
+    if refusal is not None:
+        raise APIError(409, refusal, _refusal_message(refusal, record, qid, before))
     try:
         result = grade(question, body["answer"])
     except AnswerError as e:
         raise APIError(400, "invalid_answer", str(e)) from None
-    if caller.is_staff:
-        state = question_state(record, question, [], closed=True)
-        return {
-            "preview": True,
-            "result": {
-                "correct": result.correct,
-                "score": result.score,
-                "max_score": result.max_score,
-                "feedback": [result.feedback] if result.feedback else [],
-                "attempts_left": record.attempts,
-                "done": True,
-                "explanation": question.explanation,
-                "correct_answer": correct_answer(question),
-            },
-            "question": state,
-        }
-    win = window(session, record, caller.user_id)
-    status = win.state(now)
-    if status == "not_open":
-        raise APIError(
-            409, "quiz_not_open", f"Quiz {slug!r} opens at {iso(win.opens)}; answer after that."
-        )
-    if status == "closed":
-        raise APIError(
-            409,
-            "quiz_closed",
-            f"Quiz {slug!r} closed at {iso(win.closes)}; answers are no longer taken.",
-        )
-    previous = session.scalar(
-        select(func.count())
-        .select_from(QuizAnswer)
-        .where(
-            QuizAnswer.quiz_id == record.id,
-            QuizAnswer.user_id == caller.user_id,
-            QuizAnswer.question_id == qid,
-        )
-    )
-    if previous >= record.attempts:
-        raise APIError(
-            409,
-            "no_attempts_left",
-            f"You have used all {record.attempts} attempt(s) at question {qid!r}.",
-        )
     session.add(
         QuizAnswer(
             quiz_id=record.id,
             user_id=caller.user_id,
             question_id=qid,
-            attempt=previous + 1,
+            attempt=before.used + 1,
             answer=body["answer"],
             correct=result.correct,
             score=result.score,
@@ -499,20 +483,25 @@ def submit(
             "Another answer to this question was recorded at the same moment; reload the quiz.",
         ) from None
     rows = _answers_by_question(session, record, caller.user_id).get(qid, [])
-    state = question_state(record, question, rows, closed=False)
+    facts.used[(caller.user_id, qid)] = len(rows)
+    state = question_state(record, question, rows, facts.of(caller.user_id, qid))
+    visible = "correct_answer" in state
+    shown_feedback = result.feedback and policy.feedback_visible(question.type, visible)
     outcome: dict[str, Any] = {
         "correct": result.correct,
-        "score": result.score,
+        "score": policy.shown_score(result.score, result.correct, visible),
         "max_score": result.max_score,
-        "feedback": [result.feedback] if result.feedback else [],
+        "feedback": [result.feedback] if shown_feedback else [],
         "attempts_left": state["attempts_left"],
         "done": state["done"],
     }
-    if state["done"]:
+    if visible:
         outcome["explanation"] = state["explanation"]
         outcome["correct_answer"] = state["correct_answer"]
-    totals = learner_totals(session, record, [caller.user_id]).get(caller.user_id, (0.0, 0.0))
-    return {"result": outcome, "question": state, "score": totals[0], "max_score": totals[1]}
+        facts.record_shown(session, [(caller.user_id, qid)])
+    totals = learner_totals(session, record, now, [caller.user_id], facts)
+    mine = totals.get(caller.user_id, (0.0, 0.0))
+    return {"result": outcome, "question": state, "score": mine[0], "max_score": mine[1]}
 
 
 # --- extensions and scores --------------------------------------------------------------
@@ -557,20 +546,31 @@ def remove_extension(session: Session, caller: Caller, slug: str, user_name: str
 
 
 def learner_totals(
-    session: Session, record: QuizRecord, user_ids: list[int] | None = None
+    session: Session,
+    record: QuizRecord,
+    now: datetime,
+    user_ids: list[int] | None = None,
+    facts: QuizFacts | None = None,
 ) -> dict[int, tuple[float, float]]:
-    """user id -> (counted score, max score of their questions), for those who answered."""
+    """user id -> (score as they may see it, max score of their questions), for those who
+    answered. What learners see (their totals, leaderboards): partial credit only where
+    the key may be shown (``policy``); staff's score sheets use :func:`score_rows`."""
     query = select(QuizAnswer).where(QuizAnswer.quiz_id == record.id)
     if user_ids is not None:
         query = query.where(QuizAnswer.user_id.in_(user_ids))
     grouped: dict[int, dict[str, list[QuizAnswer]]] = defaultdict(lambda: defaultdict(list))
     for row in session.scalars(query):
         grouped[row.user_id][row.question_id].append(row)
+    if facts is None:
+        facts = QuizFacts.load(session, record, now, user_ids)
     quiz = parsed(record)
     out = {}
     for user_id, by_question in grouped.items():
-        _view, questions = _questions_for(quiz, user_id)
-        score = sum(counted(record, by_question.get(q, [])) for q in questions)
+        _view, questions = _questions_for(quiz, user_id, record.course)
+        score = sum(
+            counted(record, by_question.get(q, []), facts.key_visible(user_id, q))
+            for q in questions
+        )
         out[user_id] = (round(score, 6), sum(q.points for q in questions.values()))
     return out
 
@@ -590,7 +590,7 @@ def score_rows(
     for name in sorted(learners):
         user_id = ids.get(name)
         by_question = answers.get(user_id, {}) if user_id is not None else {}
-        _view, questions = _questions_for(quiz, user_id or 0)
+        _view, questions = _questions_for(quiz, user_id or 0, record.course)
         per_question = {q: counted(record, by_question.get(q, [])) for q in questions}
         rows.append(
             {

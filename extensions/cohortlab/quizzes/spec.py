@@ -10,6 +10,7 @@ a new key field can never leak by default.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import re
@@ -499,22 +500,33 @@ def _live_options(value: Any, where: str) -> LiveOptions:
 # --- what a learner sees ---------------------------------------------------------------
 
 
-def _shuffled_items(items: tuple[Item, ...], rng: random.Random) -> list[Item]:
-    """Shuffle, but never hand out the correct order itself (that would be the answer)."""
-    order = list(items)
-    rng.shuffle(order)
-    if order == list(items):
-        order = order[1:] + order[:1]
-    return order
+def _arranged(options: tuple[Any, ...], *keys: object) -> list[Any]:
+    """Choices or items in an order fixed by ``keys`` (course, quiz, question, learner),
+    uniformly random over all orders, the author's (or correct) one included.
+
+    Each option is placed by a hash of the keys and *its own id*, never by its position in
+    the spec: a shuffle of the spec's list with a seed a learner can guess (their own id)
+    could be undone to recover the spec's order, which for an ordering question is the
+    answer. Sorting by independent hash values is a uniform shuffle (ties have
+    probability 2**-256). The hash needs no secret, since the order it gives says nothing
+    about the key; a learner who computes someone else's order learns nothing either.
+    """
+    prefix = "\x1f".join(str(k) for k in keys)
+
+    def place(option: Any) -> bytes:
+        return hashlib.sha256(f"{prefix}\x1f{option.id}".encode()).digest()
+
+    return sorted(options, key=place)
 
 
-def public_view(quiz: Quiz, seed: int | str) -> dict[str, Any]:
+def public_view(quiz: Quiz, seed: int | str, course: str = "") -> dict[str, Any]:
     """The quiz as one learner may see it: no correct flags, answers, feedback or explanation.
 
     The seed (e.g. the learner's id) fixes which questions are asked when ``sample`` is set
-    and the order of choices and items, so a learner who reloads sees the same quiz. A
-    private ``random.Random`` keeps this independent of anything else using randomness.
-    Sampled questions keep the author's order, since questions often build on each other.
+    and, with ``course``, the order of items and (with ``shuffle_choices``) choices, so a
+    learner who reloads sees the same quiz (:func:`_arranged`). A private ``random.Random``
+    picks the sample, so this is independent of anything else using randomness. Sampled
+    questions keep the author's order, since questions often build on each other.
     """
     rng = random.Random(f"{quiz.id}:{seed}")
     questions = list(quiz.questions)
@@ -527,9 +539,10 @@ def public_view(quiz: Quiz, seed: int | str) -> dict[str, Any]:
         if q.type in ("single", "multiple"):
             choices = list(q.choices)
             if quiz.shuffle_choices:
-                rng.shuffle(choices)
+                choices = _arranged(q.choices, course, quiz.id, q.id, seed, "choices")
             view["choices"] = [{"id": c.id, "text": c.text} for c in choices]
         elif q.type == "ordering":
-            view["items"] = [{"id": i.id, "text": i.text} for i in _shuffled_items(q.items, rng)]
+            items = _arranged(q.items, course, quiz.id, q.id, seed, "items")
+            view["items"] = [{"id": i.id, "text": i.text} for i in items]
         out.append(view)
     return {"id": quiz.id, "title": quiz.title, "questions": out}

@@ -1,7 +1,8 @@
 """OpenAPI paths and schemas for quizzes (merged into openapi.py).
 
 No schema here describes a key field for learners: ``correct_answer`` and ``explanation``
-appear only in a question's state once it is done for the learner (docs/quizzes.md).
+appear only where the quiz policy lets the learner see them, i.e. once they can no longer
+earn credit for the question in any mode (``cohortlab.quizzes.policy``, docs/quizzes.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ from .openapi_discussions import COURSE, MEMBER, _op, _path_params, _ref
 QUIZ = f"{COURSE}/quizzes/{{quiz}}"
 INSTRUCTOR = "An instructor of the course (formgrade- group); others get 403"
 ANSWER_ERRORS = (400, 401, 403, 404, 409)
+KEY_WHEN = (
+    "only once the key may be shown: the learner can no longer earn credit for the question "
+    "(no attempts left, the quiz closed for them, or revealed) and no running live round has "
+    "it still to close"
+)
+SELF_PACED_REFUSALS = (
+    "; 409 codes: quiz_not_open, quiz_closed, quiz_revealed, no_attempts_left, "
+    "live_round_running (answer in the round; taken again when it ends), key_shown (you "
+    "have been shown this question's answer), answer_in_progress"
+)
 
 
 def quiz_paths() -> dict[str, Any]:
@@ -73,7 +84,9 @@ def quiz_paths() -> dict[str, Any]:
                 "answerQuestion",
                 "Answer one question; graded and recorded with the service's time "
                 "(staff answers are previews: graded, not recorded)",
-                MEMBER + "; answers only for oneself, while the quiz is open for them",
+                MEMBER
+                + "; answers only for oneself, while the quiz is open for them"
+                + SELF_PACED_REFUSALS,
                 ok=(201, _ref("AnswerOutcome")),
                 body=_ref("Answer"),
                 errors=ANSWER_ERRORS,
@@ -216,7 +229,8 @@ def live_paths() -> dict[str, Any]:
             "post": _op(
                 "answerLive",
                 "Answer the open question once; acknowledged now, graded aloud when it closes",
-                "A learner who joined the round",
+                "A learner who joined the round; 409 codes: live_state (not open), "
+                "already_answered, key_shown (you have been shown this question's answer)",
                 ok=(201, _obj({"received": BOOL, "question": STR, "elapsed": NUM})),
                 body=_ref("Answer"),
                 errors=ANSWER_ERRORS,
@@ -292,11 +306,18 @@ def quiz_schemas() -> dict[str, Any]:
             "answered": BOOL,
             "last_answer": {},
             "correct": {"type": ["boolean", "null"]},
-            "score": {"type": ["number", "null"]},
+            "score": {
+                "type": ["number", "null"],
+                "description": "wrong attempts count 0 (no partial credit) until the key "
+                "may be shown",
+            },
             "feedback": {"type": "array", "items": STR},
-            "done": BOOL,
-            "explanation": {"type": ["string", "null"], "description": "only when done"},
-            "correct_answer": {"description": "only when done"},
+            "done": {
+                "type": "boolean",
+                "description": "no self-paced answer to it can count any more",
+            },
+            "explanation": {"type": ["string", "null"], "description": KEY_WHEN},
+            "correct_answer": {"description": KEY_WHEN},
         }
     )
     return {
@@ -363,13 +384,16 @@ def quiz_schemas() -> dict[str, Any]:
                 "result": _obj(
                     {
                         "correct": BOOL,
-                        "score": NUM,
+                        "score": {
+                            "type": "number",
+                            "description": "0 for a wrong answer until the key may be shown",
+                        },
                         "max_score": NUM,
                         "feedback": {"type": "array", "items": STR},
                         "attempts_left": INT,
                         "done": BOOL,
-                        "explanation": {"type": ["string", "null"]},
-                        "correct_answer": {},
+                        "explanation": {"type": ["string", "null"], "description": KEY_WHEN},
+                        "correct_answer": {"description": KEY_WHEN},
                     }
                 ),
                 "question": _ref("QuestionState"),
@@ -410,7 +434,8 @@ def quiz_schemas() -> dict[str, Any]:
                 "results": {
                     "type": "object",
                     "description": "only once the question has closed: distribution, "
-                    "correct answer, explanation, leaderboard, teams",
+                    "leaderboard, teams, and the correct answer and explanation for staff and "
+                    "for learners who can no longer answer the question self-paced",
                 },
             }
         ),

@@ -1,9 +1,9 @@
-"""Quiz tables: published quizzes (with their key), answers, per-learner extensions,
-and the course's leaderboard settings.
+"""Quiz tables: published quizzes (with their key), answers, per-learner extensions, the
+keys shown to each learner, live rounds, and the course's leaderboard settings.
 
 The ``spec`` column holds the answer key. It is read only inside the service, to grade and
 to show staff their own quiz; learners get :func:`cohortlab.quizzes.spec.public_view` and,
-once a question is done for them, that question's key (``cohortlab.quizzes.records``).
+once the quiz policy allows it, that question's key (``cohortlab.quizzes.policy``).
 Answers are never updated or deleted: each attempt is a row, and the unique constraint on
 ``(quiz, person, question, attempt)`` makes two answers racing for one attempt collide
 instead of both counting.
@@ -89,6 +89,23 @@ class QuizExtension(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class QuizKeyShown(Base):
+    """A question whose key (correct answer, explanation) the service has sent to a learner.
+
+    Written in the transaction that decides to send it, before the response leaves; never
+    removed. Once a learner has seen a key, no later answer of theirs to that question
+    counts, whatever reopens it (an extension, more attempts, a new live round): see
+    ``cohortlab.quizzes.policy``.
+    """
+
+    __tablename__ = "quiz_keys_shown"
+
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LeaderboardSetting(Base):

@@ -5,7 +5,7 @@ come from the service when the widget is shown and each answer goes back to it f
 kernel, as the learner. The synced state is picked verbatim from the service's answers
 (``LearnerQuiz`` and, after each answer, its ``QuestionState``), so the browser sees
 exactly what the service chose to show this learner: no key, and explanations and
-correct answers only once the service says a question is ``done``.
+correct answers only once the service's quiz policy lets this learner see them.
 
 Live rounds of the quiz (join, play, host) are a mode of this widget: :mod:`.live`.
 """

@@ -105,7 +105,9 @@ async def announce(
     """Tell the players and the course's staff; never fail a committed step over it.
 
     The end goes to every learner of the course, so those who never joined stop being
-    offered to join a round that is over.
+    offered to join a round that is over. A closed question's correct answer goes only to
+    the players the quiz policy lets see it (``keyed_players``); everyone else's event
+    has none.
     """
     if announcement is None:
         return
@@ -115,8 +117,11 @@ async def announce(
         learners = announcement.players
         if announcement.action == "ended":
             learners = sorted(n for n, (role, _c) in members.items() if role == "learner")
+        keyed = set(announcement.keyed_players) if announcement.keyed_event else set()
         bus = settings["bus"]
-        await bus.publish(learners, announcement.learner_event)
+        await bus.publish([n for n in learners if n not in keyed], announcement.learner_event)
+        if keyed:
+            await bus.publish(sorted(keyed), announcement.keyed_event)
         await bus.publish(staff, announcement.staff_event)
     except Exception:
         log.warning("Could not publish a live quiz event", exc_info=True)

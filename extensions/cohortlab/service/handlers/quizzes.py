@@ -188,7 +188,9 @@ class QuizBoardHandler(BoardHandler):
     async def get(self, course: str, quiz: str) -> None:
         scope, learners = await self.learners_in_scope(course, "quiz")
         limit = boards.parse_limit(self.get_argument("limit", None))
-        board = await self.run_db(boards.quiz_board, self.caller, quiz, learners, scope, limit)
+        board = await self.run_db(
+            boards.quiz_board, self.caller, quiz, learners, scope, limit, utcnow()
+        )
         self.write_json(board)
 
 
@@ -197,7 +199,9 @@ class CourseBoardHandler(BoardHandler):
     async def get(self, course: str) -> None:
         scope, learners = await self.learners_in_scope(course, "course")
         limit = boards.parse_limit(self.get_argument("limit", None))
-        self.write_json(await self.run_db(boards.course_board, self.caller, learners, scope, limit))
+        self.write_json(
+            await self.run_db(boards.course_board, self.caller, learners, scope, limit, utcnow())
+        )
 
 
 class BoardSettingsHandler(QuizHandler):
