@@ -16,16 +16,17 @@ import re
 import secrets
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab, _open_panel
+from tests.browser.test_panel import _open_panel
 from tests.helpers.api import Person
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 COURSE = "demo101"
 NOTEBOOK = {
@@ -52,12 +53,13 @@ def cohort(cl_hub: Hub) -> Iterator[dict]:
 def _delete(hub: Hub, cohort: dict) -> None:
     account = cohort["account"]
     hub.api("DELETE", f"/hub/api/users/{account}/server", hub.admin_token)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        resp = hub.api("GET", f"/hub/api/users/{account}", hub.admin_token)
-        if resp.status_code != 200 or not resp.json().get("servers"):
-            break
-        time.sleep(0.5)
+    with contextlib.suppress(AssertionError):  # clean-up goes on either way
+        wait_until(
+            lambda: _server_gone(hub, account),
+            timeout=30,
+            interval=0.5,
+            what=f"{account}'s server to stop",
+        )
     hub.api("DELETE", f"/hub/api/users/{account}", hub.admin_token)
     hub.api("DELETE", f"/hub/api/groups/{cohort['group']}", hub.admin_token)
     try:
@@ -66,13 +68,22 @@ def _delete(hub: Hub, cohort: dict) -> None:
         return
     # The notebooks' kernels may outlive the server by a moment; userdel refuses while any
     # process of the account runs. These are processes this test's hub started.
-    deadline = time.monotonic() + 15
-    while (pids := _pids_of(uid)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    for pid in pids:
+    with contextlib.suppress(AssertionError):  # those left are killed below
+        wait_until(
+            lambda: not _pids_of(uid),
+            timeout=15,
+            interval=0.5,
+            what=f"{account}'s processes to end",
+        )
+    for pid in _pids_of(uid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     subprocess.run(["userdel", "--remove", account], check=False, capture_output=True)
+
+
+def _server_gone(hub: Hub, account: str) -> bool:
+    resp = hub.api("GET", f"/hub/api/users/{account}", hub.admin_token)
+    return resp.status_code != 200 or not resp.json().get("servers")
 
 
 def _pids_of(uid: int) -> list[int]:
@@ -111,7 +122,8 @@ def _open_notebook(popup: Any, account: str, path: str) -> Any:
         "?.textContent === '# '",
         timeout=30_000,
     )
-    editor.click()
+    # At the line's start: the cell toolbar floats over the right of a narrow one-line cell.
+    editor.click(position={"x": 4, "y": 4})
     popup.keyboard.press("Control+End")
     return editor
 
@@ -120,8 +132,8 @@ def test_two_learners_type_into_the_same_cell_and_see_the_same_text(
     cl_browser: Any, cl_hub: Hub, cohort: dict
 ) -> None:
     account = cohort["account"]
-    ada = _login_and_open_lab(cl_browser, cl_hub, "ada")
-    ben = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    ada = open_lab(cl_browser, cl_hub, "ada")
+    ben = open_lab(cl_browser, cl_hub, "ben")
 
     # ada opens it with the keyboard: a cold start, with progress shown meanwhile.
     item = _workspace_controls(ada, cohort)
@@ -168,10 +180,12 @@ def test_two_learners_type_into_the_same_cell_and_see_the_same_text(
     assert "could not start (test)" in error.inner_text()
     retry = ben_item.get_by_role("button", name=re.compile("Start the workspace of cohort"))
     assert retry.inner_text().strip() == "Start it"
-    deadline = time.monotonic() + 10
-    while len(ben.context.pages) > 1:  # the placeholder tab is closed again
-        assert time.monotonic() < deadline, "the placeholder tab stayed open"
-        ben.wait_for_timeout(200)
+    # the placeholder tab is closed again (its "close" event, which Playwright delivers only
+    # while it is called: a poll with sleeps between would not see it)
+    for placeholder in [p for p in ben.context.pages if p != ben]:
+        if not placeholder.is_closed():
+            placeholder.wait_for_event("close", timeout=10_000)
+    assert len(ben.context.pages) == 1, "the placeholder tab stayed open"
     ben.unroute(endpoint)
     with ben.expect_popup(timeout=LAB_TIMEOUT_MS) as opened:
         retry.click()
@@ -186,31 +200,29 @@ def test_two_learners_type_into_the_same_cell_and_see_the_same_text(
         ada_tab.keyboard.type(a)
         ben_tab.keyboard.type(b)
     expected_length = len("# ") + 24
-    deadline = time.monotonic() + 30
-    while True:
+
+    def converged() -> str:
         texts = (ada_editor.inner_text(), ben_editor.inner_text())
-        if texts[0] == texts[1] and len(texts[0]) == expected_length:
-            break
-        assert time.monotonic() < deadline, f"not converged: {texts}"
-        time.sleep(0.3)
-    final = texts[0]
+        assert texts[0] == texts[1] and len(texts[0]) == expected_length, f"not yet: {texts}"
+        return texts[0]
+
+    final = wait_until(converged, timeout=30, what="both editors to show the same whole text")
     # Nothing lost and nothing doubled: the text is an interleaving of the cell's "# " and
     # what each typed. Where each cursor stood is the browser's business (a caret placed
     # while the room was still syncing can land before the "# ").
     assert final.count("#") == 1
     assert "".join(ch for ch in final if ch.islower()) == "adawashere"
     assert "".join(ch for ch in final if ch.isupper()) == "BENTOOHERE"
+
     # And the room saved it: what a third person opening the file would read.
-    deadline = time.monotonic() + 15
-    while True:
+    def saved_source() -> str:
         content = cl_hub.api(
             "GET", f"/user/{account}/api/contents/{path}", cl_hub.token_for("ben")
         ).json()["content"]
         source = content["cells"][0]["source"]
-        if ("".join(source) if isinstance(source, list) else source) == final:
-            break
-        assert time.monotonic() < deadline, "the shared notebook was not saved"
-        time.sleep(0.5)
+        return "".join(source) if isinstance(source, list) else source
+
+    wait_until(lambda: saved_source() == final, timeout=15, what="the room to save the notebook")
     for page in (ada, ben):
         assert not page.cl_errors, page.cl_errors
         page.context.close()
@@ -223,7 +235,7 @@ def test_a_learner_of_another_cohort_sees_no_button_and_is_refused(
         "POST", f"courses/{COURSE}/cohorts/{cohort['name']}/workspace", {"wait": 25}
     )
     assert opened["workspace"]["state"] == "ready"
-    dee = _login_and_open_lab(cl_browser, cl_hub, "dee")  # in cohort blue
+    dee = open_lab(cl_browser, cl_hub, "dee")  # in cohort blue
     panel = _open_panel(dee)
     dee.wait_for_selector('[data-testid="cl-service-status"][data-state="ok"]', timeout=30_000)
     assert panel.locator(f'[data-cohort="{cohort["name"]}"]').count() == 0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
 
 COURSE_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "welcome.ipynb"
@@ -63,8 +63,8 @@ def cl_two_learners(cl_browser: Any, cl_hub: Hub) -> tuple[Any, Any]:
     name = f"discuss-{uuid.uuid4().hex[:6]}.ipynb"
     _give_copy("ada", name)
     _give_copy("ben", name.replace("discuss", "mine"))  # ben's copy has another name
-    ada = _login_and_open_lab(cl_browser, cl_hub, "ada")
-    ben = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    ada = open_lab(cl_browser, cl_hub, "ada")
+    ben = open_lab(cl_browser, cl_hub, "ben")
     _open_notebook_cell(ada, cl_hub, "ada", name)
     _open_notebook_cell(ben, cl_hub, "ben", name.replace("discuss", "mine"))
     for page in (ada, ben):  # live updates are what these tests are about
@@ -183,7 +183,7 @@ def test_staff_endorse_and_hide_a_flagged_post_live_in_both_learners_browsers(
 
     # A mentor endorses ben's answer in their own browser; both learners see it live.
     unread_before = int(ben.get_by_test_id("cl-notifications").get_attribute("data-unread") or 0)
-    mentor = _login_and_open_lab(cl_browser, cl_hub, "mentor")
+    mentor = open_lab(cl_browser, cl_hub, "mentor")
     try:
         mentor.click('.jp-SideBar [title="Discussion"]')
         mentor_thread = mentor.get_by_test_id("cl-thread").filter(has_text=f"Question {tag}")
@@ -252,8 +252,8 @@ def test_a_thread_whose_cell_is_gone_shows_at_notebook_level_marked(
     dest = Path(entry.pw_dir) / name
     nbformat.write(nb, dest)
     os.chown(dest, entry.pw_uid, entry.pw_gid)
-    ada = _login_and_open_lab(cl_browser, cl_hub, "ada")
-    ben = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    ada = open_lab(cl_browser, cl_hub, "ada")
+    ben = open_lab(cl_browser, cl_hub, "ben")
     try:
         _open_notebook_cell(ada, cl_hub, "ada", name)
         tag = uuid.uuid4().hex[:6]

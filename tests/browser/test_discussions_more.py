@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ from tests.browser.test_discussions import (
     _wait_for_event_stream,
     cl_two_learners,  # noqa: F401 (a fixture used by name)
 )
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 API = "/services/cohortlab/api/v1/courses/demo101"
 NOTEBOOK_KEY = json.loads(COURSE_NOTEBOOK.read_text())["metadata"]["cohortlab"]["notebook_key"]
@@ -195,7 +195,7 @@ def test_staff_work_the_flag_list_and_move_a_thread_to_a_qa_category(
     before = _api(cl_hub, "GET", "/flags", "instructor")["count"]
     _api(cl_hub, "POST", f"/posts/{rude_id}/flags", "ben", json={"reason": "unkind"})
 
-    page = _login_and_open_lab(cl_browser, cl_hub, "instructor")
+    page = open_lab(cl_browser, cl_hub, "instructor")
     try:
         _open_notebook_cell(page, cl_hub, "instructor", name)
         _wait_for_event_stream(page)
@@ -326,7 +326,7 @@ def test_a_notification_opens_its_thread_in_the_notebook_it_belongs_to(
     _write_notebook("ada", here, {"course": "demo101", "notebook_key": NOTEBOOK_KEY})
     _write_notebook("ada", graded, None)
     cell = _cell_key(1)
-    ada = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    ada = open_lab(cl_browser, cl_hub, "ada")
     try:
         _open_from_file_browser(ada, other)
         _open_from_file_browser(ada, here)
@@ -437,7 +437,7 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
     )
     os.chown(dest, entry.pw_uid, entry.pw_gid)
 
-    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    page = open_lab(cl_browser, cl_hub, "ada")
     try:
 
         def open_third_cell() -> Any:
@@ -464,11 +464,14 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", timeout=30_000)
             page.keyboard.press("Control+s")
             # a person's save still on its way would race the stamp (see the closing note
-            # of the session that added this): wait until it is on disk
-            deadline = time.monotonic() + 10
-            while "language_info" not in dest.read_text() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(0.5)
+            # of the session that added this): wait until it is on disk, and (the tab no
+            # longer dirty, below) until the server has answered it, so it is written whole
+            wait_until(
+                lambda: "language_info" in dest.read_text(),
+                timeout=10,
+                interval=0.1,
+                what="ada's save on disk",
+            )
         page.wait_for_function(
             "args => !!document.querySelector(args[0]) === args[1]",
             arg=[".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", unsaved],

@@ -8,28 +8,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "cohortlab-panel.png"
-PASSWORD = "demo"
-LAB_TIMEOUT_MS = 90_000
-
-
-def _login_and_open_lab(browser: Any, hub: Hub, user: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_url(f"**/user/{user}/lab**", timeout=LAB_TIMEOUT_MS)
-    # A fresh workspace, so every test starts from the launcher whatever the last one left.
-    page.goto(hub.at(f"/user/{user}/lab?reset"))
-    page.wait_for_selector(".jp-Launcher", timeout=LAB_TIMEOUT_MS)
-    page.cl_errors = errors  # type: ignore[attr-defined]
-    return page
 
 
 def _open_panel(page: Any) -> Any:
@@ -42,7 +24,7 @@ def _open_panel(page: Any) -> Any:
 def test_learner_sees_name_course_role_and_cohort_in_the_panel(
     cl_browser: Any, cl_hub: Hub, cl_artifacts: Path
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    page = open_lab(cl_browser, cl_hub, "ada")
     panel = _open_panel(page)
     page.wait_for_selector('[data-testid="cl-service-status"][data-state="ok"]', timeout=30_000)
     assert panel.get_by_test_id("cl-user-name").inner_text().strip() == "ada"
@@ -68,7 +50,7 @@ def test_learner_sees_name_course_role_and_cohort_in_the_panel(
 def test_panel_shows_the_error_and_lab_keeps_working_when_the_service_is_down(
     cl_browser: Any, cl_hub: Hub
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    page = open_lab(cl_browser, cl_hub, "ben")
     # The service is what fails here, so the browser answers for it as a dead relay would.
     down = {
         "error": {
@@ -96,7 +78,7 @@ def test_panel_shows_the_error_and_lab_keeps_working_when_the_service_is_down(
 def test_panel_says_plainly_when_lab_extension_and_service_versions_differ(
     cl_browser: Any, cl_hub: Hub
 ) -> None:
-    page = _login_and_open_lab(cl_browser, cl_hub, "cy")
+    page = open_lab(cl_browser, cl_hub, "cy")
     page.route(
         re.compile(r".*/cohortlab/api/v1(\?.*)?$"),
         lambda route: route.fulfill(
@@ -119,7 +101,7 @@ def test_direct_mode_from_a_learners_own_origin_is_refused(cl_browser: Any, cl_h
     tests/browser/test_cohort_workspace.py) is for workspace origins only. Made to try it
     from her own server's origin, dee's lab gets a clear error and nothing: the service is on
     another origin and lets no learner's origin frame its sign-in page or read its answers."""
-    page = _login_and_open_lab(cl_browser, cl_hub, "dee")
+    page = open_lab(cl_browser, cl_hub, "dee")
     page.route(
         re.compile(r".*/cohortlab/config(\?.*)?$"),
         lambda route: route.fulfill(

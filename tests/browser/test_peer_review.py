@@ -6,16 +6,16 @@ comments on a cell, saves a draft and submits; then the author reads the release
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
 from tests.helpers.peer_review import api, my_numbers, open_round
+from tests.helpers.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "peer-review.png"
 UI_MS = 30_000
@@ -49,7 +49,7 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
     cl_browser: Any, cl_hub: Hub, cl_round: dict[str, Any], cl_artifacts: Path
 ) -> None:
     assignment, number = cl_round["assignment"], cl_round["number"]
-    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    page = open_lab(cl_browser, cl_hub, "ada")
     panel = _open_reviews_panel(page)
     item = panel.locator(
         f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"] '
@@ -127,6 +127,13 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
     page.keyboard.type(RUN_HOSTILE)
     page.keyboard.press("Shift+Enter")
     notebook.locator(".jp-OutputArea-output i", has_text="ran").wait_for(timeout=KERNEL_MS)
+    # both outputs drawn (the HTML and, after it, the JavaScript one, shown as its text) ...
+    ran_cell = notebook.locator(
+        ".jp-Cell", has=page.locator(".jp-OutputArea-output i", has_text="ran")
+    )
+    expect(ran_cell.locator(".jp-OutputArea-child")).to_have_count(2, timeout=KERNEL_MS)
+    # ... then a fixed window: this checks that nothing runs, so there is no event to wait
+    # for; 500 ms covers the image's failed load and a script's turn after the drawing.
     page.wait_for_timeout(500)
     assert _pwned(page) is None
 
@@ -136,7 +143,11 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
         "el => [...el.parentElement.children]"
         ".filter(c => c.classList.contains('jp-OutputArea-child')).indexOf(el)"
     )
-    output.click(button="right")
+    # The cell is made active first, as a person clicking into it would. A right click on an
+    # output of a cell that is not the active one showed only the cell's items (since the
+    # per-user origins; cause not found yet: noted in the issue).
+    output.get_by_text("median = 3").click()
+    output.get_by_text("median = 3").click(button="right")
     page.locator(".lm-Menu-item", has_text="Comment on This Output").click()
     boxes = sheet.get_by_test_id("cl-review-cell-comment-text")
     boxes.nth(1).wait_for(timeout=UI_MS)
@@ -203,7 +214,7 @@ def test_an_author_reads_released_feedback_on_their_own_notebook(
         api(cl_hub, reviewer, "PUT", f"/{assignment}/submissions/{number}/review", body)
     api(cl_hub, "instructor", "PATCH", f"/{assignment}", {"released": True})
 
-    page = _login_and_open_lab(cl_browser, cl_hub, "ben")
+    page = open_lab(cl_browser, cl_hub, "ben")
     panel = _open_reviews_panel(page)
     round_box = panel.locator(f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"]')
     round_box.get_by_test_id("cl-reviews-feedback").click()
@@ -246,7 +257,7 @@ def test_past_the_due_date_the_review_is_read_only_and_only_the_review_kernel_ru
     assignment = open_round(cl_hub, due_at="2031-01-01T00:00:00Z")
     number = my_numbers(cl_hub, "cy", assignment)[0]
     api(cl_hub, "instructor", "PATCH", f"/{assignment}", {"due_at": "2021-01-01T00:00:00Z"})
-    page = _login_and_open_lab(cl_browser, cl_hub, "cy")
+    page = open_lab(cl_browser, cl_hub, "cy")
     panel = _open_reviews_panel(page)
     item = panel.locator(
         f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"] '
@@ -282,8 +293,9 @@ def test_past_the_due_date_the_review_is_read_only_and_only_the_review_kernel_ru
         sessions = cl_hub.api("GET", "/user/cy/api/sessions", cl_hub.token_for("cy")).json()
         return [s["kernel"]["name"] for s in sessions if s["path"] == path and s.get("kernel")]
 
-    deadline = time.monotonic() + 15
-    while kernels_on_copy() and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert kernels_on_copy() == []
+    wait_until(
+        lambda: kernels_on_copy() == [],
+        timeout=15,
+        what="the ordinary kernel on the copy to be shut down again",
+    )
     page.context.close()

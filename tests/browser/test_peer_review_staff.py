@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_panel import _login_and_open_lab
+from tests.helpers.browser import open_lab
 from tests.helpers.hub import Hub
 from tests.helpers.nbgrader import (
     COURSE,
@@ -77,7 +77,7 @@ def test_an_instructor_overrides_a_score_excludes_a_review_and_releases(
 ) -> None:
     assignment, number = cl_scored["assignment"], cl_scored["number"]
     first, second = cl_scored["reviewers"]
-    page = _login_and_open_lab(cl_browser, cl_hub, "instructor")
+    page = open_lab(cl_browser, cl_hub, "instructor")
     panel = _open_reviews_panel(page)
     box = _staff_round(panel, assignment)
     assert box.get_attribute("data-state") == "open"
@@ -223,7 +223,7 @@ def test_a_mentor_reads_results_without_controls_that_change_them(
     cl_browser: Any, cl_hub: Hub, cl_scored: dict[str, Any]
 ) -> None:
     assignment, number = cl_scored["assignment"], cl_scored["number"]
-    page = _login_and_open_lab(cl_browser, cl_hub, "mentor")
+    page = open_lab(cl_browser, cl_hub, "mentor")
     panel = _open_reviews_panel(page)
     box = _staff_round(panel, assignment)
     for testid in ("cl-reviews-close", "cl-reviews-release", "cl-reviews-export"):
@@ -255,7 +255,7 @@ def test_a_learners_panel_has_no_staff_controls(
     cl_browser: Any, cl_hub: Hub, cl_scored: dict[str, Any]
 ) -> None:
     assignment = cl_scored["assignment"]
-    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    page = open_lab(cl_browser, cl_hub, "ada")
     panel = _open_reviews_panel(page)
     panel.locator(f'[data-testid="cl-reviews-round"][data-assignment="{assignment}"]').wait_for(
         timeout=UI_MS
@@ -306,7 +306,7 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
 ) -> None:
     course = cl_panel_course
     api_path = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{PANEL_ASSIGNMENT}"
-    page = _login_and_open_lab(cl_browser, cl_hub, "instructor")
+    page = open_lab(cl_browser, cl_hub, "instructor")
     panel = _open_reviews_panel(page)
     toggle = panel.get_by_test_id("cl-open-round")
     toggle.click()

@@ -7,13 +7,16 @@ import json
 import os
 import pwd
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 COURSE = "demo101"
 API = f"/services/cohortlab/api/v1/courses/{COURSE}"
@@ -170,7 +173,7 @@ def test_a_learner_answers_wrongly_then_rightly_and_a_board_updates_live(
             f'Leaderboard("{quiz_id}", course="{COURSE}")',
         ],
     )
-    page = _login_and_open_lab(cl_browser, cl_hub, "ada")
+    page = open_lab(cl_browser, cl_hub, "ada")
     try:
         _open_and_run_all(page, cl_hub, "ada", name)
         _check_kernel_env(page, cl_hub)
@@ -313,14 +316,29 @@ def _my_row_score(round_: Any) -> int:
     return int(row.locator("td").last.inner_text().replace(",", ""))
 
 
+def _at_rest(locator: Any) -> Callable[[], bool]:
+    """A condition for :func:`wait_until`: ``locator``'s box is the same at two polls in a row
+    (a layout that has stopped moving)."""
+    boxes: list[Any] = []
+
+    def same_as_last_poll() -> bool:
+        boxes.append(locator.bounding_box())
+        return len(boxes) > 1 and boxes[-1] is not None and boxes[-1] == boxes[-2]
+
+    return same_as_last_poll
+
+
 def _screenshot(page: Any) -> None:
     """The README's picture of a live round: a learner's results after a question, with
     the file browser folded away and the round at the top."""
     page.set_viewport_size({"width": 1280, "height": 1000})  # the whole panel, teams too
-    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-    page.get_by_test_id("live").evaluate("(node) => node.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(500)  # the notebook's layout after the side panel folded
-    page.get_by_test_id("live").evaluate("(node) => node.scrollIntoView({block: 'start'})")
+    current_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    current_tab.click()
+    expect(current_tab).to_have_count(0)  # the side panel folded
+    live = page.get_by_test_id("live")
+    live.evaluate("(node) => node.scrollIntoView({block: 'start'})")
+    wait_until(_at_rest(live), timeout=10, what="the notebook's layout after the panel folded")
+    live.evaluate("(node) => node.scrollIntoView({block: 'start'})")
     LIVE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(LIVE_SCREENSHOT))
 
@@ -334,7 +352,7 @@ def cl_live_room(cl_browser: Any, cl_hub: Hub) -> Any:
     pages = {}
     for user in ("instructor", "ada", "ben"):
         _write_notebook(user, f"{quiz_id}.ipynb", [ENV_PROBE, cell])
-        pages[user] = _login_and_open_lab(cl_browser, cl_hub, user)
+        pages[user] = open_lab(cl_browser, cl_hub, user)
     try:
         for user, page in pages.items():
             _open_and_run_all(page, cl_hub, user, f"{quiz_id}.ipynb")

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_cohort_workspace import COURSE, _delete, _enter_workspace
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab
 from tests.browser.test_workspace_together import _wait_text
 from tests.helpers.api import Person
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 from tests.integration.test_workspace_identity import account_token
 
 WIDGET_MS = 60_000
@@ -98,7 +99,7 @@ def cohort(cl_hub: Hub) -> Iterator[dict]:
 
 
 def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) -> Any:
-    lab = _login_and_open_lab(browser, hub, who)
+    lab = open_lab(browser, hub, who)
     tab = lab.context.new_page()
     errors: list[str] = lab.cl_errors
     tab.on("pageerror", lambda e: errors.append(str(e)))
@@ -112,18 +113,18 @@ def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) ->
 def _run_all(page: Any, hub: Hub, account: str, path: str) -> None:
     """Run every cell once the notebook's kernel is idle (asked of the server: with the
     cohort chat beside it, the toolbar folds the kernel's indicator away)."""
-    deadline = time.monotonic() + LAB_TIMEOUT_MS / 1000
-    while True:
+
+    def idle() -> bool:
         resp = hub.api("GET", f"/user/{account}/api/sessions", hub.token_for("ada"))
         states = [
             s["kernel"]["execution_state"]
             for s in (resp.json() if resp.status_code == 200 else [])
             if s.get("path") == path and s.get("kernel")
         ]
-        if "idle" in states:
-            break
-        assert time.monotonic() < deadline, f"no idle kernel for {path}: {states}"
-        time.sleep(0.5)
+        assert "idle" in states, f"kernel states: {states}"  # the last is in the report
+        return True
+
+    wait_until(idle, timeout=LAB_TIMEOUT_MS / 1000, interval=0.5, what=f"an idle kernel for {path}")
     page.locator(".jp-NotebookPanel .jp-CodeCell").first.click()
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
@@ -158,7 +159,11 @@ def _play(hub: Hub, account: str, path: str, ada: Any, ben: Any) -> None:
     # Each answers from their own browser: ada rightly, ben wrongly.
     assert _answer(ada_quiz, "pandas") == "Correct."
     assert _answer(ben_quiz, "requests") == "Not correct."
-    # Neither sees the other's selection or verdict (nothing went through the kernel).
+    # Neither sees the other's selection or verdict (nothing went through the kernel). First
+    # ben's answer reaches ada's page by the service (her board ranks both), then a fixed
+    # window, on purpose: this checks that nothing arrives, so there is no event to wait for;
+    # 1.5 s is time for a selection shared through the kernel's model to come back.
+    expect(ada.locator('[data-testid="leaderboard-row"]')).to_have_count(2, timeout=30_000)
     ada.wait_for_timeout(1500)
     assert _checked(ada_quiz) == ["quiz-question-lib-choice-pd"]
     assert _checked(ben_quiz) == ["quiz-question-lib-choice-req"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,11 @@ from typing import Any
 import pytest
 
 from tests.browser.test_cohort_workspace import COURSE, _delete, _enter_workspace
-from tests.browser.test_panel import LAB_TIMEOUT_MS, _login_and_open_lab, _open_panel
+from tests.browser.test_panel import _open_panel
 from tests.helpers.api import Person
+from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 NOTEBOOK = {
     "nbformat": 4,
@@ -47,7 +48,7 @@ def cohort(cl_hub: Hub) -> Iterator[dict]:
 
 
 def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) -> Any:
-    page = _login_and_open_lab(browser, hub, who)
+    page = open_lab(browser, hub, who)
     tab = page.context.new_page()
     tab.goto(hub.at(f"/user/{account}/lab/tree/{path}"))
     _enter_workspace(tab, account)
@@ -57,14 +58,15 @@ def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) ->
 
 
 def _wait_text(page: Any, selector: str, pattern: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The first text of ``selector``'s elements that matches ``pattern``, once one does."""
+
+    def match() -> str:
         texts = page.locator(selector).all_inner_texts()
-        for text in texts:
-            if re.search(pattern, text):
-                return text
-        assert time.monotonic() < deadline, f"{selector}: no {pattern!r} in {texts}"
-        page.wait_for_timeout(300)
+        found = [text for text in texts if re.search(pattern, text)]
+        assert found, f"no {pattern!r} in {texts}"  # the last one is in wait_until's report
+        return found[0]
+
+    return wait_until(match, timeout=timeout, what=f"{pattern!r} in {selector}")
 
 
 def test_two_learners_work_and_chat_in_the_workspace_and_the_instructor_sees_who_did_what(
@@ -97,11 +99,12 @@ def test_two_learners_work_and_chat_in_the_workspace_and_the_instructor_sees_who
 
     # ben edits the first cell; ada runs it: each sees who did what under the cell.
     editor = ben.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
-    editor.click()
+    # At the line's start: the cell toolbar floats over the right of a narrow one-line cell.
+    editor.click(position={"x": 4, "y": 4})
     ben.keyboard.press("Control+End")
     ben.keyboard.type(" + 40")
     _wait_text(ada, '[data-testid="cl-cell-attribution"]', r"last edited by ben")
-    ada.locator(".jp-NotebookPanel .jp-Cell .cm-content").first.click()
+    ada.locator(".jp-NotebookPanel .jp-Cell .cm-content").first.click(position={"x": 4, "y": 4})
     ada.keyboard.press("Shift+Enter")
     _wait_text(ben, '[data-testid="cl-cell-attribution"]', r"last run by ada", timeout=60)
     _wait_text(ada, ".jp-NotebookPanel .jp-OutputArea-output", r"^42$", timeout=60)
@@ -119,16 +122,17 @@ def test_two_learners_work_and_chat_in_the_workspace_and_the_instructor_sees_who
     ben.screenshot(path=str(cl_artifacts / "workspace-together.png"))
 
     # The instructor reads who contributed what (each browser reports its own counts).
-    deadline = time.monotonic() + 45
-    while True:
+    def reported() -> bool:
         counts = Person(cl_hub, "instructor").ok(
             "GET", f"courses/{COURSE}/cohorts/{cohort['name']}/activity"
         )
         members = {m["name"]: m for m in counts["members"]}
-        if members["ben"]["edits"] >= 1 and members["ada"]["runs"] >= 1:
-            break
-        assert time.monotonic() < deadline, counts
-        time.sleep(1)
+        assert members["ben"]["edits"] >= 1 and members["ada"]["runs"] >= 1, counts
+        return True
+
+    wait_until(
+        reported, timeout=45, interval=1, what="ben's edit and ada's run in the cohort's activity"
+    )
     for page in (ada, ben):
         assert not page.cl_errors, page.cl_errors
         page.context.close()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.browser.test_cohort_workspace import cohort  # noqa: F401
 from tests.browser.test_workspace_quiz import _workspace_tab
@@ -83,15 +84,19 @@ def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
     tabs["ada"].keyboard.press("Shift+Enter")
     for who, tab in tabs.items():
         output = tab.locator(".jp-NotebookPanel .jp-OutputArea").first
-        deadline = time.monotonic() + 120
-        while "done" not in (output.inner_text() if output.count() else ""):
-            assert time.monotonic() < deadline, f"{who} never saw the outputs"
-            time.sleep(0.5)
+        expect(output, f"{who} never saw the outputs").to_contain_text(
+            "done", timeout=120_000, use_inner_text=True
+        )
         board = output.locator('[data-testid="leaderboard"]')
         board.wait_for(timeout=30000)  # CohortLab's own widget is drawn, as this person
         output.locator('[data-testid="leaderboard-loading"]').wait_for(state="detached")
         assert output.locator('[data-testid="leaderboard-error"]').count() == 0
-        tab.wait_for_timeout(2000)  # time for anything that would run
+        # The spoof's view drawn too: every output and widget model has reached this page.
+        output.locator('[data-testid="quiz"]').wait_for(state="attached", timeout=30000)
+        # A fixed window, on purpose: this checks that nothing runs, so there is no event to
+        # wait for; 2 s is time for a script, an image's failed load or a widget's code that
+        # was going to run after the outputs were drawn.
+        tab.wait_for_timeout(2000)
         assert tab.evaluate(MARKS) == [], who
         assert tab.evaluate("getComputedStyle(document.body).outlineWidth") != "7px", who
         text = output.inner_text()

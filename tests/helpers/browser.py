@@ -9,7 +9,7 @@
   keeps the browser state Playwright saves (``storage_state``: the hub's and the server's
   cookies); later contexts start from it and go straight to their lab, falling back to the
   form when the hub no longer accepts the saved session.
-- :func:`wait_until` polls a condition until it holds, instead of a fixed sleep.
+- :func:`wait_until` (``tests/helpers/waiting.py``) polls a condition until it holds.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
+
+from tests.helpers.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -39,28 +39,6 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "demo"
 LAB_TIMEOUT_MS = 90_000
-
-T = TypeVar("T")
-
-
-def wait_until(
-    condition: Callable[[], T], timeout: float = 30.0, what: str = "", interval: float = 0.2
-) -> T:
-    """``condition()`` once it returns something truthy; AssertionError naming ``what`` if it
-    has not within ``timeout`` seconds. Exceptions from ``condition`` count as not yet."""
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while True:
-        try:
-            result = condition()
-            if result:
-                return result
-        except Exception as e:  # not ready yet: a page still loading, a 404 before a write
-            last = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last!r})" if last else ""
-            raise AssertionError(f"waited {timeout:.0f} s for {what or condition!r}{detail}")
-        time.sleep(interval)
 
 
 class Chromium:

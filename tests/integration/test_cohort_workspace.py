@@ -9,6 +9,7 @@ The culling test starts a hub of its own with a short idle timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pwd
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from tornado.websocket import websocket_connect
 from tests.helpers.api import Person
 from tests.helpers.collab import NotebookClient, open_session
 from tests.helpers.hub import Hub, start_hub, stop_hub
+from tests.helpers.waiting import wait_until
 
 ROLES = {
     "teach": "formgrade",
@@ -79,10 +82,12 @@ class Course:
         again as ``who``; the answer of that open."""
         account = cohort["account"]
         self.hub.admin("DELETE", f"/users/{account}/server")
-        deadline = time.monotonic() + 30
-        while self.hub.admin("GET", f"/users/{account}").json().get("servers"):
-            assert time.monotonic() < deadline, "the workspace server did not stop"
-            time.sleep(0.3)
+        wait_until(
+            lambda: not self.hub.admin("GET", f"/users/{account}").json().get("servers"),
+            timeout=30,
+            interval=0.3,
+            what="the workspace server to stop",
+        )
         status, body = self.open(who, cohort)
         assert status == 200, body
         return body
@@ -104,18 +109,24 @@ def make_course(hub: Hub) -> Course:
     return c
 
 
+def _server_gone(hub: Hub, account: str) -> bool:
+    resp = hub.api("GET", f"/hub/api/users/{account}", hub.admin_token)
+    return resp.status_code != 200 or not resp.json().get("servers")
+
+
 def clean_up(c: Course) -> None:
     """Stop workspace servers, delete their system accounts and this course's hub data."""
     hub = c.hub
     for account in c.accounts:
         hub.api("DELETE", f"/hub/api/users/{account}/server", hub.admin_token)
     for account in c.accounts:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            resp = hub.api("GET", f"/hub/api/users/{account}", hub.admin_token)
-            if resp.status_code != 200 or not resp.json().get("servers"):
-                break
-            time.sleep(0.5)
+        with contextlib.suppress(AssertionError):  # clean-up goes on either way
+            wait_until(
+                partial(_server_gone, hub, account),
+                timeout=30,
+                interval=0.5,
+                what=f"{account}'s server to stop",
+            )
         hub.api("DELETE", f"/hub/api/users/{account}", hub.admin_token)
         try:
             pwd.getpwnam(account)
@@ -280,10 +291,13 @@ async def test_two_members_typing_into_the_same_cell_at_once_converge(
         cy = await connect(course, cohort, notebook, "teach")
         assert cy.text() == final
         cy.close()
-        deadline = time.monotonic() + 15
-        while _saved_source(course, cohort, notebook) != final:
-            assert time.monotonic() < deadline, "the room did not autosave the edits"
-            await asyncio.sleep(0.5)
+        await asyncio.to_thread(  # in a thread: the clients' readers keep running meanwhile
+            wait_until,
+            lambda: _saved_source(course, cohort, notebook) == final,
+            timeout=15,
+            interval=0.5,
+            what="the room to autosave the edits",
+        )
     finally:
         ann.close()
         bob.close()
@@ -358,9 +372,8 @@ def test_a_workspace_whose_server_died_is_started_again_by_the_next_open(
     account = cohort["account"]
     for pid in _pids_of(account):  # processes of the workspace this test's hub started
         os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while _pids_of(account) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    # dead (the server's may stay a zombie until the hub polls it, which is not waited for)
+    wait_until(lambda: not _running(account), timeout=10, what="the killed processes to die")
     status, body = course.open("bob", cohort)
     assert status == 200, body
     assert body["workspace"]["started"] is True
@@ -370,6 +383,18 @@ def test_a_workspace_whose_server_died_is_started_again_by_the_next_open(
 def _pids_of(account: str) -> list[int]:
     uid = pwd.getpwnam(account).pw_uid
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid]
+
+
+def _running(account: str) -> list[int]:
+    """The account's processes that have not ended (zombies left out)."""
+    return [pid for pid in _pids_of(account) if _state(pid) not in ("Z", "X", None)]
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
 
 
 def _owner(proc: Path) -> int | None:
@@ -395,10 +420,12 @@ def test_an_idle_workspace_stops_itself_while_a_learners_server_keeps_running() 
         status, body = c.open("ann", cohort)
         assert status == 200, body
         hub.start_server("ada")  # a demo person's own server: never culled this way
-        t0 = time.monotonic()
-        while c.server(cohort["account"]):
-            assert time.monotonic() - t0 < 150, "the idle workspace did not stop"
-            time.sleep(2)
+        wait_until(
+            lambda: not c.server(cohort["account"]),
+            timeout=150,
+            interval=2,
+            what="the idle workspace to stop",
+        )
         assert hub.admin("GET", "/users/ada").json()["servers"][""]["ready"] is True
         # Opening it again starts it on demand.
         status, body = c.open("ann", cohort)

@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from cohortlab.reviews.anonymize import find_identifying
 
 from tests.helpers.hub import REPO, Hub, start_hub, stop_hub
 from tests.helpers.nbgrader import RUNUSER, VENV, home, person_env, private_course, seed_module
+from tests.helpers.waiting import wait_until
 
 sys.path.insert(0, str(REPO / "hub_config"))
 from demo_course import COHORTS, COURSE, FULL_NAMES, LEARNERS, demo_groups
@@ -80,17 +80,23 @@ class Demo:
 
 
 def wait_for_setup(hub: Hub) -> dict[str, Any]:
+    """The setup's last status, once it has finished; at once if the hub exits first."""
     status = hub.state / "demo-setup.json"
-    deadline = time.monotonic() + SETUP_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def over() -> tuple[str, dict[str, Any] | None] | None:
         if status.exists():
             data = json.loads(status.read_text())
             if data["state"] != "running":
-                return data
-        if hub.proc.poll() is not None:
-            raise RuntimeError(f"the hub exited:\n{hub.log_tail()}")
-        time.sleep(1)
-    raise TimeoutError(f"the demo setup did not finish in {SETUP_TIMEOUT} s:\n{hub.log_tail()}")
+                return "finished", data
+        return ("hub exited", None) if hub.proc.poll() is not None else None
+
+    try:
+        _, data = wait_until(over, timeout=SETUP_TIMEOUT, interval=1, what="the demo setup")
+    except AssertionError as e:
+        raise TimeoutError(f"{e}:\n{hub.log_tail()}") from None
+    if data is None:
+        raise RuntimeError(f"the hub exited:\n{hub.log_tail()}")
+    return data
 
 
 @pytest.fixture(scope="module")

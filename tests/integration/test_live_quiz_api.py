@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,9 +102,9 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         teacher.ok("POST", live(sid, "/close"))
         closed = await next_event(streams["ben"], "question_closed")
         results = closed["results"]
-        # the quiz is still open self-paced for ben, who can still earn its credit there:
-        # the round does not hand him its key (issue 13); staff always see it
-        assert "correct_answer" not in results
+        # the round's players see the closed question's key, as in Kahoot; recorded, it
+        # ends their chance at q1 self-paced (below)
+        assert results["correct_answer"] == "a"
         counts = {c["id"]: c["count"] for c in results["distribution"]["choices"]}
         assert counts == {"a": 1, "b": 1}
         board = results["leaderboard"]
@@ -114,17 +113,12 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         staff_board = (await next_event(streams["instructor"], "question_closed"))["results"]
         assert [row["name"] for row in staff_board["leaderboard"]["top"]] == ["ada", "ben"]
         assert staff_board["correct_answer"] == "a"
-        # the view now shows ada her points, and no key while the quiz takes her answers
+        # the view now shows ada her points and the explanation
         after = ada.ok("GET", live(sid))
         assert after["my_answer"]["correct"] is True and after["my_answer"]["points"] > 500
-        assert "correct_answer" not in after["results"] and EXPLANATION not in json.dumps(after)
-        assert after["results"]["leaderboard"]["me"]["rank"] == 1
-        # once the quiz no longer takes self-paced answers, the closed question's key shows
-        close_now = {"closes_at": datetime.now(UTC).isoformat()}
-        teacher.ok("PATCH", f"courses/{COURSE}/quizzes/{quiz_id}", close_now)
-        after = ada.ok("GET", live(sid))
         assert after["results"]["correct_answer"] == "a"
         assert after["results"]["explanation"] == EXPLANATION
+        assert after["results"]["leaderboard"]["me"]["rank"] == 1
         # a closed question takes no more answers
         assert people["ben"].refused(
             409, "POST", live(sid, "/answers"), {"question": "q1", "answer": "a"}
@@ -133,8 +127,7 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         teacher.ok("POST", live(sid, "/end"))
         ended = await next_event(streams["ada"], "ended")
         assert ended["state"]["phase"] == "ended"
-        # the end closed q2: its results come with the end, and its key to ada, for whom
-        # the quiz is closed now
+        # the end closed q2: its results come with the end, and its key to ada, a player
         assert ended["results"]["question"] == "q2"
         assert ended["results"]["correct_answer"]["answer"] == 42
         # dee never joined: the end reaches her too, so her notebook stops offering to join,
@@ -142,6 +135,11 @@ async def test_a_round_from_lobby_to_results(cl_hub: Hub, people: dict[str, Pers
         dees = await next_event(streams["dee"], "ended")
         assert dees["state"]["phase"] == "ended" and "correct_answer" not in dees["results"]
         assert ada.refused(409, "POST", live(sid, "/join")) == "live_state"
+        # ben saw q1's key when the round closed it: the quiz, open self-paced again now the
+        # round is over, takes no answer of his to q1
+        assert ben.refused(409, "POST", self_paced, {"question": "q1", "answer": "a"}) == (
+            "key_shown"
+        )
         # the quiz's current round is the ended one, until a new one starts
         assert ada.ok("GET", f"courses/{COURSE}/quizzes/{quiz_id}/live")["session"]["id"] == sid
     finally:

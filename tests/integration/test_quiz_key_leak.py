@@ -3,8 +3,8 @@
 Issue 5 lists the places: the released notebook (tests/integration/test_quiz_publish_nbgrader.py),
 the widget's state (only what the service returned: tests/unit/test_widgets.py), and here
 every API response and error a learner can provoke, every frame of their event stream
-(self-paced and live, before a question is done for them, and after a live question
-closes while the quiz still takes their self-paced answers), the OpenAPI document, the
+(self-paced and live, up to the moment a live question closes; then, as in Kahoot, the
+round's players see its key, which ends their chance at it self-paced), the OpenAPI document, the
 service's log, and every file the learner's system account can read: their kernel walks
 the whole file system (issue 13), and cannot read the demo's source notebook (the key of
 its quiz) in the instructor's home or in the repository's checkout.
@@ -211,8 +211,7 @@ async def test_a_learner_finds_no_key_anywhere_they_can_reach(cl_hub: Hub) -> No
             call("GET" if path == "scores" else "PUT", f"{quiz}/{path}", {"closes_at": "x"})
         call("PATCH", quiz, {"revealed": True})
         call("PUT", quiz, {"spec": leaky_spec(quiz_id)})
-        # a live round, up to the moment before its question closes, and after: cy can
-        # still answer the quiz self-paced (attempts left, no close), so no key then either
+        # a live round, up to the moment before its question closes
         for _ in range(5):
             teacher.ok("POST", f"{quiz}/live", {})
             live = teacher.ok("GET", f"{quiz}/live")["session"]["id"]
@@ -235,9 +234,6 @@ async def test_a_learner_finds_no_key_anywhere_they_can_reach(cl_hub: Hub) -> No
             assert call("POST", f"{quiz}/answers", waiting)["error"]["code"] == (
                 "live_round_running"
             )
-        teacher.ok("POST", f"courses/{COURSE}/live/{live}/close")
-        closed = call("GET", f"courses/{COURSE}/live/{live}")
-        assert "results" in closed and "correct_answer" not in closed["results"]
         call("GET", quiz)
         await collect(2.0)  # the coalesced scores event and the live frames arrive
         for where, text in responses:
@@ -246,7 +242,14 @@ async def test_a_learner_finds_no_key_anywhere_they_can_reach(cl_hub: Hub) -> No
         for frame in frames:
             assert_clean(f"event frame {frame[:80]}", frame)
         assert_clean("the service's log", cl_hub.log_path.read_text(errors="replace"))
+        # The round closes the question: as in Kahoot its players see its key (cy played),
+        # and that ends cy's chance at it self-paced, attempts left or not.
+        teacher.ok("POST", f"courses/{COURSE}/live/{live}/close")
+        closed = cy.call("GET", f"courses/{COURSE}/live/{live}")
+        assert "correct_answer" in closed.json()["results"], closed.text
         teacher.ok("POST", f"courses/{COURSE}/live/{live}/end")
+        after = cy.call("POST", f"{quiz}/answers", waiting)
+        assert after.status_code == 409 and after.json()["error"]["code"] == "key_shown"
     finally:
         stream.close()
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +31,7 @@ from tests.helpers.nbgrader import (
     ok,
     run_as,
 )
+from tests.helpers.waiting import wait_until
 
 ASSIGNMENT = "hw1lab"
 LEARNERS = ("ada", "ben", "dee")
@@ -56,14 +56,18 @@ def call(hub: Hub, user: str, method: str, path: str, **kw: Any) -> tuple[int, A
 
 
 def follow(hub: Hub, job: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while job["state"] == "running":
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
+    """The job once it is no longer running (a failed read of it ends the wait too)."""
+    if job["state"] != "running":
+        return job
+
+    def over() -> tuple[int, Any]:
         status, body = call(hub, "instructor", "GET", f"{SERVER}/jobs/{job['id']}")
-        assert status == 200, body
-        job = body["job"]
-    return job
+        assert status != 200 or body["job"]["state"] != "running", body  # in the report
+        return status, body
+
+    status, body = wait_until(over, timeout=timeout, interval=0.3, what=f"job {job['id']} to end")
+    assert status == 200, body
+    return body["job"]
 
 
 def test_the_instructors_server_opens_a_round_as_a_job(cl_lab_course: NbgraderCourse) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
+
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the sandbox is Linux namespaces"
@@ -80,7 +81,8 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
         server.kill()
         server.wait()
     assert "".join(printed).split() == ["None", "namespaces", "['hw.ipynb']", "True"]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and tree & set(_children()):
-        time.sleep(0.2)
-    assert not tree & set(_children()), "the sandbox outlived its server"
+    wait_until(
+        lambda: not tree & set(_children()),
+        timeout=10,
+        what="the sandbox to end with its server (it outlived it)",
+    )

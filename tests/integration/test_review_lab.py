@@ -261,7 +261,10 @@ async def test_the_review_kernel_is_interrupted_and_shut_down_like_any_other(
                 },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": "import time; time.sleep(120)", "silent": False},
+                "content": {
+                    "code": "import time; print('asleep', flush=True); time.sleep(120)",
+                    "silent": False,
+                },
                 "channel": "shell",
                 "buffers": [],
             }
@@ -280,7 +283,7 @@ async def test_the_review_kernel_is_interrupted_and_shut_down_like_any_other(
 
     try:
         await asyncio.wait_for(until("status", "busy"), 60)
-        await asyncio.sleep(1)
+        await asyncio.wait_for(until("stream"), 60)  # the code runs: it is in its sleep
         started = time.monotonic()
         resp = requests.post(f"{base}/{kernel['id']}/interrupt", headers=headers, timeout=30)
         assert resp.status_code == 204

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tests.helpers.api import Person, event_stream
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 COURSE = "demo101"
 LEARNERS = ["ada", "ben", "cy", "dee", "eli", "fay"]
@@ -353,10 +354,22 @@ def test_a_lapsed_lease_goes_to_someone_else_when_the_list_is_read(
         if name != "fay":
             for number in assigned(people[name], assignment):
                 people[name].ok("GET", path(assignment, f"/submissions/{number}"))
-    fays = assigned(people["fay"], assignment)
-    # a lease of about a second, counted from when the reviews were given: fay's have lapsed
-    people["instructor"].ok("PATCH", path(assignment), {"lease_hours": 0.0002})
-    time.sleep(1)
+    mine = people["fay"].ok("GET", path(assignment))["assignments"]
+    fays = [a["submission"] for a in mine]
+    # a lease of under a second, counted from when the reviews were given: once the clock
+    # is past that for the last one given to fay (the service's clock: the same machine's),
+    # all of fay's have lapsed
+    lease_hours = 0.0002
+    people["instructor"].ok("PATCH", path(assignment), {"lease_hours": lease_hours})
+    lapsed_at = max(datetime.fromisoformat(a["assigned_at"]) for a in mine) + timedelta(
+        hours=lease_hours
+    )
+    wait_until(
+        lambda: datetime.now(UTC) > lapsed_at,
+        timeout=1,
+        interval=0.05,
+        what="fay's leases to lapse",
+    )
     assert assigned(people["fay"], assignment) == []
     view = staff_view(people, assignment)
     for sub in view["submissions"]:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.helpers.hub import free_port
+from tests.helpers.waiting import wait_until
 
 COHORTLAB = str(Path(sys.prefix) / "bin" / "cohortlab")
 
@@ -80,15 +81,11 @@ def test_service_stops_within_5_seconds_on_signal_even_with_sigint_ignored(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                resp = requests.get(f"http://127.0.0.1:{port}/services/cohortlab/api/v1", timeout=1)
-                assert resp.status_code == 401
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "service did not start"
-                time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/services/cohortlab/api/v1"
+        status = wait_until(
+            lambda: requests.get(url, timeout=1).status_code, timeout=30, what="the service"
+        )
+        assert status == 401
         started = time.monotonic()
         proc.send_signal(sig)
         proc.wait(timeout=10)

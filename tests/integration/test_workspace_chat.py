@@ -24,6 +24,7 @@ from pycrdt import (
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from tests.helpers.waiting import wait_until
 from tests.integration.test_cohort_workspace import Course
 
 
@@ -158,14 +159,19 @@ async def test_two_members_chat_with_a_mention_and_a_link_to_a_cell(
         await ann.wait_for(lambda c: c.message(reply) is not None)
         # The room keeps it in the file (jupyterlab-chat's format).
         token = course.hub.token_for(f"{course.prefix}-bob")
-        deadline = time.monotonic() + 15
-        while True:
+
+        def saved_ids() -> set[str]:
             resp = course.hub.api("GET", f"/user/{cohort['account']}/api/contents/{chat}", token)
             saved = json.loads(resp.json()["content"] or "{}")
-            if {m["id"] for m in saved.get("messages", [])} >= {mid, reply}:
-                break
-            assert time.monotonic() < deadline, "the chat was not saved"
-            await asyncio.sleep(0.5)
+            return {m["id"] for m in saved.get("messages", [])}
+
+        await asyncio.to_thread(  # in a thread: the clients' readers keep running meanwhile
+            wait_until,
+            lambda: saved_ids() >= {mid, reply},
+            timeout=15,
+            interval=0.5,
+            what="the room to save the chat",
+        )
     finally:
         ann.close()
         bob.close()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pwd
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.helpers.collab import NotebookClient
+from tests.helpers.waiting import wait_until
 from tests.integration.test_cohort_workspace import NOTEBOOK, Course, _pids_of
 
 
@@ -72,6 +73,19 @@ def workspace_info(course: Course, cohort: dict, who: str, path: str = "") -> di
     )
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def saved_record(account: str, path: str) -> dict:
+    """Cell id -> record, for one notebook, as the workspace server last saved them
+    (``cohortlab.workspace_server.app.WorkspaceExtension.record_path``)."""
+    home = Path(pwd.getpwnam(account).pw_dir)
+    store = home / ".local" / "share" / "jupyter" / "cohortlab" / "workspace-attribution.json"
+    keys = ("edited_by", "edited_at", "run_by", "run_at")
+    return {
+        entry["cell"]: {key: entry.get(key) for key in keys}
+        for entry in json.loads(store.read_text())["cells"]
+        if entry["path"] == path
+    }
 
 
 def activity(course: Course, cohort: dict) -> str:
@@ -147,10 +161,13 @@ async def test_each_cell_shows_who_last_edited_it_and_who_is_here(
     finally:
         ann.close()
         bob.close()
-    deadline = asyncio.get_running_loop().time() + 10
-    while bob_name in workspace_info(course, cohort, "teach")["present"]:
-        assert asyncio.get_running_loop().time() < deadline, "bob still present after leaving"
-        await asyncio.sleep(0.3)
+    await asyncio.to_thread(
+        wait_until,
+        lambda: bob_name not in workspace_info(course, cohort, "teach")["present"],
+        timeout=10,
+        interval=0.3,
+        what="bob to be gone from who is present after leaving",
+    )
 
 
 async def run_cell(
@@ -230,7 +247,12 @@ def test_who_edited_and_ran_each_cell_is_still_shown_after_the_workspace_restart
 ) -> None:
     before = workspace_info(course, cohort, "ann", notebook)["cells"]
     assert before["c1"]["run_by"] and before["c2"]["edited_by"]  # from the tests above
-    time.sleep(1.5)  # idle for a moment (the record is saved within a second of a change)
+    # the record on disk (saved within a second of a change), before the server stops
+    wait_until(
+        lambda: saved_record(cohort["account"], notebook) == before,
+        timeout=10,
+        what="the workspace server to save who edited and ran each cell",
+    )
     body = course.restart(cohort, "bob")
     assert body["workspace"]["started"] is True
     after = workspace_info(course, cohort, "ann", notebook)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.browser import wait_until
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import wait_until
 
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
 #: The Python user site of the system Python (3.11) the venv is built from.

@@ -48,9 +48,10 @@ import pytest
 import requests
 import websocket
 
-from tests.helpers.browser import open_lab, wait_until
+from tests.helpers.browser import open_lab
 from tests.helpers.hub import Hub
 from tests.helpers.kernel import run_in_kernel
+from tests.helpers.waiting import wait_until
 from tests.security.learner import (
     LearnerHome,
     learner_home,

@@ -17,7 +17,8 @@ K1  No key while it can still count. Whenever anything sent to L (a response or 
     running live round has q pending (still to come or open), and (b) no self-paced answer
     of L's to q can count now or later without the instructor changing something: the quiz
     is revealed, or L's close (their extension, else the quiz's) has passed, or L has no
-    attempt left, or L had been shown q's key before.
+    attempt left, or L had been shown q's key before -- or L played the round that closed
+    q (as in Kahoot, its players see a closed question's key; then K2 ends L's chance at q).
 K2  No answer counts after the key. Once L has been sent q's key, no answer of L's to q is
     accepted again in either mode, whatever the instructor changes afterwards (an
     extension, a later close, more attempts, hiding the answers, a new round).
@@ -102,10 +103,10 @@ class Model:
             and (learner, q) not in self.seen
         )
 
-    def key_may_show(self, learner: str, q: str) -> bool:
-        """K1's condition."""
+    def key_may_show(self, learner: str, q: str, played: bool = False) -> bool:
+        """K1's condition (``played``: L is a player of the round, which has closed q)."""
         return not self.pending(q) and (
-            (learner, q) in self.seen or not self.self_paced_possible(learner, q)
+            played or (learner, q) in self.seen or not self.self_paced_possible(learner, q)
         )
 
     def self_paced_counts(self, learner: str, q: str) -> bool:
@@ -157,11 +158,13 @@ class Checker:
         self.model = Model(world.now)
         world.publish(attempts=2)
 
-    def sent(self, learner: str, output: Any, question: str | None = None) -> set[str]:
+    def sent(
+        self, learner: str, output: Any, question: str | None = None, played: bool = False
+    ) -> set[str]:
         """K1 for one output to ``learner``; then K2 remembers what they have seen."""
         keys = keys_in(output, question)
         for q in keys:
-            assert self.model.key_may_show(learner, q), f"K1: {learner} was sent {q}'s key"
+            assert self.model.key_may_show(learner, q, played), f"K1: {learner} sent {q}'s key"
         self.model.seen |= {(learner, q) for q in keys}
         return keys
 
@@ -241,10 +244,11 @@ class Checker:
             keyed = learner in announcement.keyed_players
             event = announcement.keyed_event if keyed else announcement.learner_event
             results = event.get("results")
-            if results is not None and learner in announcement.players:
+            played = learner in announcement.players
+            if results is not None and played:
                 q = results["question"]
-                assert keyed == self.model.key_may_show(learner, q), f"V: event to {learner}"
-            self.sent(learner, event)
+                assert keyed == self.model.key_may_show(learner, q, played), f"V: to {learner}"
+            self.sent(learner, event, played=played)
 
     # --- a learner ---
 
@@ -324,9 +328,10 @@ class Checker:
         assert r is not None
         results = view.get("results")
         assert (results is not None) == (r.phase == "closed"), (r, view["session"]["phase"])
-        keys = self.sent(learner, view)
+        played = learner in r.joined
+        keys = self.sent(learner, view, played=played)
         if results is not None:
-            visible = self.model.key_may_show(learner, results["question"])
+            visible = self.model.key_may_show(learner, results["question"], played)
             assert keys == ({results["question"]} if visible else set()), f"V: {learner}"
 
     def totals(self, learner: str) -> None:

@@ -178,6 +178,9 @@ class QuizFacts:
     def key_visible(self, user_id: int, question_id: str) -> bool:
         return policy.key_visible(self.of(user_id, question_id))
 
+    def key_at_live_close(self, user_id: int, question_id: str, played: bool) -> bool:
+        return policy.key_at_live_close(self.of(user_id, question_id), played)
+
     def record_shown(self, session: Session, shown: list[tuple[int, str]]) -> None:
         """Write down that keys are being sent: ``(user id, question id)`` pairs.
 

@@ -482,10 +482,10 @@ def announce(
             "leaderboard": naming.board(ranked, "", staff=True),
             "teams": teams,
         }
-        # The key goes only to the players who can no longer answer the question anywhere.
+        # The key goes to the round's players; recorded, it ends their chance at it (policy).
         qid = shown["question"]
         facts = QuizFacts.load(session, record, now, [p.user_id for p in players])
-        allowed = [p for p in players if facts.key_visible(p.user_id, qid)]
+        allowed = [p for p in players if facts.key_at_live_close(p.user_id, qid, played=True)]
         facts.record_shown(session, [(p.user_id, qid) for p in allowed])
         keyed_players = [p.name for p in allowed]
         if keyed_players:
@@ -555,7 +555,8 @@ def view(
         if not caller.is_staff:
             qid = questions[state.question]["id"]
             facts = QuizFacts.load(session, record, now, [caller.user_id])
-            with_key = facts.key_visible(caller.user_id, qid)
+            played = any(p.user_id == caller.user_id for p in players)
+            with_key = facts.key_at_live_close(caller.user_id, qid, played)
             if with_key:
                 facts.record_shown(session, [(caller.user_id, qid)])
         body["results"] = {

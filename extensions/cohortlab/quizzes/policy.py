@@ -37,9 +37,11 @@ The rule:
 4. The key (the correct answer, the explanation, per-choice feedback) may be shown to them
    only when no running round has the question pending and they can no longer earn credit
    for it. A pending live question hides its key from everyone, even from those who have
-   answered it, so nobody can pass it on while others still answer. A closed live
-   question's key therefore reaches only the players who cannot answer it self-paced
-   either (their window closed, no attempts left, or the quiz revealed).
+   answered it, so nobody can pass it on while others still answer. When a round closes a
+   question, its players see its key, as in Kahoot (the round is where they answered it):
+   showing it is recorded, so by rule 5 it ends their chance at that question self-paced
+   too, and it gives them nothing they can still earn with. Learners who did not play the
+   round get the key only by the first sentence.
 5. Whatever reopens a question later (an extension, a later close, more attempts, hiding
    the answers again, a new live round) cannot make an answer count once its key has
    been shown to that learner (1, 2): the reopened question stays "done" for them.
@@ -137,6 +139,12 @@ def self_paced_over(facts: Facts) -> bool:
 def key_visible(facts: Facts) -> bool:
     """Whether the key may be sent to them now (rule 4)."""
     return not facts.live_pending and (facts.shown or not can_still_earn(facts))
+
+
+def key_at_live_close(facts: Facts, played: bool) -> bool:
+    """Whether a closed live question's key may go to them (rule 4): to the round's players
+    once the round has closed it, otherwise as :func:`key_visible` says."""
+    return (played and not facts.live_pending) or key_visible(facts)
 
 
 def shown_score(score: float, correct: bool, visible: bool) -> float:
