@@ -39,21 +39,24 @@ V   The key does come. The quiz as L reads it, the result of L's answer to q, th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from cohortlab.quizzes import live_records, records
-from cohortlab.store.db import connect
-from cohortlab.store.db import upgrade as upgrade_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from .quiz_world import COURSE, FRACTIONS, LEARNERS, QIDS, QuizWorld, keys_in, quiz_world
+from .quiz_world import (
+    COURSE,
+    FRACTIONS,
+    LEARNERS,
+    QIDS,
+    QuizWorld,
+    keys_in,
+    quiz_world,
+)
 
 
 @dataclass
@@ -403,15 +406,6 @@ def apply(checker: Checker, event: tuple[Any, ...]) -> None:
         checker.live_view(*args)
     else:
         checker.totals(*args)
-
-
-@pytest.fixture(scope="module")
-def cl_quiz_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('integrity')) / 'cohortlab.sqlite'}"
-    upgrade_db(url)
-    engine = connect(url)
-    yield engine
-    engine.dispose()
 
 
 @settings(

@@ -8,16 +8,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cohortlab.quizzes import policy
 from cohortlab.quizzes.policy import Facts
-from cohortlab.store.db import connect
-from cohortlab.store.db import upgrade as upgrade_db
 from sqlalchemy import Engine
 
-from .quiz_world import QIDS, QuizWorld, keys_in, quiz_world
+from .quiz_world import (
+    QIDS,
+    QuizWorld,
+    keys_in,
+    quiz_world,
+)
 
 NOW = datetime(2030, 5, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -76,15 +78,6 @@ def test_until_the_key_shows_a_score_says_only_right_or_wrong() -> None:
 
 
 # --- through the service's functions --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def cl_quiz_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('policy')) / 'cohortlab.sqlite'}"
-    upgrade_db(url)
-    engine = connect(url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
