@@ -103,7 +103,9 @@ def _workspace_tab(browser: Any, hub: Hub, who: str, account: str, path: str) ->
     tab = lab.context.new_page()
     errors: list[str] = lab.cl_errors
     tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.goto(hub.at(f"/user/{account}/lab/tree/{path}"))
+    # A fresh layout: the workspace's saved one (shared by its members) would also reopen
+    # the notebooks an earlier test left open, and their quiz would be the first found.
+    tab.goto(hub.at(f"/user/{account}/lab/tree/{path}?reset"))
     _enter_workspace(tab, account)
     tab.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=LAB_TIMEOUT_MS)
     tab.cl_errors = errors  # type: ignore[attr-defined]
