@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -23,15 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers.hub import Hub
+from tests.helpers.nbgrader import RUNUSER, home
 from tests.helpers.waiting import wait_until
 
-RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
 #: The Python user site of the system Python (3.11) the venv is built from.
 USER_SITE = ".local/lib/python3.11/site-packages"
-
-
-def home(user: str) -> Path:
-    return Path(pwd.getpwnam(user).pw_dir)
 
 
 def terminal_env(user: str) -> dict[str, str]:
