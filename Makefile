@@ -9,11 +9,13 @@ PIP := $(VENV)/bin/pip
 STATE ?= .demo
 NAME ?=
 STAMP := $(VENV)/.cohortlab-installed
+LOCK := requirements.lock
+LABEXT_MODULES := extensions/labextension/node_modules/.package-lock.json
 LABEXT_SRC := $(shell find extensions/labextension/src extensions/labextension/style widgets -type f) extensions/labextension/package.json
 OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: setup demo test bench lint format clean system-deps browser-deps names
+.PHONY: setup demo test bench lint format clean system-deps browser-deps names lock audit
 
 # The demo's public name; every person's server and the service get a subdomain of it.
 PUBLIC_HOST ?= hub.localhost
@@ -26,10 +28,18 @@ system-deps:
 
 $(PY): | system-deps
 	/usr/bin/python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 
-$(STAMP): $(PY) pyproject.toml $(LABEXT_SRC)
-	$(PIP) install -q -e '.[test]'
+# Every Python package comes from requirements.lock, pinned with its hashes (`make lock`
+# writes it from pyproject.toml); npm packages from the package-lock.json files, with
+# `npm ci`. The package itself is then installed without resolving anything.
+$(LABEXT_MODULES): extensions/labextension/package.json extensions/labextension/package-lock.json
+	cd extensions/labextension && npm ci --no-audit --no-fund
+	touch $@
+
+$(STAMP): $(PY) pyproject.toml $(LOCK) $(LABEXT_SRC) $(LABEXT_MODULES)
+	$(PIP) install -q --require-hashes -r $(LOCK)
+	cd extensions/labextension && PATH=$(abspath $(VENV))/bin:$$PATH npm run build
+	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 $(OVERRIDES): hub_config/lab-overrides.json | $(STAMP)
@@ -72,9 +82,19 @@ test: names setup browser-deps
 bench: setup
 	$(PY) tests/benchmarks/run.py $(NAME)
 
+# After a change to pyproject.toml's dependencies: pins them all again, with hashes.
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command 'make lock' -q -o $(LOCK)
+
+# Known vulnerabilities in the pinned packages (pip-audit, npm audit): exit 1 on a finding,
+# 2 when the advisories could not be reached ("not audited" is no pass). Not part of `make test`.
+audit: setup
+	$(PY) tools/audit.py
+
 lint: setup
-	$(VENV)/bin/ruff check extensions tests hub_config
-	$(VENV)/bin/ruff format --check extensions tests hub_config
+	$(VENV)/bin/ruff check extensions tests hub_config tools
+	$(VENV)/bin/ruff format --check extensions tests hub_config tools
 
 format: setup
 	$(VENV)/bin/ruff format extensions tests hub_config
