@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -31,6 +34,7 @@ from cohortlab.service.handlers.events import EventsHandler
 from cohortlab.service.handlers.pages import SessionHandler
 from cohortlab.service.hubauth import RefreshingHubOAuth
 from cohortlab.service.permissions import allow, person
+from cohortlab.store.db import connect, session_factory, upgrade
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httpserver import HTTPServer
@@ -157,6 +161,9 @@ Fetch = Callable[..., Any]
 
 async def _serve(subdomain_host: str) -> AsyncIterator[tuple[Fetch, StubHubAuth, int]]:
     port = free_port()
+    folder = tempfile.mkdtemp(prefix="cl-cors-")
+    upgrade(f"sqlite:///{folder}/cohortlab.sqlite")
+    engine = connect(f"sqlite:///{folder}/cohortlab.sqlite")
     auth = StubHubAuth(
         api_url="http://127.0.0.1:1/hub/api",
         api_token="service-token",
@@ -180,6 +187,10 @@ async def _serve(subdomain_host: str) -> AsyncIterator[tuple[Fetch, StubHubAuth,
         sockets=set(),
         cookie_secret="x" * 32,
         default_handler_class=NotFoundHandler,
+        # the event stream takes a slot in the database (service/stream_slots.py)
+        session_factory=session_factory(engine),
+        db_executor=ThreadPoolExecutor(max_workers=1),
+        replica="test",
     )
     server = HTTPServer(app)
     server.listen(port, "127.0.0.1")
@@ -194,6 +205,9 @@ async def _serve(subdomain_host: str) -> AsyncIterator[tuple[Fetch, StubHubAuth,
         yield fetch, auth, port
     finally:
         server.stop()
+        app.settings["db_executor"].shutdown(wait=True)
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

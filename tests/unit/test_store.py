@@ -130,6 +130,7 @@ def test_models_and_migrations_agree(cl_db_url: str) -> None:
     from cohortlab.store import (  # noqa: F401  (registers the tables)
         cohort_snapshots,
         discussions,
+        limits,
         quizzes,
         reviews,
         workspace_activity,

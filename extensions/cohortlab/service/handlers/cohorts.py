@@ -266,6 +266,8 @@ class TeamMemberHandler(CohortHandler):
 
 
 class TemplatePushHandler(CohortHandler):
+    body_limit = 6 * 1024 * 1024  # a template of up to 5 MB (cohorts.templates), as JSON
+
     @allow(cohort_course_member)
     async def post(self, course: str) -> None:
         """Write a notebook into every active cohort's workspace (or the ones named), never

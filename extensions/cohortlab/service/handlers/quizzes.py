@@ -75,6 +75,8 @@ class QuizListHandler(QuizHandler):
 
 
 class QuizItemHandler(QuizHandler):
+    body_limit = 2 * 1024 * 1024  # a quiz spec of up to 1 MB (quizzes.records), as JSON
+
     @allow(course_member)
     async def get(self, course: str, quiz: str) -> None:
         def work(session: Any) -> dict[str, Any]:

@@ -163,6 +163,8 @@ class UploadHandler(ReviewHandler):
 
 
 class StageHandler(ReviewHandler):
+    body_limit = MAX_STAGE_BYTES  # one learner's anonymous notebooks
+
     @allow(course_member)
     async def put(self, course: str, assignment: str, upload: str, user: str) -> None:
         assert self.caller is not None

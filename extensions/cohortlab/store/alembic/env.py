@@ -3,6 +3,7 @@
 from alembic import context
 from cohortlab.store import cohort_snapshots as _cohort_snapshots  # noqa: F401  (register tables)
 from cohortlab.store import discussions as _discussions  # noqa: F401
+from cohortlab.store import limits as _limits  # noqa: F401
 from cohortlab.store import quizzes as _quizzes  # noqa: F401
 from cohortlab.store import reviews as _reviews  # noqa: F401
 from cohortlab.store import workspace_activity as _workspace_activity  # noqa: F401

@@ -1,0 +1,44 @@
+"""write_counts and open_streams: per-person limits every service replica agrees on
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07 13:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from cohortlab.store.models import UTCDateTime
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Writes per person and window, and open event streams per person (cohortlab.store.limits)."""
+    op.create_table(
+        "write_counts",
+        sa.Column("user_name", sa.String(length=255), nullable=False),
+        sa.Column("window_start", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("user_name", "window_start", name=op.f("pk_write_counts")),
+    )
+    op.create_table(
+        "open_streams",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_name", sa.String(length=255), nullable=False),
+        sa.Column("replica", sa.String(length=64), nullable=False),
+        sa.Column("opened_at", UTCDateTime(), nullable=False),
+        sa.Column("seen_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_open_streams")),
+    )
+    op.create_index(op.f("ix_open_streams_user_name"), "open_streams", ["user_name"])
+    op.create_index(op.f("ix_open_streams_replica"), "open_streams", ["replica"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_open_streams_replica"), table_name="open_streams")
+    op.drop_index(op.f("ix_open_streams_user_name"), table_name="open_streams")
+    op.drop_table("open_streams")
+    op.drop_table("write_counts")
