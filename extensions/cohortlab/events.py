@@ -17,6 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .access import STAFF_ROLES
+from .courses import Membership
+
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -24,6 +27,24 @@ Subscriber = Callable[[Event], None]
 CHANNEL = "cohortlab_events"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; events carry ids, not documents.
 MAX_PAYLOAD = 7900
+
+
+def may_receive(member: Membership, event: Event) -> bool:
+    """Whether a person may be handed ``event`` now, whoever addressed it to them: an event
+    about a course (``"course"``) only while they hold a role in it, one about a cohort
+    (``"cohort"``) only while they are in that cohort or are the course's staff. ``member``
+    is what the hub's groups say now. Events about no course (the stream's own hello, a
+    ping's pong) pass."""
+    course = event.get("course")
+    if course is None:
+        return True
+    role = member.role_in(course)
+    if role is None:
+        return False
+    cohort = event.get("cohort")
+    if cohort is None or role in STAFF_ROLES:
+        return True
+    return any(c.course == course and c.name == cohort for c in member.cohorts)
 
 
 class EventBus:

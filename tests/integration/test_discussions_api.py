@@ -631,8 +631,9 @@ def test_anchor_path_is_kept_but_never_names_an_anonymous_author(
         t["id"]: t for t in ben.ok("GET", f"courses/{COURSE}/threads", notebook_key=key)["threads"]
     }
     assert seen[named["id"]]["anchor"]["path"] == "ada-notes/a.ipynb"
-    assert "path" not in seen[hidden["id"]]["anchor"]
-    assert "path" not in ben.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]
+    # peers get no anchor at all of an anonymous thread: no path, quote or hashes
+    assert seen[hidden["id"]]["anchor"] is None
+    assert ben.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"] is None
     assert mentor.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]["path"]
     assert ada.ok("GET", f"courses/{COURSE}/threads/{hidden['id']}")["anchor"]["path"]
     for bad in ("/home/ada/a.ipynb", "../ben/a.ipynb", "a.txt", 7):

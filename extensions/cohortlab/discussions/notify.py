@@ -8,13 +8,15 @@ attributed through them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from sqlalchemy import Integer, String, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from ..access import Caller
 from ..store.discussions import Notification, Thread, ThreadFollow
 from ..store.models import User, UTCDateTime, utcnow
+from .visibility import may_be_told, visible_in_any
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{0,254})")
 
@@ -41,12 +43,32 @@ def is_following(session: Session, thread_id: int, user_id: int) -> bool:
     return session.get(ThreadFollow, (thread_id, user_id)) is not None
 
 
-_FOLLOWERS = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == bindparam("thread_id"))
+_FOLLOWERS = (
+    select(ThreadFollow.user_id, User.name)
+    .join(User, User.id == ThreadFollow.user_id)
+    .where(ThreadFollow.thread_id == bindparam("thread_id"))
+)
 _NEW_NOTIFICATIONS = Notification.__table__.insert()
 
 
-def followers(session: Session, thread_id: int) -> list[int]:
-    return list(session.connection().scalars(_FOLLOWERS, {"thread_id": thread_id}))
+def followers(session: Session, thread_id: int) -> dict[int, str]:
+    """The thread's followers: user id -> hub name."""
+    return dict(session.connection().execute(_FOLLOWERS, {"thread_id": thread_id}).all())
+
+
+def may_be_notified(
+    thread: Thread, name: str, user_id: int, members: Mapping[str, tuple[bool, Collection[str]]]
+) -> bool:
+    """Whether someone following ``thread`` is still to hear of it: in the course now
+    (``members``, from the hub's groups) and allowed to see it there. A follow outlives
+    a removal from the course or a cohort; being told does not."""
+    found = members.get(name)
+    if found is None:
+        return False
+    is_staff, cohorts = found
+    return may_be_told(
+        thread, is_staff=is_staff, cohorts=cohorts, is_author=user_id == thread.author_id
+    )
 
 
 _NOTIFY_FOLLOWERS = Notification.__table__.insert().from_select(
@@ -61,6 +83,7 @@ _NOTIFY_FOLLOWERS = Notification.__table__.insert().from_select(
     ).where(
         ThreadFollow.thread_id == bindparam("thread_id"),
         ThreadFollow.user_id != bindparam("actor_id"),
+        ThreadFollow.user_id.not_in(bindparam("left", expanding=True)),
     ),
 )
 
@@ -69,15 +92,18 @@ def notify_followers(
     session: Session,
     thread: Thread,
     kind: str,
-    followers: list[int],
+    followers: Mapping[int, str],
     *,
     actor_id: int,
     post_id: int,
+    members: Mapping[str, tuple[bool, Collection[str]]],
 ) -> list[int]:
     """:func:`notify` for everyone following the thread (``followers``, read in this
-    transaction), as one INSERT ... SELECT: a thread's followers can be the whole course,
-    and a row each built in Python was a fifth of a reply's time."""
-    recipients = sorted({u for u in followers if u != actor_id})
+    transaction) who may still hear of it (:func:`may_be_notified`), as one INSERT ...
+    SELECT: a thread's followers can be the whole course, and a row each built in Python
+    was a fifth of a reply's time."""
+    left = [u for u, name in followers.items() if not may_be_notified(thread, name, u, members)]
+    recipients = sorted(set(followers) - {actor_id} - set(left))
     if recipients:
         session.connection().execute(
             _NOTIFY_FOLLOWERS,
@@ -88,6 +114,7 @@ def notify_followers(
                 "post_id": post_id,
                 "created_at": utcnow(),
                 "actor_id": actor_id,
+                "left": left,
             },
         )
     return recipients
@@ -130,19 +157,39 @@ def user_ids_by_name(session: Session, names: Iterable[str]) -> dict[str, int]:
     return {name: uid for name, uid in rows}
 
 
-def unread_count(session: Session, user_id: int) -> int:
+def unread_count(session: Session, user_id: int, callers: Collection[Caller]) -> int:
+    """The caller's unread notifications about threads they may see now (``callers``: the
+    person in each course they are in, from the hub)."""
     return (
         session.scalar(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .join(Thread, Thread.id == Notification.thread_id)
+            .where(
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+                visible_in_any(callers),
+            )
         )
         or 0
     )
 
 
-def list_notifications(session: Session, user_id: int, *, unread_only: bool, limit: int = 50):
-    query = select(Notification).where(Notification.user_id == user_id)
+def list_notifications(
+    session: Session,
+    user_id: int,
+    callers: Collection[Caller],
+    *,
+    unread_only: bool,
+    limit: int = 50,
+):
+    """The caller's latest notifications about threads they may see now: none about a
+    course or cohort they have left, or a thread since hidden from them, can be read."""
+    query = (
+        select(Notification)
+        .join(Thread, Thread.id == Notification.thread_id)
+        .where(Notification.user_id == user_id, visible_in_any(callers))
+    )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))

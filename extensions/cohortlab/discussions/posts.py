@@ -64,7 +64,7 @@ def reply(
     caller: Caller,
     thread_id: int,
     new: NewPost,
-    members: dict[str, int],
+    members: dict[str, tuple[bool, frozenset[str]]],
     limit: RateLimit,
 ) -> tuple[dict[str, Any], Outcome]:
     conn = session.connection()
@@ -98,7 +98,13 @@ def reply(
     thread.last_activity_at = now
     watchers = notify.followers(session, thread.id)
     notified = notify.notify_followers(
-        session, thread, "reply", watchers, actor_id=caller.user_id, post_id=post_id
+        session,
+        thread,
+        "reply",
+        watchers,
+        actor_id=caller.user_id,
+        post_id=post_id,
+        members=members,
     )
     mentioned = [
         u
@@ -137,7 +143,7 @@ def _reply_json(
     names = {caller.user_id: caller.name, thread.author_id: thread.author_name}
     # post_count was read before this reply was added
     return {
-        "post": post_json(post, caller, names, 0, False, accepted=False),
+        "post": post_json(post, caller, names, 0, False, accepted=False, thread=thread),
         "thread": thread_json(thread, caller, names, reply_count=thread.post_count, following=True),
     }
 

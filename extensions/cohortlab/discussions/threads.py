@@ -23,7 +23,15 @@ from . import notify
 from .ratelimit import RateLimit, check_post_rate
 from .schemas import NewThread, ThreadChange
 from .views import for_viewer, post_json, thread_base, thread_json
-from .visibility import can_see, check_can_post_as, may_be_told, not_found, visible_filter
+from .visibility import (
+    can_see,
+    check_can_post_as,
+    may_be_told,
+    not_found,
+    peer_blind,
+    placed_filter,
+    visible_filter,
+)
 
 LIST_LIMIT = 200
 # Course members for @mentions: name -> (is staff, cohorts in the course).
@@ -168,11 +176,14 @@ def thread_rows(
     caller of the same visibility class (``cache.viewer_class``)."""
     query = select(Thread).where(visible_filter(caller, own_private=own_private))
     if scope == "course":
-        query = query.where(Thread.notebook_key.is_(None))
+        query = query.where(placed_filter(caller, "course", own_private=own_private))
     elif scope == "notebook":
         if not notebook_key:
             raise APIError(400, "missing_field", "Listing a notebook's threads needs notebook_key.")
-        query = query.where(Thread.notebook_key == notebook_key)
+        query = query.where(
+            Thread.notebook_key == notebook_key,
+            placed_filter(caller, "notebook", own_private=own_private),
+        )
         if cell_key is not None:
             query = query.where(Thread.cell_key == cell_key)
     if category:
@@ -204,12 +215,13 @@ def thread_rows(
 
 
 def private_askers(session: Session, course: str) -> frozenset[int]:
-    """Who has staff-only threads in the course: their listings include those threads, so
-    they are cached for them alone (``cache.viewer_class``)."""
+    """Who has staff-only threads in the course, or anonymous ones on a stamped notebook
+    (listed for them where peers do not list them, ``placed_filter``): their listings are
+    their own, so they are cached for them alone (``cache.viewer_class``)."""
     return frozenset(
         session.scalars(
             select(Thread.author_id)
-            .where(Thread.course == course, Thread.visibility == "staff")
+            .where(Thread.course == course, or_(Thread.visibility == "staff", peer_blind()))
             .distinct()
         )
     )
@@ -301,7 +313,11 @@ def thread_counts(
     notebook needs to draw its badges, in one query."""
     rows = session.execute(
         select(Thread.cell_key, func.count())
-        .where(visible_filter(caller, own_private=own_private), Thread.notebook_key == notebook_key)
+        .where(
+            visible_filter(caller, own_private=own_private),
+            Thread.notebook_key == notebook_key,
+            placed_filter(caller, "notebook", own_private=own_private),
+        )
         .group_by(Thread.cell_key)
     ).all()
     return {cell or "": count for cell, count in rows}
@@ -373,6 +389,7 @@ def thread_detail(
             votes.get(p.id, 0),
             p.id in mine,
             accepted=p.id == thread.accepted_post_id,
+            thread=thread,
         )
         for p in posts
     ]

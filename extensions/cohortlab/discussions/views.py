@@ -4,6 +4,15 @@ This is the one place that decides what a viewer may see of an author:
 anonymous posts name their author only to staff and to the author; peers get
 ``"author": null`` in every response. Hidden and deleted posts keep their place
 in the thread but lose their body for those who may not read it.
+
+An anonymous thread also gives peers nothing taken from the asker's own copy of the
+notebook (:func:`peer_location`): no anchor (its quote is the asker's cell text, its
+hashes can be matched against any copy a peer holds, such as a submission they review,
+its path names the asker's home), and, on a notebook outside nbgrader's releases, whose
+stamped key and cell keys may belong to the asker's file alone, no keys: shared with the
+asker's named threads on that file they would link them. Such a thread shows to peers in
+the course Q&A (``visibility.peer_blind``). The asker's own replies in it are anonymous
+to peers too, whatever the reply's own flag: one named reply would unmask the thread.
 """
 
 from __future__ import annotations
@@ -21,6 +30,35 @@ def _author(author_id: int, anonymous: bool, viewer: Caller, names: Mapping[int,
     return names.get(author_id)
 
 
+def course_notebook(notebook_key: str | None) -> bool:
+    """Whether ``notebook_key`` is nbgrader's ``<assignment>/<notebook>``, the same in every
+    learner's released copy; any other key was stamped into one notebook file (a UUID
+    with no ``/``), which may be one learner's alone."""
+    return notebook_key is not None and "/" in notebook_key
+
+
+def peer_location(
+    notebook_key: str | None, cell_key: str | None, anchor: Any, anonymous: bool
+) -> tuple[str | None, str | None, Any]:
+    """``(notebook_key, cell_key, anchor)`` of a thread as a peer of its author sees it.
+
+    A named thread is shown as stored. An anonymous one keeps only what every learner's
+    copy shares: a course notebook's key and cell key (which place it on the cell), never
+    the anchor (quote, hashes and path of the asker's copy; the client needs none of them to
+    place it), and nothing of a stamped notebook."""
+    if not anonymous:
+        return notebook_key, cell_key, anchor
+    if course_notebook(notebook_key):
+        return notebook_key, cell_key, None
+    return None, None, None
+
+
+def post_anonymous(post_anonymous: bool, author_id: int, thread: Any) -> bool:
+    """A post hides its author from peers when it says so, or when its author asked the
+    thread anonymously (``thread`` has ``anonymous`` and ``author_id``)."""
+    return post_anonymous or (bool(thread.anonymous) and author_id == thread.author_id)
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -32,14 +70,22 @@ def post_json(
     votes: int,
     voted: bool,
     accepted: bool,
+    thread: Any = None,
 ) -> dict[str, Any]:
+    """``thread`` (its ``anonymous`` and ``author_id``) makes the asker's own replies in an
+    anonymous thread anonymous too (:func:`post_anonymous`)."""
     removed = post.deleted_at is not None or (post.hidden and not viewer.is_staff)
+    anonymous = (
+        post_anonymous(post.anonymous, post.author_id, thread)
+        if thread is not None
+        else post.anonymous
+    )
     return {
         "id": post.id,
         "thread_id": post.thread_id,
         "parent_id": post.parent_id,
-        "author": _author(post.author_id, post.anonymous, viewer, names),
-        "anonymous": post.anonymous,
+        "author": _author(post.author_id, anonymous, viewer, names),
+        "anonymous": anonymous,
         "mine": post.author_id == viewer.user_id,
         "body": None if removed else post.body,
         "deleted": post.deleted_at is not None,
@@ -92,12 +138,15 @@ def for_viewer(
 ) -> dict[str, Any]:
     """``base`` plus what depends on who is looking: the author (or not), mine, following."""
     author = _author(author_id, base["anonymous"], viewer, names)
-    anchor = base["anchor"]
-    if anchor and "path" in anchor and base["anonymous"] and author is None:
-        # a path in someone's home can name them: not for peers of an anonymous author
-        anchor = {k: v for k, v in anchor.items() if k != "path"}
+    notebook_key, cell_key, anchor = base["notebook_key"], base["cell_key"], base["anchor"]
+    if author is None:
+        notebook_key, cell_key, anchor = peer_location(
+            notebook_key, cell_key, anchor, base["anonymous"]
+        )
     return {
         **base,
+        "notebook_key": notebook_key,
+        "cell_key": cell_key,
         "anchor": anchor,
         "author": author,
         "mine": author_id == viewer.user_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
 from ..access import Caller
 from ..errors import APIError
@@ -44,6 +44,46 @@ def visible_filter(caller: Caller, *, own_private: bool = True) -> ColumnElement
         Thread.deleted_at.is_(None),
         or_(*seen),
     )
+
+
+def visible_in_any(callers: Collection[Caller]) -> ColumnElement[bool]:
+    """``visible_filter`` over all of a person's courses (one ``Caller`` each): what they
+    may read now, wherever it is. How their notifications are read, so none about a
+    course or cohort they have left can be."""
+    return or_(false(), *(visible_filter(c) for c in callers))
+
+
+def peer_blind() -> ColumnElement[bool]:
+    """Anonymous threads on a stamped notebook (a key without ``/``,
+    ``views.course_notebook``): peers get no key of theirs (``views.peer_location``), so
+    they list them in the course Q&A, never under the notebook. A peer who learned the
+    key of the asker's own notebook from her named threads would otherwise find her
+    anonymous ones by listing it."""
+    return and_(
+        Thread.anonymous.is_(True),
+        Thread.notebook_key.is_not(None),
+        Thread.notebook_key.not_like("%/%"),
+    )
+
+
+def placed_filter(caller: Caller, scope: str, *, own_private: bool = True) -> ColumnElement[bool]:
+    """Which visible threads a learner lists under a notebook (``scope="notebook"``) or in
+    the course Q&A (``"course"``): a peer's anonymous thread on a stamped notebook moves
+    from the one to the other (:func:`peer_blind`). ``own_private`` as in
+    :func:`visible_filter` (without it the caller has no such thread of their own)."""
+    if scope == "course":
+        placed = Thread.notebook_key.is_(None)
+        if caller.is_staff:
+            return placed
+        blind = peer_blind()
+        if own_private:
+            blind = and_(blind, Thread.author_id != caller.user_id)
+        return or_(placed, blind)
+    if caller.is_staff:
+        return true()
+    if own_private:
+        return not_(and_(peer_blind(), Thread.author_id != caller.user_id))
+    return not_(peer_blind())
 
 
 def may_be_told(

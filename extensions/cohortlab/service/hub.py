@@ -55,6 +55,16 @@ class HubGroups:
         assert self._cache is not None
         return self._cache
 
+    def known_properties(self) -> dict[str, dict[str, Any]]:
+        """The properties last read, without waiting (for a check that cannot wait, such as
+        an event stream's); a read is started when they are stale. Empty before the first."""
+        age = time.monotonic() - self._fetched_at
+        if (self._cache is None or age > self.refresh_fraction * self.max_age) and (
+            self._inflight is None
+        ):
+            self._start()
+        return self._cache or {}
+
     async def users(self) -> dict[str, list[str]]:
         """Map group name -> its members, from the same cached read as ``properties``."""
         await self.properties()

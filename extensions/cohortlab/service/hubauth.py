@@ -19,6 +19,7 @@ within that period, as with ``HubAuth``), and the hub stays the only source of i
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Any
@@ -53,6 +54,11 @@ class RefreshingHubOAuth(HubOAuth):
             self._start(url, api_token, cache_key)
         return model
 
+    def cached_identity(self, token: str, session_id: str = "") -> dict[str, Any] | None:
+        """The identity cached for ``token`` (as ``user_for_token`` keys it), if not
+        expired; never asks the hub. What an open event stream checks on every event."""
+        return self.cache.get(token_cache_key(token, session_id))
+
     def _refresh_at(self, cache_key: str) -> float:
         """The age at which this identity is renewed: between ``refresh_fraction`` and
         ``refresh_fraction + refresh_spread`` of the period, fixed per token, so people
@@ -84,6 +90,13 @@ class RefreshingHubOAuth(HubOAuth):
         future.add_done_callback(_log_failure)  # also when nobody waits for it any more
         self._inflight[cache_key] = future
         return future
+
+
+def token_cache_key(token: str, session_id: str = "") -> str:
+    """The key ``HubAuth.user_for_token`` caches a token's identity under (JupyterHub 6.1;
+    tests/integration/test_stale_access checks a stream finds it)."""
+    digest = hashlib.sha256(token.encode("utf8", "replace")).hexdigest()
+    return f"token:{session_id}:{digest}"
 
 
 def _log_failure(future: asyncio.Future[Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from ...discussions import notify, posts, schemas, threads
 from ...discussions.cache import ReadCache, viewer_class
 from ...discussions.ratelimit import RateLimit
+from ...discussions.views import peer_location
 from ...discussions.visibility import may_be_told
 from ...errors import APIError
 from ..base import BaseHandler
@@ -44,7 +45,8 @@ class DiscussionHandler(BaseHandler):
         bus = self.settings["bus"]
         members = await self.members(thread.course)
         staff_only = outcome.action in threads.STAFF_ACTIONS
-        author = await self.user_name(thread.author_id) if thread.visibility == "staff" else None
+        named = thread.visibility == "staff" or thread.anonymous
+        author = await self.user_name(thread.author_id) if named else None
         audience = [
             name
             for name, (is_staff, cohorts) in members.items()
@@ -54,17 +56,27 @@ class DiscussionHandler(BaseHandler):
                 and may_be_told(thread, is_staff=False, cohorts=cohorts, is_author=name == author)
             )
         ]
-        await bus.publish(
-            audience,
-            {
-                "type": "discussion",
-                "action": outcome.action,
-                "course": thread.course,
-                "thread_id": thread.id,
-                "notebook_key": thread.notebook_key,
-                "cell_key": thread.cell_key,
-            },
+        event = {
+            "type": "discussion",
+            "action": outcome.action,
+            "course": thread.course,
+            "thread_id": thread.id,
+            "notebook_key": thread.notebook_key,
+            "cell_key": thread.cell_key,
+        }
+        if thread.visibility == "cohort":
+            event["cohort"] = thread.cohort  # the stream checks it too (``service/stream_access``)
+        peers_key, peers_cell, _ = peer_location(
+            thread.notebook_key, thread.cell_key, None, thread.anonymous
         )
+        if (peers_key, peers_cell) == (thread.notebook_key, thread.cell_key):
+            await bus.publish(audience, event)
+        else:
+            # peers of an anonymous asker hear of the thread where they list it (views.py)
+            told = {n for n in audience if n == author or members[n][0]}
+            await bus.publish(sorted(told), event)
+            peers = {**event, "notebook_key": peers_key, "cell_key": peers_cell}
+            await bus.publish([n for n in audience if n not in told], peers)
         if outcome.notified_names:
             # No count in the event: each person's client fetches their own (cheap for
             # one person, while counting for every follower here made replies slow).
