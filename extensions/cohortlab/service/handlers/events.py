@@ -1,6 +1,7 @@
 """The per-user event stream (WebSocket) and a ping that echoes through it.
 
-Each connection receives only the events addressed to its authenticated user;
+Each connection receives only the events addressed to its authenticated user, and of
+those only the ones about courses and cohorts the user is still in (``service/stream_access``);
 the first frame is ``{"type": "hello", "user": <name>}`` so clients know the
 stream is live. ``POST events/ping`` publishes a ``pong`` to the caller's own
 stream through the bus — the round trip a client or a test uses to check that
@@ -18,6 +19,7 @@ from tornado import web, websocket
 from ...errors import APIError
 from ..base import BaseHandler
 from ..permissions import allow, person
+from ..stream_access import StreamAccess
 
 PING_INTERVAL_MS = 25_000
 
@@ -36,6 +38,7 @@ def _encoded(event: dict[str, Any]) -> str:
 
 class EventsHandler(BaseHandler, websocket.WebSocketHandler):
     _unsubscribe = None
+    _access: StreamAccess | None = None
     _allowed_origins: frozenset[str] = frozenset()
 
     @allow(person)
@@ -55,11 +58,24 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         name = self.hub_user["name"]
+        # the identity is checked again on every event and while the stream is open
+        auth = self.hub_auth
+        self._access = StreamAccess(
+            auth,
+            self.settings["hub_groups"],
+            auth.get_token(self) or "",
+            auth.get_session_id(self),
+            self.hub_user,
+            on_lost=lambda: self.close(1008, "no longer signed in"),
+        )
+        self._access.start()
         self._unsubscribe = self.settings["bus"].subscribe(name, self._send)
         self.settings["sockets"].add(self)
         self.write_message(json.dumps({"type": "hello", "user": name}))
 
     def _send(self, event: dict[str, Any]) -> None:
+        if self._access is not None and not self._access.allows(event):
+            return  # removed from the course or cohort since the stream opened
         try:
             self.write_message(_encoded(event))
         except websocket.WebSocketClosedError:
@@ -70,6 +86,8 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
         return None
 
     def on_close(self) -> None:
+        if self._access is not None:
+            self._access.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
