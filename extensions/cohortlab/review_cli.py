@@ -16,7 +16,12 @@ reads what nbgrader knows, through nbgrader's own API and paths:
   plus criteria from ``--criteria`` (YAML or JSON);
 - the released template (``release/<assignment>``), to mark each cell the learner changed
   or added;
-- learners' full names and emails from the gradebook, removed along with the user name.
+- learners' names and emails from the gradebook, removed in every form learners write them
+  along with the user name (:mod:`cohortlab.reviews.names`). A form that is also a common
+  word (Will, Rose, Grant) is listed with whose submission holds it, how often and where,
+  and the run stops before uploading anything until each such word is decided with
+  ``--replace=WORD`` or ``--keep=WORD`` (:mod:`cohortlab.reviews.name_check`); decisions
+  hold for that run, so a re-run for late submissions asks about what it adds.
 
 Every notebook is read before anything is sent, so a corrupt one stops the run at once. Then
 the service is told the settings and the authors (it refuses impossible rounds, e.g. k too
@@ -39,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from traitlets import Bool, Enum, Float, Integer, Unicode
+from traitlets import Bool, Enum, Float, Integer, List, Unicode
 from traitlets.config import Application
 
 from ._version import __version__
@@ -53,6 +58,7 @@ from .reviews.coursework import (  # noqa: F401 - author_names .. read_course: t
     hide_tests,
     read_course,
 )
+from .reviews.name_check import decisions_from
 from .reviews.opening import (  # noqa: F401 - review_path: the CLI's API
     UPLOAD_TIMEOUT,
     OpenRequest,
@@ -129,7 +135,21 @@ class OpenReviewApp(Application):
         "hidden tests never reach a reviewer).",
     ).tag(config=True)
 
+    replace = List(
+        Unicode(),
+        help="A word that is both a learner's name and a common word (the run lists them and "
+        "stops until each is decided): replace it in the copies wherever it stands alone. "
+        "Repeat for more words. Holds for this run only.",
+    ).tag(config=True)
+    keep = List(
+        Unicode(),
+        help="A word that is both a learner's name and a common word: keep it in the copies "
+        "(it is not replaced anywhere). Repeat for more words. Holds for this run only.",
+    ).tag(config=True)
+
     aliases = {
+        "replace": "OpenReviewApp.replace",
+        "keep": "OpenReviewApp.keep",
         "course": "OpenReviewApp.course",
         "service-url": "OpenReviewApp.service_url",
         "per-submission": "OpenReviewApp.per_submission",
@@ -180,6 +200,7 @@ class OpenReviewApp(Application):
             settings=self.settings_body,  # after every notebook was read (a new seed file)
             criteria=read_criteria(self.criteria) if self.criteria else [],
             parallel=self.parallel,
+            words=decisions_from(self.replace, self.keep),
         )
         open_round(coursedir, request, self.connect)
 

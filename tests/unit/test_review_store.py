@@ -19,6 +19,7 @@ from cohortlab.access import Caller
 from cohortlab.errors import APIError
 from cohortlab.reviews import manage, records, reviewing
 from cohortlab.reviews.anonymize import Author, anonymize_notebook
+from cohortlab.reviews.names import REPLACE
 from cohortlab.reviews.rubric import parse_copies
 from cohortlab.store.db import connect, session_factory, session_scope
 from cohortlab.store.db import upgrade as upgrade_db
@@ -88,7 +89,9 @@ def notebook(author: str) -> Any:
 
 
 def copies(author: str, key: str) -> list[dict[str, Any]]:
-    copy = anonymize_notebook(notebook(author), Author(author), secret=key)
+    # "ben" is also a common word: as if staff chose to replace it (cohortlab review open)
+    words = {author: REPLACE}
+    copy = anonymize_notebook(notebook(author), Author(author), secret=key, words=words)
     statuses = [{"status": s} for s in ("unchanged", "changed", "changed")]
     return parse_copies([{"name": "hw.ipynb", "content": copy, "cells": statuses}], author)
 

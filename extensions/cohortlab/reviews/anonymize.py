@@ -17,14 +17,19 @@
 - **Text scrubbed everywhere** it can appear: sources, attachment names, stream text, every
   text and JSON output (``text/plain``, ``text/html``, ``application/json``, Vega, Plotly,
   ...), error names, values and tracebacks (also with their ANSI colours removed, when a
-  colour code split a name), and whatever metadata is kept. The author's identifying strings
-  (user name, full name, email, student id: :class:`Author`) become ``placeholder``, matched
-  case-insensitively wherever no letter or digit touches them, also HTML-escaped and
-  URL-encoded; every home directory (``/home/<u>``, ``/Users/<u>``, ``C:\\Users\\<u>``,
-  ``~<u>/``) becomes the placeholder's, except ``shared_homes`` that name nobody (a
-  container's ``jovyan``), so peer code reading shared data still runs. nbgrader's header
-  cell ``NAME = "..."`` / ``COLLABORATORS = "..."`` is emptied, since learners type their
-  name there in whatever spelling they like.
+  colour code split a name), and whatever metadata is kept. Every form of the author's name
+  (:mod:`.names`: first name alone, surname alone, parts of compound names, initials and
+  surname, ``Surname, First``, the user name however short, the email and its local part; in
+  any case, spacing, with or without accents) becomes ``placeholder`` as a whole word (no
+  letter touches it; digits, ``_`` and a camelCase step do separate), also HTML-escaped and
+  URL-encoded; base64 data of inlined images is left alone (a short name would corrupt it).
+  A form that is also a common word (``Will``) is replaced only if staff chose so
+  (``words``): :func:`common_words_in` finds them for staff first, and
+  :func:`anonymize_notebook` refuses (:class:`UndecidedWords`) a notebook that holds one
+  without a decision. Every home directory (``/home/<u>``, ``/Users/<u>``,
+  ``C:\\Users\\<u>``, ``~<u>/``) becomes the placeholder's, except ``shared_homes`` that name
+  nobody (a container's ``jovyan``), so peer code reading shared data still runs. nbgrader's
+  header cell ``NAME = "..."`` / ``COLLABORATORS = "..."`` is emptied.
 - **Image metadata stripped.** PNG keeps only its pixel and colour chunks (text, EXIF, time
   and ICC profile chunks go), JPEG loses its APP1-APP13/APP15 segments (EXIF, XMP, IPTC,
   ICC) and comments, SVG its ``<metadata>`` element. An image that cannot be parsed is kept.
@@ -33,14 +38,14 @@ Limits (what cannot be anonymised here, and the checker cannot always see):
 
 - a name inside an image's pixels (a plotted title, a screenshot), or in compressed or
   binary outputs (PDF, audio, video, GIF comments);
-- a name the caller did not pass (a nickname, a misspelling, a friend's name), or one
-  written differently (``Alice  Smith``, ``Smith, Alice``, split by HTML tags), or glued to
-  other letters or digits (``alicesmith2``: replacing inside words would break code); user
-  names shorter than ``MIN_FREE_LENGTH`` are replaced only inside home paths, since
-  replacing ``al`` everywhere would rewrite ``et al.``;
-- a name the learner wrote as code (``alice = 3``) is replaced like any text and may shadow
-  or clash with a variable called ``learner``; a first name that is also a word (``Will``)
-  rewrites that word everywhere, so pass full names rather than parts;
+- a name the gradebook does not hold (a nickname, a misspelling, a friend's name, a middle
+  name typed only in the notebook), a name split by markup (``<b>Ada</b> Lovelace`` loses
+  both words only because each is replaced alone) or glued to other letters (``alicesmith``,
+  ``Lovelaces``: replacing inside words would rewrite other words and break code);
+- a common word staff chose to keep stays wherever it is, the author's name included; one
+  they chose to replace goes everywhere it stands alone (``will`` in "this will fail" too);
+- a name written as code (``ada = 3``) is replaced like any text, consistently, and may
+  shadow or clash with a variable called ``learner``;
 - style and content: how someone writes, what they worked on, a late submission's number.
 
 :func:`find_identifying` looks for what is left, for the anonymity probe and for staff.
@@ -57,12 +62,13 @@ import html
 import re
 import unicodedata
 import zlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from ._fold import Prefilter
+from .names import REPLACE, Decisions, is_common, name_forms, names_pattern, word_of
 
 if TYPE_CHECKING:  # nbformat is imported where a copy is made: the service's checker
     from nbformat import NotebookNode  # processes never need it (jsonschema takes seconds)
@@ -70,7 +76,7 @@ if TYPE_CHECKING:  # nbformat is imported where a copy is made: the service's ch
 PLACEHOLDER = "learner"
 SHARED_HOMES: tuple[str, ...] = ("jovyan",)
 MIN_SECRET_BYTES = 16  # the secret fixes pseudonym order and hashed keys; guessable = linkable
-MIN_FREE_LENGTH = 3
+MIN_FREE_LENGTH = 3  # the service checks user names this long (rubric.parse_copies)
 NOTEBOOK_METADATA = ("kernelspec", "language_info")
 CELL_METADATA = (
     "nbgrader", "tags", "jupyter", "collapsed", "scrolled", "editable", "deletable", "slideshow",
@@ -117,16 +123,44 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/\s]+={0,2}\s*")
 class Author:
     """Whose submission it is: the strings that would give them away.
 
-    ``names`` are the other forms to remove: full name, email, nbgrader student id, LMS id
-    (from nbgrader's gradebook and the hub). Pass whole names rather than their parts.
+    ``names`` are other whole strings to remove: full name, email, nbgrader student id, LMS
+    id (from nbgrader's gradebook and the hub); an email's local part and a multi-word
+    name's words are removed too. ``first_name`` and ``last_name`` (the gradebook's) give
+    every other form learners write (:func:`cohortlab.reviews.names.name_forms`).
     """
 
     user: str
     names: tuple[str, ...] = ()
+    first_name: str = ""
+    last_name: str = ""
 
     def strings(self) -> tuple[str, ...]:
-        found = {s.strip() for s in (self.user, *self.names) if s and s.strip()}
+        full = f"{self.first_name.strip()} {self.last_name.strip()}".strip()
+        found = {s.strip() for s in (self.user, *self.names, full) if s and s.strip()}
         return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+
+class UndecidedWords(ValueError):
+    """The notebook holds a form of the author's name that is also a common word, and staff
+    have not decided whether to replace it (:mod:`cohortlab.reviews.names`)."""
+
+    def __init__(self, words: Collection[str]) -> None:
+        self.words = sorted(words)
+        super().__init__(
+            "decide whether to replace or keep these common words that are also the author's "
+            f"name: {', '.join(self.words)}"
+        )
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    """Where a common word that is also the author's name stands in a copy: ``count``
+    places, the first few ``excerpts`` ("cell 4: ...text..."), the name's ``forms`` seen."""
+
+    word: str
+    count: int
+    excerpts: tuple[str, ...]
+    forms: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -150,18 +184,51 @@ def anonymize_notebook(
     secret: bytes | str,
     placeholder: str = PLACEHOLDER,
     shared_homes: Collection[str] = SHARED_HOMES,
+    words: Decisions | None = None,
+    common: Callable[[str], bool] = is_common,
 ) -> NotebookNode:
     """A new notebook with the author removed as far as text allows (see the module's limits).
 
     ``secret`` is the round's secret (at least ``MIN_SECRET_BYTES``), which keys the hashed
     cell ids so they are stable within the round and unlinkable to the author's copy.
+    ``words``: staff's decision for each form of the name that is also a common word
+    (:mod:`.names`); :class:`UndecidedWords` if the notebook holds one without a decision.
     """
+    copy = _copy(nb, author, secret, placeholder, shared_homes, words or {}, common)
+    undecided = {o.word for o in copy[1] if o.word not in (words or {})}
+    if undecided:
+        raise UndecidedWords(undecided)
+    return copy[0]
+
+
+def common_words_in(
+    nb: Mapping[str, Any],
+    author: Author,
+    *,
+    placeholder: str = PLACEHOLDER,
+    shared_homes: Collection[str] = SHARED_HOMES,
+    common: Callable[[str], bool] = is_common,
+) -> list[Occurrences]:
+    """The forms of the author's name that are also common words and stand in the notebook,
+    as its anonymous copy would show them with none of them replaced: what staff decide."""
+    return _copy(nb, author, b"\0" * MIN_SECRET_BYTES, placeholder, shared_homes, {}, common)[1]
+
+
+def _copy(
+    nb: Mapping[str, Any],
+    author: Author,
+    secret: bytes | str,
+    placeholder: str,
+    shared_homes: Collection[str],
+    words: Decisions,
+    common: Callable[[str], bool],
+) -> tuple[NotebookNode, list[Occurrences]]:
     import nbformat
 
     key = _secret(secret)
-    scrub = _Scrubber(author, placeholder, shared_homes)
+    scrub = _Scrubber(author, placeholder, shared_homes, words, common)
     metadata = nb.get("metadata") or {}
-    return nbformat.from_dict(
+    copy = nbformat.from_dict(
         {
             "nbformat": nb.get("nbformat", 4),
             "nbformat_minor": nb.get("nbformat_minor", 5),
@@ -169,6 +236,7 @@ def anonymize_notebook(
             "cells": [_cell(cell, scrub, key) for cell in nb.get("cells") or []],
         }
     )
+    return copy, scrub.survey(copy)
 
 
 def scrub_text(
@@ -177,9 +245,12 @@ def scrub_text(
     *,
     placeholder: str = PLACEHOLDER,
     shared_homes: Collection[str] = SHARED_HOMES,
+    words: Decisions | None = None,
+    common: Callable[[str], bool] = is_common,
 ) -> str:
-    """The text rule of :func:`anonymize_notebook`, for file names and other loose text."""
-    return _Scrubber(author, placeholder, shared_homes).text(text)
+    """The text rule of :func:`anonymize_notebook`, for file names and other loose text
+    (forms that are common words are replaced only where ``words`` says so)."""
+    return _Scrubber(author, placeholder, shared_homes, words or {}, common).text(text)
 
 
 def find_identifying(
@@ -294,21 +365,32 @@ def pseudonym(number: int) -> str:
 
 
 class _Scrubber:
-    """The text rule, compiled once per author."""
+    """The text rule, compiled once per author: forms always replaced and common words
+    staff chose to replace in ``names``; the other common words' forms in ``held``."""
 
-    def __init__(self, author: Author, placeholder: str, shared_homes: Collection[str]) -> None:
+    def __init__(
+        self,
+        author: Author,
+        placeholder: str,
+        shared_homes: Collection[str],
+        words: Decisions,
+        common: Callable[[str], bool],
+    ) -> None:
         self.placeholder = placeholder
         self.shared = {h.casefold() for h in shared_homes}
-        variants: set[str] = set()
-        for s in author.strings():
-            if len(s) < MIN_FREE_LENGTH:
-                continue
-            for form in {unicodedata.normalize("NFC", s), unicodedata.normalize("NFD", s)}:
-                variants |= {form, html.escape(form), quote(form, safe="")}
-        alternation = "|".join(re.escape(v) for v in sorted(variants, key=lambda v: -len(v)))
-        self.names = (
-            re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])", re.I) if variants else None
-        )
+        forms = name_forms(author, common)
+        sure = [f for f in forms if f.word is None or words.get(f.word) == REPLACE]
+        held = [f for f in forms if f not in sure]
+        literal: set[str] = set()  # as written in HTML and in URLs
+        for f in sure:
+            for form in {
+                unicodedata.normalize("NFC", f.text),
+                unicodedata.normalize("NFD", f.text),
+            }:
+                literal |= {html.escape(form), quote(form, safe="")} - {form}
+        self.names = names_pattern(sure, sorted(literal, key=lambda v: -len(v)))
+        self.held = names_pattern(held)
+        self.word_of = word_of(held)
         self.folded = sorted({s.casefold() for s in author.strings() if s})
 
     def identifier(self, key: bytes, kind: str, value: str) -> str:
@@ -329,8 +411,17 @@ class _Scrubber:
         return out
 
     def _replace(self, text: str) -> str:
-        if "base64," in text:  # an image inlined in HTML or Markdown
-            text = _DATA_URI.sub(lambda m: f"data:{m[1]};base64,{_strip_image(m[2])}", text)
+        if "base64," in text:  # an image inlined in HTML or Markdown: its data is no text
+            pieces = _DATA_URI.split(text)  # text, mime, data, text, mime, data, ..., text
+            out = [self._names(t) for t in pieces[::3]]
+            images = [
+                f"data:{mime};base64,{_strip_image(data)}"
+                for mime, data in zip(pieces[1::3], pieces[2::3], strict=True)
+            ]
+            return "".join(a + b for a, b in zip(out, [*images, ""], strict=True))
+        return self._names(text)
+
+    def _names(self, text: str) -> str:
         if self.names is not None:
             text = self.names.sub(self.placeholder, text)
         for pattern in (_UNIX_HOME, _WINDOWS_HOME, _TILDE_HOME):
@@ -341,6 +432,42 @@ class _Scrubber:
         user = match.group(2)
         return match.group(1) + (user if user.casefold() in self.shared else self.placeholder)
 
+    def survey(self, copy: Mapping[str, Any]) -> list[Occurrences]:
+        """Where the held forms (common words not chosen for replacing) stand in ``copy``."""
+        if self.held is None:
+            return []
+        found: dict[str, list[tuple[str, str, re.Match[str]]]] = {}
+
+        def walk(value: Any, where: str) -> None:
+            if isinstance(value, Mapping):
+                for k, v in value.items():
+                    if _format_word(str(k), v) or k in ("id", "cell_key"):
+                        continue
+                    if k not in FORMAT_KEYS:
+                        walk(str(k), where)
+                    walk(v, where)
+            elif isinstance(value, list | tuple):
+                for v in value:
+                    walk(v, where)
+            elif isinstance(value, str) and self.held is not None:
+                for match in self.held.finditer(value):
+                    word = self.word_of(match.group())
+                    if word is not None:
+                        found.setdefault(word, []).append((where, value, match))
+
+        walk(copy.get("metadata") or {}, "notebook metadata")
+        for i, cell in enumerate(copy.get("cells") or [], start=1):
+            walk(cell, f"cell {i}")
+        return [
+            Occurrences(
+                word,
+                len(places),
+                tuple(f"{where}: {_excerpt(text, m)}" for where, text, m in places[:3]),
+                tuple(dict.fromkeys(m.group() for _, _, m in places)),
+            )
+            for word, places in sorted(found.items())
+        ]
+
     def value(self, value: Any) -> Any:
         """Scrub a JSON value: every string, mapping keys included."""
         if isinstance(value, Mapping):
@@ -348,6 +475,17 @@ class _Scrubber:
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return self.text(value) if isinstance(value, str) else value
+
+
+def _excerpt(text: str, match: re.Match[str], around: int = 40) -> str:
+    """The words around a match on one line, the match in guillemets."""
+    before = " ".join(_ANSI.sub("", text[: match.start()]).split())
+    after = " ".join(_ANSI.sub("", text[match.end() :]).split())
+    cut_before = "…" + before[-around:] if len(before) > around else before
+    cut_after = after[:around] + "…" if len(after) > around else after
+    gap_before = " " if text[: match.start()][-1:].isspace() else ""
+    gap_after = " " if text[match.end() :][:1].isspace() else ""
+    return f"{cut_before}{gap_before}«{match.group()}»{gap_after}{cut_after}"
 
 
 def _cell(cell: Mapping[str, Any], scrub: _Scrubber, key: bytes) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ import nbformat
 from jupyter_core.paths import jupyter_config_path
 from traitlets.config import Application, Config
 
-from .anonymize import Author, anonymize_notebook
+from .anonymize import Author, Occurrences, anonymize_notebook, common_words_in
+from .names import Decisions
 from .sending import Made
 
 _log = logging.getLogger("cohortlab.nbgrader")
@@ -46,8 +47,10 @@ class CourseWork:
     templates: dict[str, Any]
     rubric: list[dict[str, Any]]
     found: dict[str, Path]
-    names: dict[str, tuple[str, ...]]
+    authors: dict[str, Author]
     autograded: bool
+    #: staff's decisions on common words that are also names, for this run (see .names)
+    words: Decisions = field(default_factory=dict)
 
     def load(self, student: str) -> dict[str, Any]:
         nbs = load_submission(self.found[student], self.notebooks, student)
@@ -58,20 +61,29 @@ class CourseWork:
     def copies(self, student: str, key: str) -> Made:
         """The anonymous copies of one submission, as the service stages them, with the
         seconds spent reading and anonymising."""
-        author = Author(student, self.names[student])
+        author = self.authors[student]
         reading = time.perf_counter()
         notebooks = self.load(student)
         anonymising = time.perf_counter()
         copies = [
             {
                 "name": f"{name}.ipynb",
-                "content": anonymize_notebook(nb, author, secret=key),
+                "content": anonymize_notebook(nb, author, secret=key, words=self.words),
                 "cells": cell_statuses(nb, self.templates.get(name)),
             }
             for name, nb in notebooks.items()
         ]
         done = time.perf_counter()
         return copies, anonymising - reading, done - anonymising
+
+    def common_words(self, student: str) -> dict[str, list[Occurrences]]:
+        """Notebook name -> the forms of the author's name in it that are also common words
+        (what staff decide before the copies are made), empty notebooks left out."""
+        out = {}
+        for name, nb in self.load(student).items():
+            if found := common_words_in(nb, self.authors[student]):
+                out[f"{name}.ipynb"] = found
+        return out
 
 
 def gradebook_path(coursedir: Any) -> str:
@@ -129,7 +141,7 @@ def read_course(
             templates=templates,
             rubric=manual_criteria(gb, assignment, templates),
             found=found,
-            names={student: author_names(gb, student) for student in found},
+            authors={student: author_of(gb, student) for student in found},
             autograded=source == "autograded",
         )
 
@@ -312,9 +324,23 @@ def cell_statuses(nb: Any, template: Any) -> list[dict[str, str]]:
     return out
 
 
+def author_of(gb: Any, student: str) -> Author:
+    """The learner as nbgrader's gradebook knows them: user name, whole strings
+    (:func:`author_names`), and first and last name, from which every other form of their
+    name is made (:func:`cohortlab.reviews.names.name_forms`)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        s = gb.find_student(student)
+    except MissingEntry:
+        return Author(student)
+    return Author(student, author_names(gb, student), s.first_name or "", s.last_name or "")
+
+
 def author_names(gb: Any, student: str) -> tuple[str, ...]:
-    """The other strings that name a learner in nbgrader's gradebook: full name (both
-    orders), email, LMS id. A lone first or last name is not passed: it may be a word."""
+    """The whole strings that name a learner in nbgrader's gradebook: full name (both
+    orders), email, LMS id. Their parts come from :func:`author_of`'s first and last name,
+    where common words among them are told apart (:mod:`cohortlab.reviews.names`)."""
     from nbgrader.api import MissingEntry
 
     try:

@@ -29,6 +29,7 @@ from ..client import ServiceClient, ServiceError
 from ..commands import service_path
 from .coursework import CourseWork, ReviewCommandError, gradebook_path, read_course
 from .export import plan_export, read_autograde, write_gradebook
+from .name_check import findings, new_authors, require_decisions
 from .sending import send_all
 
 #: progress(phase, done, total, line): line is what the CLI prints ("" for nothing)
@@ -60,6 +61,9 @@ class OpenRequest:
     settings: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = field(default_factory=dict)
     criteria: list[dict[str, Any]] = field(default_factory=list)  # the instructor's own
     parallel: int = 4
+    #: staff's decisions on names that are also common words, for this run (.name_check)
+    words: Mapping[str, str] = field(default_factory=dict)
+    cli: bool = True  # who is told how to decide: the CLI's options or the lab's check step
 
 
 def instructor_criteria(items: list[Any], where: str = "criteria") -> list[dict[str, Any]]:
@@ -104,11 +108,16 @@ def open_round(
     for n, student in enumerate(students, 1):  # all readable before anything is sent
         work.load(student)
         progress("checking", n, len(students), "")
+    client = connect()
+    found = findings(work, new_authors(client, course, assignment, students))
+    require_decisions(found, request.words, cli=request.cli)  # before anything is sent
+    for line in decision_lines(found, request.words):
+        progress("checking", len(students), len(students), line)
+    work.words = dict(request.words)
     checked = time.perf_counter() - checking
     settings = request.settings() if callable(request.settings) else request.settings
     body: dict[str, Any] = {"authors": students, "criteria": work.rubric + request.criteria}
     body.update(settings)
-    client = connect()
     started = client.post(review_path(course, assignment, "uploads"), body)["upload"]
     upload = started["id"]
     todo = started["to_upload"]
@@ -149,6 +158,21 @@ def open_round(
         client, coursedir, course, assignment, students, work.rubric, progress
     )
     return {**summary, "autograde": autograde}
+
+
+def decision_lines(found: list[dict[str, Any]], words: Mapping[str, str]) -> list[str]:
+    """What the run does with each word staff decided (and which decisions found nothing)."""
+    lines = []
+    for word, decision in sorted(words.items()):
+        mine = [f for f in found if f["word"] == word]
+        if not mine:
+            lines.append(f'note: "{word}" is in no submission this run uploads; nothing to decide')
+            continue
+        places = sum(f["count"] for f in mine)
+        students = len({f["student"] for f in mine})
+        verb = "replacing" if decision == "replace" else "keeping"
+        lines.append(f'{verb} "{word}": {places} place(s) in {students} submission(s)')
+    return lines
 
 
 def start_lines(started: dict[str, Any]) -> list[str]:

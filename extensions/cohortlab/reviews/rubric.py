@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import APIError
 from ..quizzes.spec import SpecError, parse_time
 from .anonymize import MIN_FREE_LENGTH, find_identifying
+from .names import is_common
 
 MAX_K = 20
 MAX_LEASE_HOURS = 24 * 365
@@ -218,7 +219,9 @@ def parse_criteria(value: Any) -> list[Criterion]:
 def parse_copies(value: Any, author: str) -> list[dict[str, Any]]:
     """The notebooks of one staged submission, checked: names, nbformat 4 shape, one status
     per cell, and no trace of the author's user name left (the service's own check behind
-    the CLI's anonymisation; names shorter than ``MIN_FREE_LENGTH`` cannot be checked)."""
+    the CLI's anonymisation). Not checked: user names shorter than ``MIN_FREE_LENGTH`` (two
+    letters turn up in any image's bytes) and user names that are common words (``will``):
+    staff may have chosen to keep those (:mod:`cohortlab.reviews.names`)."""
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_NOTEBOOKS:
         raise bad("invalid_copy", f"notebooks must be a list of 1 to {MAX_NOTEBOOKS} notebooks.")
     out, names = [], set()
@@ -265,7 +268,7 @@ def parse_copies(value: Any, author: str) -> list[dict[str, Any]]:
                 }
             )
         out.append({"name": name, "content": dict(content), "cells": info})
-    if len(author) >= MIN_FREE_LENGTH:
+    if len(author) >= MIN_FREE_LENGTH and not is_common(author):
         found = find_identifying(
             {"names": sorted(names), "notebooks": [c["content"] for c in out]},
             [author],

@@ -9,6 +9,12 @@ server, on the nbgrader course folder in their home, as their CLI would.
   the course is read before answering, so an unknown assignment or a course without
   submissions is refused at once (400/404/409), and so is a second job on the same round
   while one runs (409 ``job_running``);
+- ``POST /cohortlab/reviews/names``: the name check before opening (same body as ``rounds``
+  less the settings): the words that are both a learner's name and a common word in the
+  submissions the run would upload, each with whose submission, how often and excerpts
+  (:mod:`cohortlab.reviews.name_check`), for staff to decide; ``rounds`` then takes
+  ``words: {word: "replace" | "keep"}`` and its job stops (409 ``names_to_decide``) if a word
+  found has no decision;
 - ``GET /cohortlab/reviews/jobs`` (newest first) and ``/jobs/<id>``: progress of a job
   (phase, done/total, the lines the CLI prints), then its result or its error.
 
@@ -39,6 +45,7 @@ from ..reviews.coursework import (
     read_course,
 )
 from ..reviews.export import ExportError
+from ..reviews.name_check import findings, new_authors, parse_words
 from ..reviews.opening import (
     UPLOAD_TIMEOUT,
     OpenRequest,
@@ -63,7 +70,9 @@ OPEN_FIELDS = {
     "uneven_loads",
     "source",
     "criteria",
+    "words",
 }
+CHECK_FIELDS = {"course", "assignment", "folder", "source"}
 EXPORT_FIELDS = {"course", "assignment", "folder", "overwrite", "dry_run"}
 CRITERION_FIELDS = {"id", "title", "max_points", "description"}
 CONFIG_FILES = ("nbgrader_config.py", "nbgrader_config.json", "gradebook.db")
@@ -225,7 +234,11 @@ def parse_open(data: dict[str, Any]) -> tuple[OpenRequest, str | None]:
                 )
         criteria = instructor_criteria(items)
         parse_criteria(criteria)
-    request = OpenRequest(course, assignment, source, settings, criteria)
+    try:
+        words = parse_words(data.get("words"))
+    except ReviewCommandError as e:
+        raise APIError(400, e.code, e.message) from None
+    request = OpenRequest(course, assignment, source, settings, criteria, words=words, cli=False)
     return request, _folder(data)
 
 
@@ -305,6 +318,31 @@ class RoundJobsHandler(ReviewJobBase):
         return coursedir, work, notes
 
 
+class NameCheckHandler(ReviewJobBase):
+    """The name check of an open run, before it starts (nothing is sent to the service but
+    the question which submissions the round already has)."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        self.check_owner()
+        data = _given(self.json_object(), CHECK_FIELDS)
+        course = _safe_segment(data.get("course"), "course")
+        assignment = _safe_segment(data.get("assignment"), "assignment")
+        source = data.get("source", "submitted")
+        if source not in SOURCES:
+            raise APIError(400, "invalid_field", "'source' must be submitted or autograded.")
+        folder = _folder(data)
+        await self.require_instructor(course, "check names before opening a round")
+        self.finish(await self.blocking(self._check, course, assignment, source, folder))
+
+    def _check(self, course: str, assignment: str, source: str, folder: str | None) -> Any:
+        coursedir, relative = find_course(self.root_dir, folder)
+        check_course(coursedir, course, relative)
+        work = read_course(coursedir, course, assignment, source, lambda _line: None)
+        students = new_authors(self.connect(), course, assignment, sorted(work.found))
+        return {"checked": students, "findings": findings(work, students)}
+
+
 class ExportJobsHandler(ReviewJobBase):
     @web.authenticated
     async def post(self) -> None:
@@ -357,6 +395,7 @@ class JobHandler(ReviewJobBase):
 default_handlers = [
     (r"/cohortlab/reviews/course", CourseHandler),
     (r"/cohortlab/reviews/rounds", RoundJobsHandler),
+    (r"/cohortlab/reviews/names", NameCheckHandler),
     (r"/cohortlab/reviews/exports", ExportJobsHandler),
     (r"/cohortlab/reviews/jobs", JobListHandler),
     (r"/cohortlab/reviews/jobs/([^/]+)", JobHandler),
