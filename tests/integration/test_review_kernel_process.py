@@ -4,8 +4,10 @@ inside its sandbox, and the whole sandbox ends when the server that started it d
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,11 @@ def _descendants(root: int) -> set[int]:
 
 
 def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> None:
-    conn, _info = write_connection_file(str(tmp_path / "kernel.json"), ip="127.0.0.1")
+    # the provisioner's private socket folder: a sandboxed kernel has no network, only ipc
+    sockets = Path(tempfile.mkdtemp(prefix="clk-"))
+    conn, _info = write_connection_file(
+        str(tmp_path / "kernel.json"), transport="ipc", ip=str(sockets / "k")
+    )
     work = tmp_path / "Submission 1"
     work.mkdir()
     (work / "hw.ipynb").write_text("{}")
@@ -80,6 +86,7 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
         client.stop_channels()
         server.kill()
         server.wait()
+        shutil.rmtree(sockets, ignore_errors=True)
     assert "".join(printed).split() == ["None", "namespaces", "['hw.ipynb']", "True"]
     wait_until(
         lambda: not tree & set(_children()),

@@ -1,0 +1,58 @@
+"""nbgrader's autograding kernels, in CohortLab's sandbox.
+
+``nbgrader autograde`` runs every learner's submission, from the instructor's terminal or the
+formgrader (which runs in the instructor's JupyterLab server process): in an ordinary kernel
+that code would run as the instructor, with ``JUPYTERHUB_API_TOKEN`` (which CohortLab accepts
+as the instructor), the network, the rest of the course folder and ``gradebook.db``.
+
+nbgrader's :class:`~nbgrader.preprocessors.Execute` hands nbclient a kernel manager class in its
+constructor (``AsyncKernelManager``), which config cannot change (a constructor argument wins
+over config). :class:`SandboxedExecute` hands it :class:`SandboxedKernelManager`, whose kernel
+spec (whatever the notebook's language) names the provisioner ``cohortlab-sandbox``, which
+starts the kernelspec's own command inside ``python -m cohortlab.sandbox``. The kernel works in
+the submission's autograded folder (nbclient starts it there), the only folder it can write;
+nbgrader, outside the kernel, reads its outputs and writes the gradebook as before.
+
+The package's ``etc/jupyter/nbgrader_config.json`` (from ``jupyter-config/``) puts it in
+``Autograde.autograde_preprocessors`` in place of ``Execute``, so both the nbgrader commands
+and the formgrader (both read nbgrader config from ``jupyter --paths``) use it wherever
+CohortLab is installed. Hosts that refuse unprivileged user namespaces get no kernel (the
+notebook fails to run and nbgrader says so); an administrator who accepts running learners'
+code as the instructor there can set ``Autograde.autograde_preprocessors`` back to nbgrader's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+
+from ..sandbox.provisioner import NAME
+
+
+def sandboxed_spec(spec: KernelSpec) -> KernelSpec:
+    """``spec`` (changed in place) started by the sandbox provisioner; a spec that already
+    names it keeps its own provisioner settings."""
+    provisioner = (spec.metadata or {}).get("kernel_provisioner") or {}
+    if provisioner.get("provisioner_name") != NAME:
+        spec.metadata = {**(spec.metadata or {}), "kernel_provisioner": {"provisioner_name": NAME}}
+    return spec
+
+
+class SandboxedKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """An ``AsyncKernelManager`` whose kernel, of any kernelspec, runs in the sandbox."""
+
+    @property
+    def kernel_spec(self) -> KernelSpec | None:
+        spec = AsyncKernelManager.kernel_spec.fget(self)  # type: ignore[attr-defined]
+        return sandboxed_spec(spec) if spec is not None else None
+
+
+class SandboxedExecute(Execute):  # type: ignore[misc]
+    """nbgrader's ``Execute``, with kernels in the sandbox."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,206 @@
+"""Building the sandbox with Linux namespaces, as an unprivileged user (ctypes, no helper binary).
+
+Two user namespaces, one inside the other: the outer maps the real uid and gid to
+:data:`~.plan.NEUTRAL_ID`, the inner maps that id to itself. A process reads
+``/proc/self/uid_map`` relative to its parent namespace, so in a single namespace the kernel
+would read the real uid there; in the inner one it reads ``1000 1000 1``. Files it writes in
+its folder are still the real user's on disk.
+
+The inner namespace owns new mount, PID, IPC, network, UTS and cgroup namespaces: no network
+but an own loopback, its own host name, a fresh ``/proc`` that shows only the sandbox, a
+cgroup path of ``/``, and a file system that is read-only (``mount_setattr``, Linux 5.12)
+except the kernel's folder, its socket folder and private temporary folders.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import socket
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import plan
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+INNER = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SYS_MOUNT_SETATTR = 442  # the same number on every architecture (unified syscall table)
+AT_FDCWD, AT_RECURSIVE = -100, 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+
+class SandboxError(OSError):
+    """A namespace step the host refused."""
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise SandboxError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(lib: Any, source: str | None, target: str, fstype: str | None, flags: int) -> None:
+    data = b"mode=0755" if fstype == "tmpfs" else None
+    _check(
+        lib.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data,
+        ),
+        f"mount {target}",
+    )
+
+
+def set_readonly(lib: Any, path: str, readonly: bool, recursive: bool = False) -> None:
+    attr = _MountAttr()
+    if readonly:
+        attr.attr_set = MOUNT_ATTR_RDONLY
+    else:
+        attr.attr_clr = MOUNT_ATTR_RDONLY
+    _check(
+        lib.syscall(
+            ctypes.c_long(SYS_MOUNT_SETATTR),
+            ctypes.c_int(AT_FDCWD),
+            ctypes.c_char_p(path.encode()),
+            ctypes.c_uint(AT_RECURSIVE if recursive else 0),
+            ctypes.byref(attr),
+            ctypes.c_size_t(ctypes.sizeof(attr)),
+        ),
+        f"mount_setattr {path}",
+    )
+
+
+def _map_ids(outer_uid: int, outer_gid: int) -> None:
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{plan.NEUTRAL_ID} {outer_uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{plan.NEUTRAL_ID} {outer_gid} 1")
+
+
+def enter(lib: Any) -> None:
+    """The two user namespaces, then the inner ones; mounts become private copies."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(lib.unshare(CLONE_NEWUSER), "unshare (user)")
+    _map_ids(uid, gid)
+    _check(lib.unshare(CLONE_NEWUSER), "unshare (nested user)")
+    _map_ids(plan.NEUTRAL_ID, plan.NEUTRAL_ID)
+    _check(lib.unshare(INNER), "unshare")
+    mount(lib, None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def loopback_up() -> None:
+    """The network namespace's own loopback (nothing else is there): local servers a
+    kernel starts for itself keep working."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        flags = struct.unpack(
+            "16sh", fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sh22x", b"lo", 0))[:18]
+        )[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP))
+
+
+def _mount_point(path: str, is_dir: bool) -> None:
+    if is_dir:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        Path(path).touch(exist_ok=True)
+
+
+def build(
+    lib: Any,
+    *,
+    workdir: str,
+    ipc_dir: str,
+    hidden: Iterable[str],
+    back: Iterable[str],
+) -> None:
+    """Inside the new namespaces (as PID 1): the file system the kernel gets."""
+    keep = {p: os.open(p, os.O_PATH) for p in {workdir, ipc_dir, *back}}
+    mount(lib, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    hidden = list(hidden)
+    for d in hidden:
+        mount(lib, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV)
+    for p in back:  # the interpreter, read-only at its own path (made read-only below)
+        _mount_point(p, os.path.isdir(f"/proc/self/fd/{keep[p]}"))
+        mount(lib, f"/proc/self/fd/{keep[p]}", p, None, MS_BIND | MS_REC)
+    if "/home" not in hidden:  # no /home on this host: the sandbox's home needs a place
+        raise SandboxError(2, "no /home folder to hold the sandbox's home")
+    os.makedirs(plan.HOME, mode=0o755)
+    mount(lib, "tmpfs", plan.HOME, "tmpfs", MS_NOSUID | MS_NODEV)
+    os.makedirs(plan.WORKDIR, mode=0o755)
+    mount(lib, f"/proc/self/fd/{keep[workdir]}", plan.WORKDIR, None, MS_BIND | MS_REC)
+    if "/run" not in hidden:
+        os.makedirs("/run", exist_ok=True)  # fails (read-only /) where there is no /run
+    os.makedirs(plan.KERNEL_DIR, mode=0o700)
+    mount(lib, f"/proc/self/fd/{keep[ipc_dir]}", plan.KERNEL_DIR, None, MS_BIND)
+    for fd in keep.values():
+        os.close(fd)
+    os.makedirs(plan.FILES_DIR, mode=0o755)
+    for name, text in plan.etc_files().items():
+        Path(plan.FILES_DIR, name).write_text(text)
+        if os.path.isfile(f"/etc/{name}"):
+            mount(lib, f"{plan.FILES_DIR}/{name}", f"/etc/{name}", None, MS_BIND)
+    _check(lib.sethostname(plan.HOSTNAME.encode(), len(plan.HOSTNAME)), "sethostname")
+    loopback_up()
+    # Everything read-only, then writable again: the kernel's folder, its sockets, and the
+    # private temporary folders (its home included).
+    set_readonly(lib, "/", True, recursive=True)
+    writable = [plan.HOME, plan.WORKDIR, plan.KERNEL_DIR]
+    for path in writable + [d for d in hidden if d in WRITABLE_TMPFS]:
+        set_readonly(lib, path, False)
+    os.chdir(plan.WORKDIR)
+
+
+#: the hidden folders the kernel may write in (private, empty, gone with the sandbox)
+WRITABLE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def no_new_privileges(lib: Any) -> None:
+    _check(lib.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def die_with_parent(lib: Any, signum: int) -> None:
+    lib.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+
+
+def probe() -> bool:
+    """Whether this host lets a sandbox be built (the namespaces and a read-only remount,
+    tried in a child that then exits)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            lib = libc()
+            enter(lib)
+            set_readonly(lib, "/", True, recursive=True)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0

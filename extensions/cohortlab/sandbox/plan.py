@@ -1,0 +1,198 @@
+"""What a sandboxed kernel sees, decided before anything changes (pure functions, unit-tested).
+
+Inside, every sandbox looks the same, whoever started it and wherever its folder is:
+
+- the user ``sandbox`` (uid and gid :data:`NEUTRAL_ID`, from ``/etc/passwd`` and
+  ``/etc/group`` of its own), home :data:`HOME`, host name :data:`HOSTNAME`;
+- the kernel works in :data:`WORKDIR`, where the folder it was started in (the review copy's,
+  or the submission's autograded folder) is mounted: the only folder it writes that outlives
+  it;
+- its ZMQ sockets are in :data:`KERNEL_DIR` (the private folder its server connects to);
+- everything else is read-only, and the folders that hold people's things are hidden under
+  empty private ones (:func:`hidden_dirs`); what the interpreter needs from them is mounted
+  back read-only at its own path (:func:`mounted_back`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+NEUTRAL_ID = 1000
+USER = "sandbox"
+HOSTNAME = "sandbox"
+HOME = "/home/sandbox"
+WORKDIR = f"{HOME}/work"
+#: the kernel's sockets (the server's private ipc folder, mounted here) and connection file
+KERNEL_DIR = "/run/kernel"
+CONNECTION_FILE = f"{KERNEL_DIR}/connection.json"
+#: the sandbox's own /etc files, bind-mounted over the host's
+FILES_DIR = "/run/sandbox"
+#: the base name of the ipc sockets in the private folder (``k-1`` ... ``k-5``)
+IPC_NAME = "k"
+
+# Only what a kernel needs to run; every other variable stays behind.
+KEEP = {
+    "PATH",
+    # kept for the review kernel without namespaces; the sandbox sets neutral values
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "TZ",
+    "PYTHONPATH",
+    "PYTHONIOENCODING",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "JUPYTER_PATH",
+    "MPLBACKEND",
+    "NBGRADER_EXECUTION",
+}
+KEEP_PREFIXES = ("LC_",)
+# Even an allowed name is dropped if it looks like a credential (belt and braces).
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE", re.IGNORECASE)
+# Variables holding lists of folders: entries the sandbox hides are dropped.
+PATH_LISTS = ("PATH", "PYTHONPATH", "JUPYTER_PATH")
+
+
+def scrub_environment(env: Mapping[str, str], keep: Iterable[str] = ()) -> dict[str, str]:
+    """The allow-list (plus ``keep``, the kernelspec's own variables), minus credential-like
+    names."""
+    allowed = KEEP | set(keep)
+    return {
+        k: v
+        for k, v in env.items()
+        if (k in allowed or k.startswith(KEEP_PREFIXES)) and not SECRET_NAME.search(k)
+    }
+
+
+def under(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both absolute and normalised)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def outermost(paths: Iterable[str]) -> list[str]:
+    """``paths`` without those inside another one, shortest first, no duplicates."""
+    out: list[str] = []
+    for p in sorted(set(paths), key=lambda p: (p.count("/"), p)):
+        if not any(under(p, o) for o in out):
+            out.append(p)
+    return out
+
+
+def hidden_dirs(real_home: str, env: Mapping[str, str], exists: Any = os.path.isdir) -> list[str]:
+    """Folders covered by an empty private tmpfs (those that exist): every home, the shared
+    temporary folders, ``/run`` (sockets, the user's runtime folder), mail, and Jupyter's or
+    IPython's folders where the environment moved them."""
+    dirs = ["/home", real_home, "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/mail"]
+    for var in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
+        if env.get(var):
+            dirs.append(env[var])
+    real = [os.path.realpath(d) for d in dirs if d]
+    return outermost(d for d in real if d != "/" and exists(d))
+
+
+def interpreter_paths(extra: Iterable[str] = (), workdir: str | None = None) -> list[str]:
+    """What this interpreter (and the kernel it starts) reads: its prefixes, the folder of its
+    real executable, every existing ``sys.path`` entry, CohortLab's own source folder (an
+    editable install's finder names it outside ``sys.path``), and ``extra`` (another kernel's
+    program). Never the kernel's own folder, ``sys.path[0]`` under ``python -m``: it is
+    mounted at its neutral path, and its real path must not show."""
+    import cohortlab
+
+    paths = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        str(Path(cohortlab.__file__).resolve().parent.parent),
+        *[p for p in sys.path if p],
+        *extra,
+    ]
+    work = os.path.realpath(workdir or os.getcwd())
+    real = [os.path.realpath(p) for p in paths if os.path.exists(p)]
+    return [p for p in real if not under(p, work)]
+
+
+def mounted_back(paths: Iterable[str], hidden: Iterable[str]) -> list[str]:
+    """The ``paths`` a hidden folder would cover, to be mounted back read-only (outermost)."""
+    hidden = list(hidden)
+    return outermost(p for p in paths if any(under(p, h) for h in hidden))
+
+
+def neutral_environment(
+    env: Mapping[str, str], hidden: Iterable[str], visible: Iterable[str]
+) -> dict[str, str]:
+    """The scrubbed ``env`` as the sandbox's user: neutral ``HOME``, ``USER``, ``LOGNAME``;
+    folder lists keep only entries that exist inside (not hidden, or mounted back)."""
+    hidden, visible = list(hidden), list(visible)
+
+    def shown(entry: str) -> bool:
+        real = os.path.realpath(entry) if entry else entry
+        return bool(entry) and (
+            not any(under(real, h) for h in hidden) or any(under(real, v) for v in visible)
+        )
+
+    out = dict(env)
+    for var in PATH_LISTS:
+        if var in out:
+            kept = [e for e in out[var].split(os.pathsep) if shown(e)]
+            if kept:
+                out[var] = os.pathsep.join(kept)
+            else:
+                del out[var]
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        if var in out and not shown(out[var]):
+            del out[var]
+    out.update(HOME=HOME, USER=USER, LOGNAME=USER)
+    return out
+
+
+def inner_connection(connection: Mapping[str, Any]) -> dict[str, Any]:
+    """The kernel's connection info inside: the same ports and key, its sockets in
+    :data:`KERNEL_DIR`. Only the ipc transport reaches a kernel without network."""
+    if connection.get("transport") != "ipc":
+        raise ValueError(
+            "a sandboxed kernel has no network: it needs the ipc transport (kernelspec "
+            "metadata.kernel_provisioner cohortlab-sandbox)"
+        )
+    return {**connection, "ip": f"{KERNEL_DIR}/{IPC_NAME}"}
+
+
+def ipc_folder(connection: Mapping[str, Any]) -> str:
+    """The server's private folder of the kernel's sockets (the ``ip`` of an ipc connection)."""
+    folder = os.path.dirname(str(connection.get("ip", "")))
+    if not os.path.isabs(folder) or os.path.basename(str(connection["ip"])) != IPC_NAME:
+        raise ValueError(f"unexpected ipc address {connection.get('ip')!r}")
+    return folder
+
+
+def inner_argv(
+    argv: Iterable[str], outer_file: str, inner_file: str = CONNECTION_FILE
+) -> list[str]:
+    """The kernel's command line with the connection file's path (alone or inside an
+    argument such as ``--connection-file=...``) changed to the one inside."""
+    return [a.replace(outer_file, inner_file) for a in argv]
+
+
+def etc_files() -> dict[str, str]:
+    """The sandbox's own ``/etc`` files: its user, its group, its host name (no line of the
+    host's ``/etc/hosts``, which on Kubernetes names the pod, i.e. the person)."""
+    return {
+        "passwd": (
+            "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+            f"{USER}:x:{NEUTRAL_ID}:{NEUTRAL_ID}:{USER}:{HOME}:/bin/sh\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        ),
+        "group": f"root:x:0:\n{USER}:x:{NEUTRAL_ID}:\nnogroup:x:65534:\n",
+        "hostname": f"{HOSTNAME}\n",
+        "hosts": f"127.0.0.1\tlocalhost {HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    }

@@ -1,0 +1,194 @@
+"""The code a hostile learner puts in a notebook cell, for the sandbox tests: it tries every way
+to learn who runs it, to reach out, and to write outside its own folder, and writes what it
+found as JSON to ``attack.json`` in its working folder (and prints it).
+
+The tests run it where a victim runs a learner's code: in a reviewer's review kernel, and in
+the instructor's ``nbgrader autograde``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.helpers.hub import Hub
+from tests.helpers.nbgrader import COURSE
+
+TEMPLATE = r"""
+import getpass, glob, json, os, pwd, socket, subprocess, sys
+MARK = {mark!r}
+found = {{"mark": MARK}}
+found["env"] = dict(os.environ)
+found["ids"] = [os.getuid(), os.getgid(), os.geteuid(), os.getegid()]
+found["uid_map"] = open("/proc/self/uid_map").read().split()
+found["gid_map"] = open("/proc/self/gid_map").read().split()
+try:
+    found["user"] = getpass.getuser()
+except Exception as e:
+    found["user"] = repr(e)
+try:
+    found["pw"] = list(pwd.getpwuid(os.getuid()))
+except KeyError as e:
+    found["pw"] = repr(e)
+found["home"] = os.path.expanduser("~")
+found["cwd"] = os.getcwd()
+found["hostname"] = [socket.gethostname(), os.uname().nodename]
+for name in ("hostname", "hosts", "passwd", "group"):
+    try:
+        found["etc_" + name] = open("/etc/" + name).read()
+    except OSError as e:
+        found["etc_" + name] = e.strerror
+found["cgroup"] = open("/proc/self/cgroup").read()
+procs = {{}}
+for d in glob.glob("/proc/[0-9]*"):
+    entry = {{}}
+    for name in ("cmdline", "environ", "cwd"):
+        try:
+            if name == "cwd":
+                entry[name] = os.readlink(d + "/cwd")
+            else:
+                entry[name] = open(d + "/" + name, "rb").read().decode(errors="replace")
+        except OSError as e:
+            entry[name] = "denied: " + str(e.strerror)
+    procs[d] = entry
+found["procs"] = procs
+found["id"] = subprocess.run(["id"], capture_output=True, text=True).stdout
+found["devnull"] = subprocess.run(
+    "echo x > /dev/null && head -c 4 /dev/urandom | wc -c", shell=True,
+    capture_output=True, text=True,
+).stdout.strip()
+connect = {{}}
+for name, (host, port) in {targets!r}.items():
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            connect[name] = "connected"
+    except OSError as e:
+        connect[name] = type(e).__name__ + ": " + str(e)
+found["connect"] = connect
+writes = {{}}
+for parts in {writes!r}:
+    path = os.path.join(*parts)
+    try:
+        with open(path, "a") as f:
+            f.write(MARK)
+        writes[path] = "written"
+    except OSError as e:
+        writes[path] = str(e.strerror)
+for folder in {folders!r}:
+    try:
+        os.makedirs(folder)
+        with open(os.path.join(folder, "hw1.ipynb"), "w") as f:
+            f.write(MARK)
+        writes[folder] = "written"
+    except OSError as e:
+        writes[folder] = str(e.strerror)
+found["writes"] = writes
+with open("attack.json", "w") as f:
+    json.dump(found, f)
+print(json.dumps(found))
+"""
+
+
+def attack_code(
+    mark: str,
+    *,
+    targets: dict[str, tuple[str, int]],
+    writes: list[str],
+    folders: list[str],
+) -> str:
+    """The cell: ``targets`` to connect to, files to append ``mark`` to, ``folders`` to create
+    with a notebook inside (a submission filed in the exchange)."""
+    # paths as their parts, joined when the cell runs: review copies have home paths in
+    # their text anonymised, and the attack must try the real one
+    parts = [Path(w).parts for w in writes]
+    return TEMPLATE.format(mark=mark, targets=targets, writes=parts, folders=folders)
+
+
+def read_report(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "attack.json").read_text())
+
+
+def identity_text(found: dict[str, Any]) -> str:
+    """Everything the code learned that could name the person running it."""
+    keys = ("env", "ids", "uid_map", "gid_map", "user", "pw", "home", "cwd", "hostname")
+    keys += ("etc_hostname", "etc_hosts", "etc_passwd", "etc_group", "cgroup", "procs", "id")
+    return json.dumps({k: found[k] for k in keys})
+
+
+def assert_sandboxed(found: dict[str, Any], *, person: str, uid: int, secrets: list[str]) -> None:
+    """What holds in the sandbox, whoever runs it."""
+    assert found["env"].get("CL_REVIEW_SANDBOX") == "namespaces"
+    text = identity_text(found)
+    for secret in secrets:
+        assert secret not in text
+        assert secret not in json.dumps(found)
+    assert person not in text, [k for k in found if person in json.dumps(found[k])]
+    assert str(uid) not in " ".join(found["uid_map"] + found["gid_map"])
+    assert found["ids"] == [1000, 1000, 1000, 1000]
+    assert found["user"] == "sandbox" and found["pw"][0] == "sandbox"
+    assert found["home"] == "/home/sandbox" and found["cwd"] == "/home/sandbox/work"
+    assert found["hostname"] == ["sandbox", "sandbox"]
+    assert sorted(found["procs"]) == ["/proc/1", "/proc/2"], sorted(found["procs"])
+    assert not [k for k in found["env"] if "TOKEN" in k or k.startswith(("JUPYTERHUB", "JPY"))]
+    assert found["devnull"] == "4"  # /dev still works for the kernel's programs
+    assert found["connect"] and not [
+        name for name, result in found["connect"].items() if result == "connected"
+    ], found["connect"]
+    assert not [p for p, result in found["writes"].items() if result == "written"], found["writes"]
+
+
+def hub_targets(hub: Hub) -> dict[str, tuple[str, int]]:
+    """Where hostile code would send what it found: the hub (by address and by name), the
+    service, and outside."""
+    port = urlsplit(hub.url).port or 80
+    return {
+        "hub": ("127.0.0.1", port),
+        "hub_by_name": ("hub.localhost", port),
+        "service": ("127.0.0.1", hub.service_port),
+        "outside": ("1.1.1.1", 443),
+    }
+
+
+@dataclass
+class SharedFolders:
+    """Folders every account may write on this machine, outside /tmp and the homes: an nbgrader
+    exchange as seed.py makes it (course inbound as nbgrader makes it) and a 1777 folder."""
+
+    exchange: Path
+    shared: Path
+
+    @property
+    def inbound(self) -> Path:
+        return self.exchange / COURSE / "inbound"
+
+
+@contextmanager
+def shared_folders() -> Iterator[SharedFolders]:
+    """A fresh :class:`SharedFolders` under /srv, removed after."""
+    tag = uuid.uuid4().hex[:8]
+    exchange = Path(f"/srv/nbgrader/cl-sec-{tag}")
+    shared = Path(f"/srv/cl-sec-{tag}-shared")
+    instructor = pwd.getpwnam("instructor")
+    try:
+        exchange.mkdir(parents=True)
+        exchange.chmod(0o1777)
+        inbound = exchange / COURSE / "inbound"
+        inbound.mkdir(parents=True)
+        for path in (exchange / COURSE, inbound):
+            os.chown(path, instructor.pw_uid, instructor.pw_gid)
+        inbound.chmod(0o2733)  # nbgrader's inbound: anyone may file, no one may list
+        shared.mkdir()
+        shared.chmod(0o1777)
+        yield SharedFolders(exchange, shared)
+    finally:
+        shutil.rmtree(exchange, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)

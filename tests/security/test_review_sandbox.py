@@ -1,0 +1,150 @@
+"""A peer's submission attacks its reviewer from the review kernel (issue 13, item 4).
+
+ben hands in a notebook whose code cell tries every way to learn who reviews it and to act
+in their name: the environment (the hub token), ``/proc`` of the reviewer's other processes,
+the uid (and ``/proc/self/uid_map``), the user name, home, working folder and host name, a
+connection to the hub and the service, a note in a world-writable folder, and a submission
+filed in the shared nbgrader exchange in the reviewer's name. The round is opened through
+the real service; ada, reviewing, gets the anonymous copy written into her server, as the
+Peer review panel does, and runs the copy's cells in the review kernel, as JupyterLab does.
+
+Nothing it tries may succeed, and the review kernel still works: the cell runs and writes its
+report into the copy's folder, the one folder it may write. The control runs the same cell in
+ada's ordinary kernel, where each attack does succeed, so each check is known to bite.
+"""
+
+from __future__ import annotations
+
+import json
+import pwd
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cohortlab.reviews.anonymize import Author, anonymize_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from tests.helpers.hub import Hub
+from tests.helpers.kernel import run_in_kernel
+from tests.helpers.nbgrader import COURSE, home
+from tests.helpers.peer_review import LEARNERS, RUBRIC, api, my_numbers
+from tests.security.sandbox_attack import (
+    SharedFolders,
+    assert_sandboxed,
+    attack_code,
+    hub_targets,
+    shared_folders,
+)
+
+ADA = "ada"
+
+
+@pytest.fixture(scope="module")
+def cl_shared_folders() -> Iterator[SharedFolders]:
+    with shared_folders() as folders:
+        yield folders
+
+
+def _cell(hub: Hub, folders: SharedFolders, mark: str) -> str:
+    return attack_code(
+        mark,
+        targets=hub_targets(hub),
+        writes=[str(folders.shared / f"{mark}.txt"), str(home(ADA) / f"{mark}.txt")],
+        folders=[str(folders.inbound / f"{ADA}+hw1+2026-12-07 12:00:00.000000 UTC+{mark}")],
+    )
+
+
+def _open_hostile_round(hub: Hub, cell: str) -> str:
+    """A round whose every submission carries the hostile cell (as ``open_round`` does)."""
+    assignment = f"hw-{uuid.uuid4().hex[:8]}"
+    body = {"authors": LEARNERS, "criteria": RUBRIC, "k": 2}
+    upload = api(hub, "instructor", "POST", f"/{assignment}/uploads", body)["upload"]
+    for author in upload["to_upload"]:
+        nb = new_notebook(
+            cells=[
+                new_markdown_cell("# Homework 1"),
+                new_code_cell(cell),
+                new_markdown_cell(
+                    "The median resists outliers.",
+                    metadata={"nbgrader": {"grade": True, "grade_id": "essay", "points": 2}},
+                ),
+                new_markdown_cell("End."),
+            ],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        )
+        content = anonymize_notebook(nb, Author(author), secret=upload["copy_key"])
+        cells = [{"status": s} for s in ("unchanged", "changed", "changed", "unchanged")]
+        copy = {"notebooks": [{"name": "hw.ipynb", "content": content, "cells": cells}]}
+        path = f"/{assignment}/uploads/{upload['id']}/submissions/{author}"
+        api(hub, "instructor", "PUT", path, copy)
+    api(hub, "instructor", "POST", f"/{assignment}/uploads/{upload['id']}/commit")
+    return assignment
+
+
+def _host_effects(folders: SharedFolders, mark: str) -> list[str]:
+    """What the cell left outside its own folder, seen from the host."""
+    folders_ = (folders.shared, folders.inbound)
+    left = [str(p) for folder in folders_ for p in folder.iterdir() if mark in p.name]
+    planted = home(ADA) / f"{mark}.txt"
+    return [*left, *([str(planted)] if planted.exists() else [])]
+
+
+def _clean(folders: SharedFolders, mark: str) -> None:
+    for path in _host_effects(folders, mark):
+        p = Path(path)
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+async def test_a_peers_code_learns_nothing_of_its_reviewer_and_sends_nothing_out(
+    cl_hub: Hub, cl_shared_folders: SharedFolders
+) -> None:
+    cl_hub.start_server(ADA)
+    token = cl_hub.token_for(ADA)
+    mark = f"clsec{uuid.uuid4().hex[:10]}"
+    assignment = _open_hostile_round(cl_hub, _cell(cl_hub, cl_shared_folders, mark))
+    number = my_numbers(cl_hub, ADA, assignment)[0]
+    resp = cl_hub.api(
+        "POST",
+        f"/user/{ADA}/cohortlab/reviews/copies",
+        token,
+        json={"course": COURSE, "assignment": assignment, "submission": number},
+    )
+    assert resp.status_code == 200, resp.text
+    copy = resp.json()
+    model = cl_hub.api("GET", f"/user/{ADA}/api/contents/{copy['paths'][0]}", token).json()
+    cells = [c["source"] for c in model["content"]["cells"] if c["cell_type"] == "code"]
+    assert model["content"]["metadata"]["kernelspec"]["name"] == "cohortlab-review"
+
+    # the control: in her ordinary kernel, the same cell reaches everything
+    control_out, errors = await run_in_kernel(cl_hub.url, ADA, token, cells[0])
+    assert not errors, errors
+    control: dict[str, Any] = json.loads(control_out)
+    try:
+        server_token = control["env"]["JUPYTERHUB_API_TOKEN"]
+        assert control["user"] == ADA and control["ids"][0] == pwd.getpwnam(ADA).pw_uid
+        assert control["connect"]["hub"] == "connected"
+        assert control["connect"]["service"] == "connected"
+        assert control["writes"][str(cl_shared_folders.shared / f"{mark}.txt")] == "written"
+        assert any(mark in p for p in _host_effects(cl_shared_folders, mark))
+    finally:
+        _clean(cl_shared_folders, mark)
+        (home(ADA) / "attack.json").unlink(missing_ok=True)
+
+    out, errors = await run_in_kernel(
+        cl_hub.url, ADA, token, cells[0], kernel_name="cohortlab-review", path=copy["folder"]
+    )
+    assert not errors, errors
+    found = json.loads(out)
+    assert_sandboxed(found, person=ADA, uid=pwd.getpwnam(ADA).pw_uid, secrets=[server_token])
+    assert _host_effects(cl_shared_folders, mark) == []
+    # what it may do: write in the copy's own folder, which is ada's, on disk
+    report = home(ADA) / copy["folder"] / "attack.json"
+    assert json.loads(report.read_text())["mark"] == mark
+    assert report.stat().st_uid == pwd.getpwnam(ADA).pw_uid
+    assert found["writes"][str(home(ADA) / f"{mark}.txt")] in (
+        "No such file or directory",
+        "Read-only file system",
+    )
