@@ -3,6 +3,7 @@ inside its sandbox, and the whole sandbox ends when the server that started it d
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import cohortlab
 import pytest
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
@@ -93,3 +95,95 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
         timeout=10,
         what="the sandbox to end with its server (it outlived it)",
     )
+
+
+RUN_KERNELS = r"""
+import asyncio, json, os, sys
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from cohortlab.nbgrader.autograde import SandboxedKernelManager
+from cohortlab.serverext.review_kernel import KERNELS_DIR
+
+CODE = '''
+import cohortlab, json, os, sys
+open("written.txt", "w").write("ok")
+print(json.dumps({"prefix": sys.prefix, "cohortlab": cohortlab.__file__, "cwd": os.getcwd(),
+                  "sandbox": os.environ.get("CL_REVIEW_SANDBOX")}))
+'''
+
+async def run(km):
+    await km.start_kernel(cwd=os.getcwd())
+    kc = km.client()
+    kc.start_channels()
+    out = []
+    try:
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive(
+            CODE, timeout=60, output_hook=lambda m: out.append(m["content"].get("text", ""))
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel()
+    return json.loads("".join(out))
+
+specs = KernelSpecManager(kernel_dirs=[str(KERNELS_DIR)])
+review = AsyncKernelManager(kernel_name="cohortlab-review", kernel_spec_manager=specs)
+print(json.dumps({
+    "review": asyncio.run(run(review)),
+    "autograde": asyncio.run(run(SandboxedKernelManager(kernel_name="python3"))),
+    "launcher": {"prefix": sys.prefix, "cohortlab": __import__("cohortlab").__file__},
+}))
+"""
+
+
+def test_the_sandbox_runs_kernels_of_an_installation_under_tmp(tmp_path: Path) -> None:
+    """A clone and its venv under /tmp, which the sandbox hides behind a private tmpfs: the
+    interpreter's prefix, its site-packages and CohortLab's source are mounted back (read-only)
+    where they are, so the review kernel and an autograding kernel start there too.
+
+    The venv is a real one (``python -m venv``, no pip) whose site folder takes the
+    dependencies from this venv and CohortLab's source from a copy under /tmp."""
+    root = Path(tempfile.mkdtemp(prefix="cl-clone-", dir="/tmp"))
+    try:
+        venv = root / ".venv"
+        subprocess.run(
+            [sys.base_prefix + "/bin/python3", "-m", "venv", "--without-pip", str(venv)],
+            check=True,
+        )
+        source = root / "extensions"
+        shutil.copytree(
+            Path(cohortlab.__file__).parent,
+            source / "cohortlab",
+            ignore=shutil.ignore_patterns("__pycache__", "labextension"),
+        )
+        site = next(venv.glob("lib/python3.*/site-packages"))
+        deps = next(Path(sys.prefix).glob("lib/python3.*/site-packages"))
+        (site / "cl_clone.pth").write_text(
+            f"import site; site.addsitedir({str(deps)!r}); import sys; "
+            f"sys.path.insert(0, {str(source)!r})\n"
+        )
+        work = tmp_path / "Submission 1"
+        work.mkdir()
+        done = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", RUN_KERNELS],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert found["launcher"] == {
+        "prefix": str(venv),
+        "cohortlab": str(source / "cohortlab" / "__init__.py"),
+    }
+    for kind in ("review", "autograde"):
+        assert found[kind] == {
+            **found["launcher"],
+            "cwd": "/home/sandbox/work",
+            "sandbox": "namespaces",
+        }
+    assert (work / "written.txt").read_text() == "ok"

@@ -1,0 +1,145 @@
+"""The sandbox's plan (cohortlab.sandbox.plan) and the autograde wiring, without namespaces:
+what a kernel's environment keeps, which folders are hidden and mounted back, the connection
+inside, and that nbgrader picks the sandboxed executor from the config CohortLab ships."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from cohortlab.nbgrader.autograde import SandboxedExecute, SandboxedKernelManager, sandboxed_spec
+from cohortlab.sandbox import plan
+from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
+from jupyter_client.kernelspec import KernelSpec
+from nbgrader.apps import NbGrader
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
+from traitlets.utils.importstring import import_item
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_kernelspecs_own_variables_are_kept_but_never_a_credential() -> None:
+    env = {"PATH": "/usr/bin", "R_HOME": "/usr/lib/R", "R_API_KEY": "k", "JUPYTERHUB_USER": "ada"}
+    assert plan.scrub_environment(env, keep=["R_HOME", "R_API_KEY"]) == {
+        "PATH": "/usr/bin",
+        "R_HOME": "/usr/lib/R",
+    }
+
+
+def test_hidden_folders_are_the_outermost_that_exist() -> None:
+    env = {"JUPYTER_RUNTIME_DIR": "/home/ada/.local/share/jupyter/runtime", "IPYTHONDIR": "/srv/ip"}
+    existing = {"/home", "/home/ada", "/tmp", "/run", "/srv/ip", "/home/ada/.local/share/jupyter"}
+    hidden = plan.hidden_dirs("/home/ada", env, exists=lambda d: d in existing)
+    assert hidden == ["/home", "/run", "/tmp", "/srv/ip"]
+    # a home elsewhere is hidden on its own
+    assert "/srv/homes/ada" in plan.hidden_dirs("/srv/homes/ada", {}, exists=lambda d: True)
+
+
+def test_what_a_hidden_folder_covers_of_the_interpreter_is_mounted_back() -> None:
+    paths = ["/usr/lib/python3.11", "/tmp/clone/.venv", "/tmp/clone/.venv/lib/site", "/tmp/x"]
+    assert plan.mounted_back(paths, ["/tmp", "/home"]) == ["/tmp/x", "/tmp/clone/.venv"]
+
+
+def test_the_kernels_own_folder_is_never_mounted_back_at_its_real_path(tmp_path: Path) -> None:
+    """``python -m`` puts the working folder first on sys.path: mounted back, it would show
+    the review copy's real path (and the reviewer's home)."""
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert str(tmp_path) not in plan.interpreter_paths(workdir=str(tmp_path))
+        assert str(tmp_path) in plan.interpreter_paths(workdir="/nonexistent")
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_the_environment_inside_names_no_one_and_no_hidden_folder() -> None:
+    env = {
+        "PATH": "/home/ada/.local/bin:/home/ada/venv/bin:/usr/bin",
+        "HOME": "/home/ada",
+        "USER": "ada",
+        "LOGNAME": "ada",
+        "VIRTUAL_ENV": "/home/ada/venv",
+        "JUPYTER_PATH": "/home/ada/.local/share/jupyter",
+    }
+    out = plan.neutral_environment(env, hidden=["/home"], visible=["/home/ada/venv"])
+    assert out == {
+        "PATH": "/home/ada/venv/bin:/usr/bin",
+        "HOME": "/home/sandbox",
+        "USER": "sandbox",
+        "LOGNAME": "sandbox",
+        "VIRTUAL_ENV": "/home/ada/venv",
+    }
+
+
+def test_the_connection_inside_uses_ipc_at_the_neutral_folder() -> None:
+    outer = {"transport": "ipc", "ip": "/tmp/clk-abc/k", "shell_port": 1, "key": "s"}
+    assert plan.inner_connection(outer) == {**outer, "ip": "/run/kernel/k"}
+    assert plan.ipc_folder(outer) == "/tmp/clk-abc"
+    with pytest.raises(ValueError, match="ipc"):
+        plan.inner_connection({"transport": "tcp", "ip": "127.0.0.1"})
+    with pytest.raises(ValueError):
+        plan.ipc_folder({"transport": "ipc", "ip": "relative/k"})
+
+
+def test_the_kernel_command_names_the_connection_file_inside() -> None:
+    outer = "/home/ada/.local/share/jupyter/runtime/kernel-1.json"
+    argv = ["R", "--slave", "-e", "IRkernel::main()", "--args", outer, f"--cf={outer}"]
+    assert plan.inner_argv(argv, outer)[-2:] == [
+        plan.CONNECTION_FILE,
+        f"--cf={plan.CONNECTION_FILE}",
+    ]
+
+
+def test_the_sandboxs_own_etc_files_name_only_the_sandbox() -> None:
+    files = plan.etc_files()
+    assert "sandbox:x:1000:1000:sandbox:/home/sandbox:" in files["passwd"]
+    assert files["hostname"] == "sandbox\n"
+    assert "sandbox" in files["hosts"] and os.uname().nodename not in files["hosts"]
+
+
+def test_the_socket_folder_is_private_and_short() -> None:
+    folder = private_socket_folder()
+    try:
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        assert len(os.path.join(folder, "k-10")) < MAX_SOCKET_PATH
+    finally:
+        os.rmdir(folder)
+
+
+def test_any_kernelspec_is_started_by_the_sandbox_provisioner() -> None:
+    spec = KernelSpec(argv=["julia", "{connection_file}"], language="julia", metadata={"x": 1})
+    assert sandboxed_spec(spec).metadata == {
+        "x": 1,
+        "kernel_provisioner": {"provisioner_name": NAME},
+    }
+    other = KernelSpec(argv=["x"], metadata={"kernel_provisioner": {"provisioner_name": "remote"}})
+    assert sandboxed_spec(other).metadata["kernel_provisioner"] == {"provisioner_name": NAME}
+    review = {"provisioner_name": NAME, "config": {"wrap": False}}
+    spec = KernelSpec(argv=["x"], metadata={"kernel_provisioner": review})
+    assert sandboxed_spec(spec).metadata["kernel_provisioner"] == review
+    assert SandboxedExecute().kernel_manager_class is SandboxedKernelManager
+
+
+def test_the_shipped_nbgrader_config_is_nbgraders_autograde_with_the_sandboxed_executor() -> None:
+    shipped = json.loads((REPO / "jupyter-config" / "nbgrader_config.json").read_text())
+    resolved = [import_item(n) for n in shipped["Autograde"]["autograde_preprocessors"]]
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    assert Execute in default
+    assert resolved == [SandboxedExecute if cls is Execute else cls for cls in default]
+
+
+def test_nbgrader_run_from_this_environment_reads_it(tmp_path: Path, monkeypatch) -> None:
+    """nbgrader's commands and the formgrader load nbgrader config from ``jupyter --paths``,
+    where the package installs it (``<prefix>/etc/jupyter``)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))
+    app = NbGrader()
+    app.load_config_file()
+    assert app.config.Autograde.autograde_preprocessors[0] == (
+        "cohortlab.nbgrader.autograde.SandboxedExecute"
+    )
+    assert Path(sys.prefix, "etc", "jupyter", "nbgrader_config.json").is_file()
