@@ -79,7 +79,27 @@ def test_the_instructors_server_opens_a_round_as_a_job(cl_lab_course: NbgraderCo
     [lab] = [a for a in body["assignments"] if a["name"] == ASSIGNMENT]
     assert lab == {"name": ASSIGNMENT, "submitted": 3, "autograded": 0}
 
+    # the name check first: ben signed "(ben)", a name that is also a common word
+    check = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder}
+    status, body = call(hub, "instructor", "POST", f"{SERVER}/names", json=check)
+    assert status == 200, body
+    assert body["checked"] == sorted(LEARNERS)
+    [ben] = body["findings"]
+    assert (ben["word"], ben["student"], ben["notebook"], ben["count"]) == (
+        "ben", "ben", "hw1.ipynb", 2,
+    )  # fmt: skip
+    assert any("«ben»" in e for e in ben["excerpts"]), ben
     request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": folder, "per_submission": 2}
+    status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
+    assert status == 202, body
+    undecided = follow(hub, body["job"])  # stops before uploading anything
+    assert undecided["state"] == "failed", undecided
+    assert undecided["error"]["code"] == "names_to_decide"
+    assert '"ben"' in undecided["error"]["message"]
+    api = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
+    assert call(hub, "instructor", "GET", api)[0] == 404
+
+    request["words"] = {"ben": "replace"}
     status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
     assert status == 202, body
     job = body["job"]
@@ -92,10 +112,10 @@ def test_the_instructors_server_opens_a_round_as_a_job(cl_lab_course: NbgraderCo
     assert done["state"] == "done", done
     assert done["result"]["submissions"] == 3 and done["result"]["added_assignments"] == 6
     assert "[3/3]" in "\n".join(done["lines"])
+    assert 'replacing "ben": 2 place(s) in 1 submission(s)' in done["lines"]
     status, jobs = call(hub, "instructor", "GET", f"{SERVER}/jobs")
     assert jobs["jobs"][0]["id"] == job["id"]
 
-    api = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
     status, view = call(hub, "instructor", "GET", api)
     assert status == 200, view
     assert view["round"]["k"] == 2
@@ -122,6 +142,8 @@ def test_learners_are_refused(cl_lab_course: NbgraderCourse) -> None:
         assert status == 403, path
     status, _body = call(hub, "ada", "POST", f"{SERVER}/rounds", json=request)
     assert status == 403
+    status, _body = call(hub, "ada", "POST", f"{SERVER}/names", json=request)
+    assert status == 403
     # in their own server, the service says a learner runs no rounds, before anything is read
     hub.start_server("ada")
     status, body = call(hub, "ada", "POST", "/user/ada/cohortlab/reviews/rounds", json=request)
@@ -147,6 +169,7 @@ def test_results_override_and_exclude_from_a_terminal(cl_lab_course: NbgraderCou
     api = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
     if call(hub, "instructor", "GET", api)[0] == 404:
         request = {"course": COURSE, "assignment": ASSIGNMENT, "folder": course.folder.name}
+        request["words"] = {"ben": "replace"}
         status, body = call(hub, "instructor", "POST", f"{SERVER}/rounds", json=request)
         assert follow(hub, body["job"])["state"] == "done"
     [mine, *_] = call(hub, "ada", "GET", api)[1]["assignments"]

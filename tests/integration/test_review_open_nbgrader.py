@@ -38,6 +38,9 @@ from tests.helpers.nbgrader import (
 )
 
 API = f"/services/cohortlab/api/v1/courses/{COURSE}/reviews/{ASSIGNMENT}"
+# ben signs "(ben)": his user name is also a common word, which the instructor decides
+# (tests/integration/test_review_names_nbgrader.py has the whole check)
+BEN = "--replace=ben"
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -87,7 +90,7 @@ def test_refusals_say_why_in_one_line_and_open_nothing(cl_review_course: Course)
     course = cl_review_course
     line = one_error_line(course.before_collect)
     assert "no submissions of hw1" in line and "nbgrader collect hw1" in line
-    line = one_error_line(course.review_open("--per-submission", "3"))
+    line = one_error_line(course.review_open("--per-submission", "3", BEN))
     assert "at most 2 reviews per submission" in line
     broken = course.folder / "submitted" / "ben" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     good = broken.read_bytes()
@@ -112,8 +115,10 @@ def test_review_open_anonymises_uploads_and_allocates(cl_review_course: Course) 
             "--lease-hours",
             "72",
             f"--seed-file={seed}",
+            BEN,
         )
     )
+    assert 'replacing "ben": 2 place(s) in 1 submission(s)' in out, out
     assert "[1/3]" in out and "[3/3]" in out, out
     assert "opened peer review of hw1: 3 submission(s), 3 new, 6 review(s) allocated" in out
     assert seed.stat().st_mode & 0o777 == 0o600 and len(seed.read_text().strip()) == 32
@@ -166,7 +171,7 @@ def test_review_open_anonymises_uploads_and_allocates(cl_review_course: Course) 
 def test_a_rerun_changes_nothing_and_adds_a_late_submission(cl_review_course: Course) -> None:
     course = cl_review_course
     if course.status("GET", "instructor") == 404:
-        ok(course.review_open("--per-submission", "2"))
+        ok(course.review_open("--per-submission", "2", BEN))
     before = course.api("GET", "instructor")["submissions"]
     out = ok(course.review_open())
     assert "3 submission(s) already in the round" in out and "0 new" in out
@@ -223,7 +228,7 @@ def test_reviews_become_scores_in_the_gradebook_and_feedback(cl_review_course: C
     scores and a comment that says they came from peer review) and released to authors."""
     course = cl_review_course
     if course.status("GET", "instructor") == 404:
-        ok(course.review_open("--per-submission", "2"))
+        ok(course.review_open("--per-submission", "2", BEN))
     for learner in ("ada", "ben", "dee", "eli"):
         for a in course.api("GET", learner)["assignments"]:
             if a["state"] != "submitted":

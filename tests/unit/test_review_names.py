@@ -92,6 +92,11 @@ def test_accents_are_matched_whichever_side_has_them() -> None:
     assert scrub_text("Zoë Brontës and ZOË", plain) == "learner and learner"
 
 
+def test_invisible_characters_inside_a_name_do_not_hide_it() -> None:
+    text = "Ada Love\u00adlace; L\u200bovelace; A\u2060da"
+    assert scrub_text(text, ADA) == "learner; learner; learner"
+
+
 def test_compound_and_hyphenated_names_lose_every_part() -> None:
     author = Author("mjw", (), "Mary-Jane", "van der Berg")
     text = "Mary-Jane; Mary Jane; MaryJane; Berg; van der Berg; M.J. van der Berg; Berg, M.J."

@@ -61,13 +61,13 @@ import hmac
 import html
 import re
 import unicodedata
-import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from ._fold import Prefilter
+from ._images import PNG, png_texts, strip_image
 from .names import REPLACE, Decisions, is_common, name_forms, names_pattern, word_of
 
 if TYPE_CHECKING:  # nbformat is imported where a copy is made: the service's checker
@@ -415,7 +415,7 @@ class _Scrubber:
             pieces = _DATA_URI.split(text)  # text, mime, data, text, mime, data, ..., text
             out = [self._names(t) for t in pieces[::3]]
             images = [
-                f"data:{mime};base64,{_strip_image(data)}"
+                f"data:{mime};base64,{strip_image(data)}"
                 for mime, data in zip(pieces[1::3], pieces[2::3], strict=True)
             ]
             return "".join(a + b for a, b in zip(out, [*images, ""], strict=True))
@@ -552,7 +552,7 @@ def _bundle(data: Mapping[str, Any], scrub: _Scrubber) -> dict[str, Any]:
         elif _is_text(mime):
             out[mime] = scrub.value(value)
         elif isinstance(value, str):
-            out[mime] = _strip_image(value)
+            out[mime] = strip_image(value)
         else:
             out[mime] = value
     return out
@@ -577,77 +577,6 @@ def _secret(secret: bytes | str) -> bytes:
             f"the round secret must be at least {MIN_SECRET_BYTES} bytes (secrets.token_bytes)"
         )
     return key
-
-
-# --- images -----------------------------------------------------------------------------------
-
-_PNG = b"\x89PNG\r\n\x1a\n"
-_PNG_KEPT = {
-    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"pHYs",
-    b"bKGD", b"hIST", b"acTL", b"fcTL", b"fdAT",
-}  # fmt: skip
-_JPEG_KEPT_APPS = {0xE0, 0xEE}  # JFIF, Adobe (colour transform): neither carries names
-
-
-def _strip_image(encoded: str) -> str:
-    try:
-        data = base64.b64decode(encoded)
-    except (binascii.Error, ValueError):
-        return encoded
-    stripped = _strip_png(data) if data.startswith(_PNG) else None
-    if data.startswith(b"\xff\xd8"):
-        stripped = _strip_jpeg(data)
-    if stripped is None:
-        return encoded
-    return base64.b64encode(stripped).decode("ascii") + ("\n" if encoded.endswith("\n") else "")
-
-
-def _png_chunks(data: bytes) -> Iterable[tuple[bytes, bytes, bytes]]:
-    """(type, body, whole chunk) for each chunk up to IEND; ValueError if it is cut short."""
-    pos = len(_PNG)
-    while True:
-        length = int.from_bytes(data[pos : pos + 4], "big")
-        kind, end = data[pos + 4 : pos + 8], pos + 12 + length
-        if end > len(data):
-            raise ValueError("truncated PNG")
-        yield kind, data[pos + 8 : pos + 8 + length], data[pos:end]
-        if kind == b"IEND":
-            return
-        pos = end
-
-
-def _strip_png(data: bytes) -> bytes | None:
-    try:
-        # Unknown critical chunks (upper-case first letter) must stay or the image breaks.
-        kept = [c for kind, _, c in _png_chunks(data) if kind in _PNG_KEPT or kind[0] < 0x60]
-    except ValueError:
-        return None
-    return _PNG + b"".join(kept)
-
-
-def _strip_jpeg(data: bytes) -> bytes | None:
-    out, pos = [data[:2]], 2
-    while pos + 2 <= len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-        elif marker == 0xDA or marker == 0xD9:  # start of scan: the rest is image data
-            out.append(data[pos:])
-            return b"".join(out)
-        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
-            out.append(data[pos : pos + 2])
-            pos += 2
-        else:
-            end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-            if end > len(data):
-                return None
-            app = 0xE0 <= marker <= 0xEF
-            if not (marker == 0xFE or (app and marker not in _JPEG_KEPT_APPS)):
-                out.append(data[pos:end])
-            pos = end
-    return None
 
 
 # --- the checker's readings -------------------------------------------------------------------
@@ -675,26 +604,10 @@ def _decoded(encoded: str) -> list[str]:
     except (binascii.Error, ValueError):
         return []
     blobs = [data]
-    if data.startswith(_PNG):
-        blobs += _png_texts(data)
+    if data.startswith(PNG):
+        blobs += png_texts(data)
     texts = []
     for blob in blobs:
         texts += [blob.decode("latin-1"), blob.decode("utf-8", "ignore")]
         texts += [blob[i:].decode("utf-16-le", "ignore") for i in (0, 1)]
     return texts
-
-
-def _png_texts(data: bytes) -> list[bytes]:
-    """The inflated text of zTXt and compressed iTXt chunks (tEXt is readable as it is)."""
-    out = []
-    try:
-        for kind, body, _ in _png_chunks(data):
-            if kind == b"zTXt":
-                out.append(zlib.decompress(body.split(b"\0", 1)[1][1:]))
-            elif kind == b"iTXt":
-                rest = body.split(b"\0", 1)[1]
-                if rest[:1] == b"\x01":
-                    out.append(zlib.decompress(rest[2:].split(b"\0", 2)[2]))
-    except (ValueError, IndexError, zlib.error):
-        pass
-    return out

@@ -15,7 +15,8 @@ local part's pieces, ``ada`` of ``ada.lovelace``).
 spaces, a no-break space (also as ``&nbsp;``) or ``%20`` between words; with or without
 accents, whichever way the gradebook and the learner spelled them (``Siobhán`` and
 ``Siobhan``, ``Müller``, ``Muller`` and ``Mueller``, ``Strauß`` and ``Strauss``, composed or
-decomposed); a hyphen written as a space or left out; ``O'Brien`` with any apostrophe, a
+decomposed, with invisible characters such as a soft hyphen or a zero-width space in
+between); a hyphen written as a space or left out; ``O'Brien`` with any apostrophe, a
 space or none. A form matches as a whole word only: no letter may touch it, so ``Ada`` is
 never found in ``metadata`` or ``adapt`` and identifiers are not rewritten from inside. Digits,
 underscores and punctuation do separate words (``ada2024``, ``lovelace_results.csv`` name the
@@ -68,7 +69,9 @@ Decisions = Mapping[str, str]
 _SPECIAL = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d",
             "þ": "th", "\u0131": "i", "ŀ": "l", "ŧ": "t", "ħ": "h"}  # fmt: skip
 _TRANSLITERATED = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
-_COMBINING = "[\u0300-\u036f]*"
+# accents written apart, and invisible characters (soft hyphen, zero-width space and joiners,
+# word joiner) that a copied name may carry or a name may be split with
+_COMBINING = "[\u0300-\u036f\u00ad\u200b-\u200d\u2060]*"
 _SEP = r"(?:[\s\u00a0]|&nbsp;|&#160;|%20)+"
 _HYPHENS = "-\u2010\u2011\u2012\u2013"
 _APOSTROPHES = "'\u2019\u02bc\u2018`"
