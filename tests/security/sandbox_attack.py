@@ -62,6 +62,7 @@ for d in glob.glob("/proc/[0-9]*"):
     procs[d] = entry
 found["procs"] = procs
 found["id"] = subprocess.run(["id"], capture_output=True, text=True).stdout
+found["pts"] = sorted(os.listdir("/dev/pts"))  # terminals it could write to
 found["devnull"] = subprocess.run(
     "echo x > /dev/null && head -c 4 /dev/urandom | wc -c", shell=True,
     capture_output=True, text=True,
@@ -140,6 +141,7 @@ def assert_sandboxed(found: dict[str, Any], *, person: str, uid: int, secrets: l
     assert sorted(found["procs"]) == ["/proc/1", "/proc/2"], sorted(found["procs"])
     assert not [k for k in found["env"] if "TOKEN" in k or k.startswith(("JUPYTERHUB", "JPY"))]
     assert found["devnull"] == "4"  # /dev still works for the kernel's programs
+    assert found["pts"] == ["ptmx"]  # its own terminals only: none of the person's
     assert found["connect"] and not [
         name for name, result in found["connect"].items() if result == "connected"
     ], found["connect"]

@@ -16,8 +16,10 @@ from cohortlab.sandbox import plan
 from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
 from jupyter_client.kernelspec import KernelSpec
 from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
+from nbgrader.server_extensions.formgrader.formgrader import FormgradeExtension
 from traitlets.utils.importstring import import_item
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,3 +145,16 @@ def test_nbgrader_run_from_this_environment_reads_it(tmp_path: Path, monkeypatch
         "cohortlab.nbgrader.autograde.SandboxedExecute"
     )
     assert Path(sys.prefix, "etc", "jupyter", "nbgrader_config.json").is_file()
+
+
+def test_the_formgrader_autogrades_with_it_too(tmp_path: Path, monkeypatch) -> None:
+    """The formgrader runs autograde in the instructor's server: its handlers reload the
+    extension's nbgrader config and build ``Autograde`` under an ``NbGraderAPI`` (nbgrader's
+    ``formgrader/base.py`` and ``apps/api.py``), which is what this does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))
+    extension = FormgradeExtension()
+    extension.load_config_file()
+    api = NbGraderAPI(parent=extension)
+    autograde = Autograde(coursedir=api.coursedir, parent=api)
+    assert autograde.autograde_preprocessors[0] == "cohortlab.nbgrader.autograde.SandboxedExecute"

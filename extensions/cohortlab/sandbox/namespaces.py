@@ -65,8 +65,16 @@ def _check(result: int, what: str) -> None:
         raise SandboxError(err, f"{what}: {os.strerror(err)}")
 
 
-def mount(lib: Any, source: str | None, target: str, fstype: str | None, flags: int) -> None:
-    data = b"mode=0755" if fstype == "tmpfs" else None
+def mount(
+    lib: Any,
+    source: str | None,
+    target: str,
+    fstype: str | None,
+    flags: int,
+    data: bytes | None = None,
+) -> None:
+    if data is None and fstype == "tmpfs":
+        data = b"mode=0755"
     _check(
         lib.mount(
             source.encode() if source else None,
@@ -147,10 +155,15 @@ def build(
     hidden = list(hidden)
     for d in hidden:
         mount(lib, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV)
+    if os.path.isdir("/dev/pts"):  # its own terminals: the person's are out of reach
+        pts = b"newinstance,ptmxmode=0666,mode=0620"
+        mount(lib, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, pts)
+        if os.path.exists("/dev/ptmx"):
+            mount(lib, "/dev/pts/ptmx", "/dev/ptmx", None, MS_BIND)
     for p in back:  # the interpreter, read-only at its own path (made read-only below)
         _mount_point(p, os.path.isdir(f"/proc/self/fd/{keep[p]}"))
         mount(lib, f"/proc/self/fd/{keep[p]}", p, None, MS_BIND | MS_REC)
-    if "/home" not in hidden:  # no /home on this host: the sandbox's home needs a place
+    if os.path.realpath("/home") not in hidden:  # the sandbox's home needs a place
         raise SandboxError(2, "no /home folder to hold the sandbox's home")
     os.makedirs(plan.HOME, mode=0o755)
     mount(lib, "tmpfs", plan.HOME, "tmpfs", MS_NOSUID | MS_NODEV)
@@ -173,6 +186,7 @@ def build(
     # private temporary folders (its home included).
     set_readonly(lib, "/", True, recursive=True)
     writable = [plan.HOME, plan.WORKDIR, plan.KERNEL_DIR]
+    writable += ["/dev/pts"] if os.path.isdir("/dev/pts") else []
     for path in writable + [d for d in hidden if d in WRITABLE_TMPFS]:
         set_readonly(lib, path, False)
     os.chdir(plan.WORKDIR)

@@ -92,7 +92,7 @@ def hidden_dirs(real_home: str, env: Mapping[str, str], exists: Any = os.path.is
     """Folders covered by an empty private tmpfs (those that exist): every home, the shared
     temporary folders, ``/run`` (sockets, the user's runtime folder), mail, and Jupyter's or
     IPython's folders where the environment moved them."""
-    dirs = ["/home", real_home, "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/mail"]
+    dirs = ["/home", real_home, "/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run", "/var/mail"]
     for var in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
         if env.get(var):
             dirs.append(env[var])

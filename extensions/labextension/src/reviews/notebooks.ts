@@ -85,11 +85,12 @@ export function sameReview(a: IReviewMeta, b: IReviewMeta): boolean {
 
 const SANDBOX_TEXT: Record<string, string> = {
   namespaces:
-    'The review kernel holds no hub token or CohortLab credential, sees no other process ' +
-    'and none of your files but this folder.',
+    'The review kernel holds no hub token or CohortLab credential, has no network, does not ' +
+    'know who you are, sees no other process and none of your files, and writes only in ' +
+    'this folder.',
   environment:
     'The review kernel holds no hub token or CohortLab credential, but on this server it ' +
-    'still runs as you and can read your files.',
+    'still runs as you, with the network, and can read your files.',
   none:
     'This server cannot isolate a peer’s code (it refuses user namespaces), so the review ' +
     'kernel does not start here: read the code and its outputs.',
@@ -167,7 +168,7 @@ function warningText(sandbox: string | undefined): string {
     'This notebook is someone else’s submission. Its outputs are shown untrusted (no HTML ' +
     'scripts or JavaScript run). Running its code is up to you: ' +
     SANDBOX_TEXT[sandbox ?? 'unknown'] +
-    ' Its code can still use the network and your time; stop the kernel if it misbehaves.'
+    ' Its code can still use your time (CPU and memory); stop the kernel if it misbehaves.'
   );
 }
 
