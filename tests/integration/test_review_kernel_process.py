@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import cohortlab
 import pytest
+from cohortlab.serverext.review_kernel import KERNELS_DIR
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 
 from tests.helpers.waiting import wait_until
 
@@ -187,3 +191,29 @@ def test_the_sandbox_runs_kernels_of_an_installation_under_tmp(tmp_path: Path) -
             "sandbox": "namespaces",
         }
     assert (work / "written.txt").read_text() == "ok"
+
+
+async def test_the_socket_folder_lives_through_a_restart_and_goes_at_shutdown(
+    tmp_path: Path,
+) -> None:
+    """The provisioner's private ipc folder: the same one after a restart (the connection
+    file and its sockets stay valid), removed when the kernel is shut down."""
+    specs = KernelSpecManager(kernel_dirs=[str(KERNELS_DIR)])
+    km = AsyncKernelManager(kernel_name="cohortlab-review", kernel_spec_manager=specs)
+    await km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        folder = Path(km.ip).parent
+        assert km.transport == "ipc" and folder.is_dir()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        await kc.wait_for_ready(timeout=60)
+        await km.restart_kernel()
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive("x = 1", timeout=30)
+        assert reply["content"]["status"] == "ok"
+        assert Path(km.ip).parent == folder and folder.is_dir()
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel()
+    assert not folder.exists()

@@ -300,3 +300,60 @@ async def test_the_review_kernel_is_interrupted_and_shut_down_like_any_other(
     assert time.monotonic() - started < 15
     listed = requests.get(base, headers=headers, timeout=30).json()
     assert kernel["id"] not in [k["id"] for k in listed]
+
+
+async def _run_on(base: str, kernel_id: str, headers: dict[str, str], code: str) -> str:
+    """Run ``code`` on a running kernel over the server's kernel WebSocket; its stdout."""
+    ws_url = f"{base}/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+    conn = await websocket_connect(
+        HTTPRequest(ws_url.replace("http", "ws", 1), headers=headers, request_timeout=60)
+    )
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": "execute_request", "version": "5.3"}
+    conn.write_message(
+        json.dumps(
+            {
+                "header": {**header, "session": "s", "username": "ada", "date": ""},
+                "parent_header": {},
+                "metadata": {},
+                "content": {"code": code, "silent": False},
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
+    out: list[str] = []
+    try:
+        while True:
+            msg = json.loads(await asyncio.wait_for(conn.read_message(), 60))
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["header"]["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["header"]["msg_type"] == "error":
+                raise AssertionError(msg["content"]["traceback"])
+            elif msg["content"].get("execution_state") == "idle":
+                return "".join(out)
+    finally:
+        conn.close()
+
+
+async def test_the_review_kernel_restarts_through_the_server_over_ipc(
+    cl_hub: Hub, cl_review_copy: dict[str, Any]
+) -> None:
+    """JupyterLab's restart: the server restarts the kernel on the same ipc sockets, and the
+    restarted kernel answers on a new WebSocket, fresh and still sandboxed."""
+    headers = {"Authorization": f"token {cl_hub.token_for('ada')}"}
+    base = cl_hub.at("/user/ada/api/kernels")
+    spec = {"name": "cohortlab-review", "path": cl_review_copy["folder"]}
+    kernel = requests.post(base, headers=headers, json=spec, timeout=30).json()
+    try:
+        check = "import os; print(os.environ['CL_REVIEW_SANDBOX'], globals().get('x'))"
+        first = await _run_on(base, kernel["id"], headers, f"x = 1\n{check}")
+        assert first.split() == ["namespaces", "1"]
+        resp = requests.post(f"{base}/{kernel['id']}/restart", headers=headers, timeout=60)
+        assert resp.status_code == 200, resp.text
+        second = await _run_on(base, kernel["id"], headers, check)
+        assert second.split() == ["namespaces", "None"]
+    finally:
+        requests.delete(f"{base}/{kernel['id']}", headers=headers, timeout=60)
