@@ -115,10 +115,20 @@ async def test_a_peer_cannot_link_an_anonymous_question_to_its_asker(
             "cell_key": "q1",
             "anchor": _anchor(HER_COPY, 1, "cw/lab1.ipynb"),
         }
-        named = [ask("Named on my notes", **on_her_notes), ask("Named on the lab", **on_the_lab)]
+        on_her_cell = {  # a cell she added to her copy of the lab: its id is hers alone
+            "notebook_key": lab,
+            "cell_key": "d2b0c6b4",
+            "anchor": _anchor(HER_COPY, 2, "cw/lab1.ipynb"),
+        }
+        named = [
+            ask("Named on my notes", **on_her_notes),
+            ask("Named on the lab", **on_the_lab),
+            ask("Named on my cell", **on_her_cell),
+        ]
         hidden = [
             ask("Hidden on my notes", anonymous=True, **on_her_notes),
             ask("Hidden on the lab", anonymous=True, **on_the_lab),
+            ask("Hidden on my cell", anonymous=True, **on_her_cell),
         ]
         for thread in hidden:
             # her own follow-up, sent without the anonymous flag, as a hurried reply is
@@ -148,7 +158,12 @@ async def test_a_peer_cannot_link_an_anonymous_question_to_its_asker(
         read("cell", f"{base}/threads", notebook_key=her_key, cell_key=HER_NOTES[1]["id"])
         notes_counts = read("counts", f"{base}/thread-counts", notebook_key=her_key)
         read("lab", f"{base}/threads", notebook_key=lab)
-        read("lab counts", f"{base}/thread-counts", notebook_key=lab)
+        lab_counts = read("lab counts", f"{base}/thread-counts", notebook_key=lab)
+        # the id of her own cell is in her named thread on it: he lists that cell too
+        her_cell = listed[named[2]["id"]]["cell_key"]
+        on_her_cell_listed = read(
+            "her cell", f"{base}/threads", notebook_key=lab, cell_key=her_cell
+        )["threads"]
         for tid in sorted(hidden_ids | {t["id"] for t in named}):
             read("thread", f"{base}/threads/{tid}")
         read("notifications", "notifications")
@@ -165,6 +180,8 @@ async def test_a_peer_cannot_link_an_anonymous_question_to_its_asker(
     # ... but listing her notebook finds only her named thread there,
     assert {t["id"] for t in on_notes} == {named[0]["id"]}
     assert notes_counts["counts"] == {HER_NOTES[1]["id"]: 1}
+    assert {t["id"] for t in on_her_cell_listed} == {named[2]["id"]}
+    assert lab_counts["counts"] == {"q1": 2, "d2b0c6b4": 1, "": 1}  # hers at notebook level
     # and nothing he got about an anonymous thread is also hers.
     secrets = _secrets(ann.name, notes)
     for what, data in seen:
@@ -175,9 +192,13 @@ async def test_a_peer_cannot_link_an_anonymous_question_to_its_asker(
     lab_thread = listed[hidden[1]["id"]]
     assert (lab_thread["notebook_key"], lab_thread["cell_key"]) == (lab, "q1")  # on the cell
     assert listed[hidden[0]["id"]]["notebook_key"] is None  # in the Q&A for peers
+    assert (listed[hidden[2]["id"]]["notebook_key"], listed[hidden[2]["id"]]["cell_key"]) == (
+        lab,
+        None,
+    )  # at the lab's notebook level
 
     # Control: staff may see the asker, and get every one of those details.
-    for thread, place in zip(hidden, (on_her_notes, on_the_lab), strict=True):
+    for thread, place in zip(hidden, (on_her_notes, on_the_lab, on_her_cell), strict=True):
         full = teach.ok("GET", f"{base}/threads/{thread['id']}")
         assert full["author"] == ann.name and full["anchor"] == place["anchor"]
         assert [p["author"] for p in full["posts"]] == [ann.name, ann.name, bob.name, ann.name]

@@ -41,7 +41,15 @@ def test_a_named_thread_is_placed_as_stored() -> None:
 
 
 def test_peers_of_an_anonymous_thread_get_the_shared_keys_and_no_anchor() -> None:
-    assert peer_location("hw1/a.ipynb", "q1", ANCHOR, True) == ("hw1/a.ipynb", "q1", None)
+    for kind in ("grade_id", "stamp"):
+        anchor = {**ANCHOR, "key_kind": kind}
+        assert peer_location("hw1/a.ipynb", "q1", anchor, True) == ("hw1/a.ipynb", "q1", None)
+
+
+def test_a_cell_only_the_asker_may_have_is_kept_from_peers() -> None:
+    # a bare cell id (a cell she added to her copy), or an anchor that does not say
+    for anchor in ({**ANCHOR, "key_kind": "id"}, ANCHOR, None):
+        assert peer_location("hw1/a.ipynb", "c-1", anchor, True) == ("hw1/a.ipynb", None, None)
 
 
 def test_peers_of_an_anonymous_thread_on_a_stamped_notebook_get_no_key() -> None:
@@ -117,6 +125,9 @@ def test_an_anonymous_thread_on_a_stamped_notebook_leaves_the_notebook_for_peers
     anonymous = _open(factory, ada, members, anonymous=True, **cell)
 
     peer_notebook = _listing(factory, ben, notebook_key=STAMPED, scope="notebook")
+    assert _listing(factory, ben, notebook_key=STAMPED, cell_key="c-1", scope="notebook") == [
+        t for t in peer_notebook
+    ]
     assert [t["id"] for t in peer_notebook] == [named]
     with session_scope(factory) as s:
         assert threads.thread_counts(s, ben, STAMPED) == {"c-1": 1}
@@ -137,6 +148,35 @@ def test_an_anonymous_thread_on_a_stamped_notebook_leaves_the_notebook_for_peers
     assert not _listing(factory, ada, scope="course")
     staff_view = _listing(factory, staff, notebook_key=STAMPED, scope="notebook")
     assert {t["id"]: t["anchor"]["quote"] for t in staff_view}[anonymous] == ANCHOR["quote"]
+
+
+def test_an_anonymous_thread_on_a_cell_she_added_shows_at_notebook_level_to_peers(
+    cl_course,
+) -> None:
+    factory, caller, members, _people = cl_course
+    ada, ben = caller("ada"), caller("ben")
+    lab = "hw1/a.ipynb"
+    added = {**ANCHOR, "key_kind": "id"}
+    stamped = {**ANCHOR, "cell_key": "q1", "key_kind": "stamp"}
+    named = _open(factory, ada, members, notebook_key=lab, cell_key="c-1", anchor=added)
+    hidden = _open(
+        factory, ada, members, notebook_key=lab, cell_key="c-1", anchor=added, anonymous=True
+    )
+    on_q1 = _open(
+        factory, ada, members, notebook_key=lab, cell_key="q1", anchor=stamped, anonymous=True
+    )
+    # ben lists the cell whose key her named thread shows: only that thread is there
+    cell = _listing(factory, ben, notebook_key=lab, cell_key="c-1", scope="notebook")
+    assert [t["id"] for t in cell] == [named]
+    listed = {t["id"]: t for t in _listing(factory, ben, notebook_key=lab, scope="notebook")}
+    assert (listed[hidden]["cell_key"], listed[on_q1]["cell_key"]) == (None, "q1")
+    with session_scope(factory) as s:
+        assert threads.thread_counts(s, ben, lab) == {"c-1": 1, "": 1, "q1": 1}
+        assert threads.thread_counts(s, ben, lab, own_private=False) == {"c-1": 1, "": 1, "q1": 1}
+        assert threads.thread_counts(s, ada, lab) == {"c-1": 2, "q1": 1}
+        assert threads.private_askers(s, COURSE) == frozenset({ada.user_id})
+    mine = _listing(factory, ada, notebook_key=lab, cell_key="c-1", scope="notebook")
+    assert sorted(t["id"] for t in mine) == sorted([named, hidden])
 
 
 def test_the_askers_reply_in_her_anonymous_thread_does_not_name_her(cl_course) -> None:

@@ -79,6 +79,10 @@ GRAM_FLOOR = 0.1
 SCAN_LIMIT = 8
 
 Status = Literal["exact", "moved", "changed", "orphaned"]
+# What a cell key is (:func:`key_kind`); the first two are in every copy made from the course
+# notebook, a cell id may be one copy's alone (a cell its owner added).
+KEY_KINDS = ("grade_id", "stamp", "id")
+SHARED_KEY_KINDS = ("grade_id", "stamp")
 Cell = Mapping[str, Any]
 
 
@@ -91,10 +95,13 @@ class Anchor:
     source_hash: str
     prev_hash: str | None = None
     next_hash: str | None = None
+    #: What ``cell_key`` is (:data:`KEY_KINDS`); None in anchors made before it was kept.
+    key_kind: str | None = None
 
     def to_json(self) -> dict[str, str | None]:
         return {
             "cell_key": self.cell_key,
+            "key_kind": self.key_kind,
             "quote": self.quote,
             "source_hash": self.source_hash,
             "prev_hash": self.prev_hash,
@@ -115,12 +122,15 @@ class Anchor:
         for name in ("cell_key", "prev_hash", "next_hash"):
             if not isinstance(data.get(name), str | None):
                 raise ValueError(f"anchor.{name} must be a string or null.")
+        if data.get("key_kind") not in (*KEY_KINDS, None):
+            raise ValueError(f"anchor.key_kind must be one of {', '.join(KEY_KINDS)} or null.")
         return cls(
             cell_key=data.get("cell_key"),
             quote=data["quote"],
             source_hash=data["source_hash"],
             prev_hash=data.get("prev_hash"),
             next_hash=data.get("next_hash"),
+            key_kind=data.get("key_kind"),
         )
 
 
@@ -148,6 +158,15 @@ ORPHANED = Location("orphaned")
 def stable_cell_key(cell: Cell) -> str | None:
     """The key a cell is discussed under: grade_id, else CohortLab stamp, else cell id."""
     return _grade_id(cell) or _stamp(cell) or _text(cell.get("id"))
+
+
+def key_kind(cell: Cell) -> str | None:
+    """Which of :func:`stable_cell_key`'s keys the cell has (:data:`KEY_KINDS`), if any."""
+    if _grade_id(cell):
+        return "grade_id"
+    if _stamp(cell):
+        return "stamp"
+    return "id" if _text(cell.get("id")) else None
 
 
 def stamp_cell_keys(nb: MutableMapping[str, Any]) -> int:
@@ -199,6 +218,7 @@ def fingerprint(cells: Sequence[Cell], index: int) -> Anchor:
     text = _normalise(_source(cells[index]))
     return Anchor(
         cell_key=stable_cell_key(cells[index]),
+        key_kind=key_kind(cells[index]),
         quote=_quote(text),
         source_hash=_hash(text),
         prev_hash=_hash(_normalise(_source(cells[index - 1]))) if index > 0 else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -71,9 +72,8 @@ def may_be_notified(
     )
 
 
-_NOTIFY_FOLLOWERS = Notification.__table__.insert().from_select(
-    ["user_id", "kind", "course", "thread_id", "post_id", "created_at"],
-    select(
+def _notify_followers_statement(*, but_some: bool) -> Any:
+    source = select(
         ThreadFollow.user_id,
         bindparam("kind", type_=String()),
         bindparam("course", type_=String()),
@@ -83,9 +83,18 @@ _NOTIFY_FOLLOWERS = Notification.__table__.insert().from_select(
     ).where(
         ThreadFollow.thread_id == bindparam("thread_id"),
         ThreadFollow.user_id != bindparam("actor_id"),
-        ThreadFollow.user_id.not_in(bindparam("left", expanding=True)),
-    ),
-)
+    )
+    if but_some:
+        source = source.where(ThreadFollow.user_id.not_in(bindparam("left", expanding=True)))
+    return Notification.__table__.insert().from_select(
+        ["user_id", "kind", "course", "thread_id", "post_id", "created_at"], source
+    )
+
+
+_NOTIFY_FOLLOWERS = _notify_followers_statement(but_some=False)
+# Some followers may no longer hear of the thread: rare, so the common statement stays free
+# of an expanding parameter (rendered anew on every execution).
+_NOTIFY_FOLLOWERS_BUT = _notify_followers_statement(but_some=True)
 
 
 def notify_followers(
@@ -105,18 +114,18 @@ def notify_followers(
     left = [u for u, name in followers.items() if not may_be_notified(thread, name, u, members)]
     recipients = sorted(set(followers) - {actor_id} - set(left))
     if recipients:
-        session.connection().execute(
-            _NOTIFY_FOLLOWERS,
-            {
-                "kind": kind,
-                "course": thread.course,
-                "thread_id": thread.id,
-                "post_id": post_id,
-                "created_at": utcnow(),
-                "actor_id": actor_id,
-                "left": left,
-            },
-        )
+        params = {
+            "kind": kind,
+            "course": thread.course,
+            "thread_id": thread.id,
+            "post_id": post_id,
+            "created_at": utcnow(),
+            "actor_id": actor_id,
+        }
+        if left:
+            session.connection().execute(_NOTIFY_FOLLOWERS_BUT, {**params, "left": left})
+        else:
+            session.connection().execute(_NOTIFY_FOLLOWERS, params)
     return recipients
 
 

@@ -29,6 +29,8 @@ from .visibility import (
     may_be_told,
     not_found,
     peer_blind,
+    peer_blind_cell,
+    peer_cell_key,
     placed_filter,
     visible_filter,
 )
@@ -182,7 +184,9 @@ def thread_rows(
             raise APIError(400, "missing_field", "Listing a notebook's threads needs notebook_key.")
         query = query.where(
             Thread.notebook_key == notebook_key,
-            placed_filter(caller, "notebook", own_private=own_private),
+            placed_filter(
+                caller, "notebook" if cell_key is None else "cell", own_private=own_private
+            ),
         )
         if cell_key is not None:
             query = query.where(Thread.cell_key == cell_key)
@@ -215,13 +219,17 @@ def thread_rows(
 
 
 def private_askers(session: Session, course: str) -> frozenset[int]:
-    """Who has staff-only threads in the course, or anonymous ones on a stamped notebook
-    (listed for them where peers do not list them, ``placed_filter``): their listings are
-    their own, so they are cached for them alone (``cache.viewer_class``)."""
+    """Who has staff-only threads in the course, or anonymous ones on a stamped notebook or
+    on a cell only they may have (listed for them where peers do not list them,
+    ``placed_filter``): their listings are their own, so they are cached for them alone
+    (``cache.viewer_class``)."""
     return frozenset(
         session.scalars(
             select(Thread.author_id)
-            .where(Thread.course == course, or_(Thread.visibility == "staff", peer_blind()))
+            .where(
+                Thread.course == course,
+                or_(Thread.visibility == "staff", peer_blind(), peer_blind_cell()),
+            )
             .distinct()
         )
     )
@@ -311,14 +319,15 @@ def thread_counts(
 ) -> dict[str, int]:
     """Visible threads per cell of one notebook ("" for notebook-level threads): what a
     notebook needs to draw its badges, in one query."""
+    cell = peer_cell_key(caller, own_private=own_private)
     rows = session.execute(
-        select(Thread.cell_key, func.count())
+        select(cell, func.count())
         .where(
             visible_filter(caller, own_private=own_private),
             Thread.notebook_key == notebook_key,
             placed_filter(caller, "notebook", own_private=own_private),
         )
-        .group_by(Thread.cell_key)
+        .group_by(cell)
     ).all()
     return {cell or "": count for cell, count in rows}
 

@@ -11,8 +11,10 @@ hashes can be matched against any copy a peer holds, such as a submission they r
 its path names the asker's home), and, on a notebook outside nbgrader's releases, whose
 stamped key and cell keys may belong to the asker's file alone, no keys: shared with the
 asker's named threads on that file they would link them. Such a thread shows to peers in
-the course Q&A (``visibility.peer_blind``). The asker's own replies in it are anonymous
-to peers too, whatever the reply's own flag: one named reply would unmask the thread.
+the course Q&A (``visibility.peer_blind``). On a course notebook, a cell key that is a bare
+cell id (a cell the asker added) is kept from them too: the thread shows at notebook level.
+The asker's own replies in it are anonymous to peers too, whatever the reply's own flag: one
+named reply would unmask the thread.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from ..access import Caller
 from ..store.discussions import Post, Thread
+from .anchoring import SHARED_KEY_KINDS
 
 
 def _author(author_id: int, anonymous: bool, viewer: Caller, names: Mapping[int, str]) -> Any:
@@ -37,19 +40,26 @@ def course_notebook(notebook_key: str | None) -> bool:
     return notebook_key is not None and "/" in notebook_key
 
 
+def shared_cell_key(anchor: Any) -> bool:
+    """Whether the anchor says its cell key is in every copy of the course notebook (a
+    grade_id or a stamp made at release), not a cell id that may be one copy's alone."""
+    return isinstance(anchor, Mapping) and anchor.get("key_kind") in SHARED_KEY_KINDS
+
+
 def peer_location(
     notebook_key: str | None, cell_key: str | None, anchor: Any, anonymous: bool
 ) -> tuple[str | None, str | None, Any]:
     """``(notebook_key, cell_key, anchor)`` of a thread as a peer of its author sees it.
 
     A named thread is shown as stored. An anonymous one keeps only what every learner's
-    copy shares: a course notebook's key and cell key (which place it on the cell), never
-    the anchor (quote, hashes and path of the asker's copy; the client needs none of them to
-    place it), and nothing of a stamped notebook."""
+    copy shares: a course notebook's key, and its cell key when that is a grade_id or a
+    release stamp (which place it on the cell; a thread on a cell only the asker has shows
+    at notebook level), never the anchor (quote, hashes and path of the asker's copy; the
+    client needs none of them to place it), and nothing of a stamped notebook."""
     if not anonymous:
         return notebook_key, cell_key, anchor
     if course_notebook(notebook_key):
-        return notebook_key, cell_key, None
+        return notebook_key, cell_key if shared_cell_key(anchor) else None, None
     return None, None, None
 
 

@@ -6,13 +6,16 @@ and its author see it, no other learner does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
 
 from ..access import Caller
 from ..errors import APIError
 from ..store.discussions import Thread
+from .anchoring import SHARED_KEY_KINDS
 
 
 def can_see(caller: Caller, thread: Thread) -> bool:
@@ -53,6 +56,7 @@ def visible_in_any(callers: Collection[Caller]) -> ColumnElement[bool]:
     return or_(false(), *(visible_filter(c) for c in callers))
 
 
+@functools.cache  # built once: SQLAlchemy takes longer to build these than to run them
 def peer_blind() -> ColumnElement[bool]:
     """Anonymous threads on a stamped notebook (a key without ``/``,
     ``views.course_notebook``): peers get no key of theirs (``views.peer_location``), so
@@ -66,10 +70,36 @@ def peer_blind() -> ColumnElement[bool]:
     )
 
 
+@functools.cache
+def peer_blind_cell() -> ColumnElement[bool]:
+    """Anonymous threads on a course notebook whose cell key is not one every copy has
+    (``views.shared_cell_key``: no grade_id or release stamp in the anchor): peers get no
+    cell key of theirs, so they list them at notebook level, never under the cell."""
+    kind = func.coalesce(Thread.anchor["key_kind"].as_string(), "")
+    return and_(
+        Thread.anonymous.is_(True),
+        Thread.notebook_key.like("%/%"),
+        Thread.cell_key.is_not(None),
+        kind.not_in(SHARED_KEY_KINDS),
+    )
+
+
+def peer_cell_key(caller: Caller, *, own_private: bool = True) -> ColumnElement[Any]:
+    """The cell key a learner lists a thread under (None: notebook level), for counts."""
+    if caller.is_staff:
+        return Thread.cell_key
+    blind = peer_blind_cell()
+    if own_private:
+        blind = and_(blind, Thread.author_id != caller.user_id)
+    return case((blind, None), else_=Thread.cell_key)
+
+
 def placed_filter(caller: Caller, scope: str, *, own_private: bool = True) -> ColumnElement[bool]:
-    """Which visible threads a learner lists under a notebook (``scope="notebook"``) or in
-    the course Q&A (``"course"``): a peer's anonymous thread on a stamped notebook moves
-    from the one to the other (:func:`peer_blind`). ``own_private`` as in
+    """Which visible threads a learner lists under a notebook (``scope="notebook"``), under
+    one of its cells (``"cell"``) or in the course Q&A (``"course"``): a peer's anonymous
+    thread on a stamped notebook moves from the notebook to the Q&A (:func:`peer_blind`),
+    one on a cell only its asker may have from the cell to the notebook
+    (:func:`peer_blind_cell`). ``own_private`` as in
     :func:`visible_filter` (without it the caller has no such thread of their own)."""
     if scope == "course":
         placed = Thread.notebook_key.is_(None)
@@ -79,11 +109,12 @@ def placed_filter(caller: Caller, scope: str, *, own_private: bool = True) -> Co
         if own_private:
             blind = and_(blind, Thread.author_id != caller.user_id)
         return or_(placed, blind)
+    blind = or_(peer_blind(), peer_blind_cell()) if scope == "cell" else peer_blind()
     if caller.is_staff:
         return true()
     if own_private:
-        return not_(and_(peer_blind(), Thread.author_id != caller.user_id))
-    return not_(peer_blind())
+        return not_(and_(blind, Thread.author_id != caller.user_id))
+    return not_(blind)
 
 
 def may_be_told(

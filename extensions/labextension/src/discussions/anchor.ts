@@ -4,12 +4,13 @@
  * (a browser test checks both sides agree), so the service can find the cell again
  * in a copy whose ids changed.
  */
-import { cellKey, ICellLike } from './notebook';
+import { cellKey, cellKeyKind, ICellLike } from './notebook';
 
 const QUOTE_LENGTH = 200;
 
 export interface IAnchor {
   cell_key: string | null;
+  key_kind: 'grade_id' | 'stamp' | 'id';
   quote: string;
   source_hash: string;
   prev_hash: string | null;
@@ -58,6 +59,7 @@ export async function fingerprint(cells: ReadonlyArray<ICellLike>, index: number
   const next = index + 1 < cells.length ? source(cells[index + 1]) : null;
   return {
     cell_key: cellKey(cells[index]),
+    key_kind: cellKeyKind(cells[index]),
     quote: quote(text),
     source_hash: await sha256(normalise(text)),
     prev_hash: prev === null ? null : await sha256(normalise(prev)),

@@ -50,6 +50,21 @@ export function asNotebookPanel(widget: Widget | null): INotebookPanelLike | nul
   return null;
 }
 
+/**
+ * Which of those keys a cell has, as `anchoring.key_kind`: a grade_id or stamp is in every
+ * copy of a course notebook, a bare cell id may be this copy's alone (a cell its owner
+ * added), which the service keeps from peers of an anonymous thread.
+ */
+export function cellKeyKind(cell: ICellLike): 'grade_id' | 'stamp' | 'id' {
+  if (cell.model.getMetadata('nbgrader')?.grade_id) {
+    return 'grade_id';
+  }
+  if (cell.model.getMetadata('cohortlab')?.cell_key) {
+    return 'stamp';
+  }
+  return 'id';
+}
+
 export function cellKey(cell: ICellLike): string {
   const nbgrader = cell.model.getMetadata('nbgrader');
   if (nbgrader?.grade_id) {
