@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cohortlab
 import pytest
+from cohortlab.nbgrader.autograde import SandboxedKernelManager
 from cohortlab.serverext.review_kernel import KERNELS_DIR
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
@@ -217,3 +218,52 @@ async def test_the_socket_folder_lives_through_a_restart_and_goes_at_shutdown(
         kc.stop_channels()
         await km.shutdown_kernel()
     assert not folder.exists()
+
+
+async def test_an_autograding_kernel_of_any_kernelspec_runs_in_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only python3: a kernelspec whose command is another program (here ``/bin/sh``
+    starting the kernel, the connection file as an argument of its own) and that sets its
+    own variable is wrapped as it is; the variable is kept, the token is not."""
+    spec_dir = tmp_path / "kernels" / "other"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    "/bin/sh",
+                    "-c",
+                    'exec "$1" -m ipykernel_launcher -f "$0"',
+                    "{connection_file}",
+                    sys.executable,
+                ],
+                "env": {"OTHER_KERNEL_HOME": "/opt/other"},
+                "display_name": "Another language",
+                "language": "other",
+            }
+        )
+    )
+    work = tmp_path / "autograded"
+    work.mkdir()
+    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    km = SandboxedKernelManager(kernel_name="other", kernel_spec_manager=specs)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret-token")  # as the instructor's terminal
+    await km.start_kernel(cwd=str(work))
+    kc = km.client()
+    kc.start_channels()
+    out: list[str] = []
+    try:
+        await kc.wait_for_ready(timeout=60)
+        code = (
+            "import os; print(os.environ.get('OTHER_KERNEL_HOME'), "
+            "os.environ.get('JUPYTERHUB_API_TOKEN'), os.environ['CL_REVIEW_SANDBOX'], os.getcwd())"
+        )
+        reply = await kc.execute_interactive(
+            code, timeout=30, output_hook=lambda m: out.append(m["content"].get("text", ""))
+        )
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel()
+    assert "".join(out).split() == ["/opt/other", "None", "namespaces", "/home/sandbox/work"]
