@@ -75,3 +75,39 @@ def test_unsupported_methods_answer_in_the_one_error_shape(cl_hub: Hub) -> None:
     resp = cl_hub.api("DELETE", "/services/cohortlab/api/v1/me", cl_hub.token_for("ada"))
     assert resp.status_code == 405
     assert resp.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_cookie_signed_event_stream_hears_its_courses_news(cl_hub: Hub) -> None:
+    """Direct mode's stream is signed in by the service's cookie; it checks each course event
+    against the identity that cookie's token has now (service/stream_access.py), so eli's
+    course news still reaches it."""
+    import asyncio
+    import json
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    session = _browser_login(cl_hub, "eli")
+    assert session.get(f"{cl_hub.service_url}auth/session", timeout=30).status_code == 200
+    assert session.get(f"{cl_hub.service_url}api/v1/me", timeout=30).status_code == 200
+    host = cl_hub.service_url.split("//")[1].split("/")[0].split(":")[0]
+    cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies if host.endswith(c.domain))
+    url = f"{cl_hub.service_url}api/v1/events".replace("http", "ws", 1)
+    conn = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+    try:
+        assert json.loads(await asyncio.wait_for(conn.read_message(), 10))["user"] == "eli"
+        thread = cl_hub.api(
+            "POST",
+            "/services/cohortlab/api/v1/courses/demo101/threads",
+            cl_hub.token_for("ben"),
+            json={"title": "Cookie stream", "body": "Does eli hear of this?"},
+        ).json()
+        cl_hub.api(
+            "POST", "/services/cohortlab/api/v1/events/ping?token=c1", cl_hub.token_for("eli")
+        )
+        seen: list[dict] = []
+        while not seen or seen[-1].get("type") != "pong":
+            seen.append(json.loads(await asyncio.wait_for(conn.read_message(), 10)))
+        assert any(e.get("thread_id") == thread["id"] for e in seen), seen
+    finally:
+        conn.close()

@@ -98,3 +98,36 @@ async def test_relayed_event_stream_refuses_another_learner(cl_ada_server: Hub) 
     with pytest.raises(HTTPClientError) as info:
         await websocket_connect(req)
     assert info.value.code in (403, 404)
+
+
+async def test_relayed_event_stream_carries_her_courses_events(cl_ada_server: Hub) -> None:
+    """The stream checks every course event against the identity it holds now
+    (service/stream_access.py); through the relay that is her server's token, whose identity
+    carries her groups: her course's news still reaches her lab."""
+    hub = cl_ada_server
+    token = hub.token_for("ada")
+    url = hub.at("/user/ada/cohortlab/api/v1/events").replace("http", "ws", 1)
+    conn = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}))
+    try:
+        assert json.loads(await asyncio.wait_for(conn.read_message(), 10))["type"] == "hello"
+        thread = hub.api(
+            "POST",
+            "/services/cohortlab/api/v1/courses/demo101/threads",
+            hub.token_for("ben"),
+            json={"title": "Relay", "body": "Does ada hear of this?"},
+        ).json()
+        hub.api(
+            "POST",
+            "/user/ada/cohortlab/api/v1/events/ping?token=after-thread",
+            token,
+            headers={"Content-Type": "application/json"},
+            data="",
+        )
+        seen = []
+        while not seen or seen[-1].get("type") != "pong":
+            seen.append(json.loads(await asyncio.wait_for(conn.read_message(), 10)))
+        assert {"type": "discussion", "action": "created", "course": "demo101"}.items() <= next(
+            e for e in seen if e.get("thread_id") == thread["id"]
+        ).items()
+    finally:
+        conn.close()
