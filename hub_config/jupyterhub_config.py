@@ -117,7 +117,11 @@ c.JupyterHub.load_groups = demo_groups()
 
 # --- Servers -----------------------------------------------------------------
 # PRODUCTION on Kubernetes: Zero to JupyterHub with KubeSpawner; see hub_config/k8s/.
-c.Spawner.cmd = [str(VENV / "bin" / "jupyterhub-singleuser")]
+# People's servers, and everything they start (kernels, terminals), yield the CPU to the hub,
+# the proxy and the CohortLab service: one person's busy kernel or scripted flood of requests
+# cannot slow everyone else's (tests/security/test_floods.py). On Kubernetes, CPU limits per
+# server do this (hub_config/k8s/values.yaml).
+c.Spawner.cmd = ["/usr/bin/nice", "-n", "10", str(VENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60

@@ -1,5 +1,5 @@
 """Per-person limits (service/limits.py, store/limits.py) through the real base handler and a
-real database on each backend: bodies over a route's limit are refused unread (413), writes
+real database on each backend: bodies over a route's limit are refused, never kept (413), writes
 over the limit are refused with nothing written (429 + Retry-After), the count is shared by
 replicas through the database, and stream slots are counted across replicas.
 
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cohortlab.service import limits
 from cohortlab.service.base import BaseHandler
+from cohortlab.service.permissions import allow, any_identity
 from cohortlab.store import limits as store
 from cohortlab.store.batching import GroupCommitExecutor
 from cohortlab.store.db import connect, session_factory, session_scope, upgrade
@@ -49,9 +50,11 @@ class Notes(BaseHandler):
     def check_hub_user(self, model: dict[str, Any]) -> dict[str, Any]:
         return model
 
+    @allow(any_identity)
     async def get(self) -> None:
         self.write_json({"size": len(self.request.body)})
 
+    @allow(any_identity)
     async def post(self) -> None:
         text = self.json_body().get("text", "")
 
@@ -125,7 +128,7 @@ class Replica:
 
 @pytest.fixture
 async def replicas(cl_limits_db: Any) -> AsyncIterator[list[Replica]]:
-    rates = limits.Limits(writes=limits.Rate(3, 60), staff_writes=limits.Rate(5, 60))
+    rates = limits.Limits(writes=limits.Rate(3, 60, 3), staff_writes=limits.Rate(5, 60, 5))
     made = [Replica(cl_limits_db, rates), Replica(cl_limits_db, rates)]
     yield made
     for r in made:
@@ -135,6 +138,12 @@ async def replicas(cl_limits_db: Any) -> AsyncIterator[list[Replica]]:
 def notes(engine: Any) -> int:
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(NOTES))
+
+
+def budgets(engine: Any) -> dict[str, float]:
+    with session_scope(session_factory(engine)) as session:
+        rows = session.execute(select(store.WriteBudget.user_name, store.WriteBudget.tat))
+        return dict(rows.tuples().all())
 
 
 def error(resp: HTTPResponse) -> dict[str, Any]:
@@ -170,17 +179,15 @@ async def test_writes_over_the_limit_are_refused_and_nothing_is_written(
     assert refused.code == 429
     assert error(refused)["code"] == "rate_limited"
     assert "Nothing was changed" in error(refused)["message"]
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert 19 <= int(refused.headers["Retry-After"]) <= 20  # the next write is due in 20 s
     assert notes(cl_limits_db) == 3
+    budget = budgets(cl_limits_db)
     # refused again from this replica's memory; reads still work; others are not affected
     assert (await a.call("ada")).code == 429
     assert (await a.call("ada", method="GET")).code == 200
     assert (await a.call("ben")).code == 201
     assert notes(cl_limits_db) == 4
-    with session_scope(session_factory(cl_limits_db)) as session:
-        rows = session.execute(select(store.WriteCount.user_name, store.WriteCount.count))
-        counts = dict(rows.tuples().all())
-    assert counts == {"ada": 3, "ben": 1}  # refusals are not counted
+    assert budgets(cl_limits_db)["ada"] == budget["ada"]  # refusals cost nothing
 
 
 async def test_replicas_share_the_count(replicas: list[Replica], cl_limits_db: Any) -> None:
@@ -201,21 +208,45 @@ async def test_staff_have_their_own_limit_and_services_none(
 
 
 def test_rates_parse_and_refuse_nonsense() -> None:
-    assert limits.Rate.parse("120/60", "x") == limits.Rate(120, 60)
+    assert limits.Rate.parse("120/60", "x") == limits.Rate(120, 60, 20)
+    assert limits.Rate.parse("5/60", "x", burst=20) == limits.Rate(5, 60, 5)
     for bad in ("120", "0/60", "a/b", "10/-1"):
         with pytest.raises(SystemExit, match="must look like 120/60"):
             limits.Rate.parse(bad, "write_rate_limit")
 
 
-def test_blocked_expires_with_the_window() -> None:
+def test_blocked_until_the_next_write_is_due() -> None:
     rate = limits.Rate(3, 60)
     blocked = limits.Blocked()
-    blocked.block("ada", rate, now=120.5)
+    blocked.block("ada", 180.0, now=120.5)
     with pytest.raises(web.HTTPError) as refused:
         blocked.check("ada", rate, now=150.0)
     assert refused.value.headers["Retry-After"] == "30"  # type: ignore[attr-defined]
-    blocked.check("ada", rate, now=180.0)  # the next window: allowed again
+    blocked.check("ada", rate, now=180.0)  # due: allowed again
     blocked.check("ben", rate, now=150.0)
+
+
+def test_admit_allows_a_burst_then_the_average() -> None:
+    """GCRA: ``burst`` writes at once, then one per interval, never a window's worth at a
+    window's edge; time spent idle refills the burst, never beyond it."""
+    rate = limits.Rate(120, 60, 20)  # one every 0.5 s, 20 at once
+    tat, now, taken = 0.0, 1000.0, 0
+    while True:
+        ok, when = limits.admit(tat, now, rate)
+        if not ok:
+            break
+        tat, taken = when, taken + 1
+    assert taken == 20
+    assert when == pytest.approx(now + 0.5)
+    # a steady writer at the average rate is never refused
+    for step in range(1, 200):
+        ok, tat = limits.admit(tat, now + 0.5 * step, rate)
+        assert ok
+    # after a long pause, 20 at once again, not more
+    later, taken = now + 3600, 0
+    while limits.admit(tat, later, rate)[0]:
+        tat, taken = limits.admit(tat, later, rate)[1], taken + 1
+    assert taken == 20
 
 
 def test_stream_slots_are_counted_across_replicas_and_stale_ones_expire(
@@ -245,3 +276,30 @@ def test_stream_slots_are_counted_across_replicas_and_stale_ones_expire(
         store.forget_replica(s, "r3")
         left = s.scalars(select(store.OpenStream.user_name)).all()
     assert left == []
+
+
+async def test_a_refused_body_leaves_the_connection_usable(replicas: list[Replica]) -> None:
+    """JupyterHub's proxy keeps connections to the service open and sends anyone's next
+    request down them: a refusal must not close (and reset) the connection it came on."""
+    import asyncio
+    import http.client
+
+    port = replicas[0].port
+
+    def on_one_connection() -> list[int]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        codes = []
+        big = b'{"text": "' + b"x" * (3 * limits.MIB) + b'"}'
+        tries = [("ada", big), ("nobody", b'{"text": "hi"}'), ("nobody", None), ("ben", None)]
+        for user, body in tries:
+            headers = {"X-Test-User": user, "Content-Type": "application/json"}
+            conn.request("POST" if body else "GET", "/notes", body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            codes.append(resp.status)
+            assert resp.getheader("Connection") != "close"
+        conn.close()
+        return codes
+
+    codes = await asyncio.get_running_loop().run_in_executor(None, on_one_connection)
+    assert codes == [413, 401, 401, 200]

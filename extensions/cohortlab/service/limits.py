@@ -7,14 +7,20 @@ the database allows, and every other person's request would wait behind theirs. 
 - **Bodies.** Every route takes at most :attr:`Limits.body_bytes` (1 MiB) unless it says
   otherwise (``BaseHandler.body_limit``: a review copy upload takes 64 MiB, a template push
   6 MiB). Bodies are streamed: a declared ``Content-Length`` over the route's limit is refused
-  with 413 before a byte of it is read; a chunked body that runs over is cut off by Tornado.
+  with 413 and none of it is kept or parsed (it is read and thrown away, so that the
+  connection, which the hub's proxy shares between people, stays usable); a chunked body
+  that runs over is cut off by Tornado. Any refusal decided before a body arrives (401, 403,
+  429) is answered the same way, after the body.
 - **Writes.** Each person may make :attr:`Limits.writes` writes (any POST, PUT, PATCH or
-  DELETE) per window; staff (hub admins, a course's instructors) :attr:`Limits.staff_writes`,
-  since opening a peer-review round uploads one copy per learner. The count lives in the
-  database (:mod:`cohortlab.store.limits`), bumped in the write's own transaction, so replicas
+  DELETE): 120 a minute on average and 20 at once, by the generic cell rate algorithm
+  (:func:`admit`); staff (hub admins, a course's instructors) :attr:`Limits.staff_writes`,
+  since opening a peer-review round uploads one copy per learner. The budget lives in the
+  database (:mod:`cohortlab.store.limits`), spent in the write's own transaction, so replicas
   agree and a refused write leaves nothing behind, not even a count. Once a person is over,
-  this process refuses their writes from memory until the window ends (:class:`Blocked`), so
-  a flood of refused requests costs no database work at all. The existing posting limit
+  this process refuses their writes from memory until their next is due (:class:`Blocked`), so
+  a flood of refused requests costs no database work at all, and answers each after
+  :data:`REFUSAL_DELAY`, so that a script ignoring Retry-After cannot make the proxy and the
+  event loop answer it hundreds of times a second. The existing posting limit
   (``post_rate_limit``) still applies to posts within this.
 - **Event streams.** At most :attr:`Limits.streams` open at once per person (one per
   JupyterLab tab), counted in the database across replicas.
@@ -37,18 +43,28 @@ from ..errors import APIError
 KIB = 1024
 MIB = 1024 * KIB
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: seconds a refusal from memory (a person already over their write limit) waits before it
+#: is answered: the refusal itself costs the service next to nothing, but a script that
+#: ignores Retry-After would otherwise be answered as fast as it can ask, and every answer
+#: costs the proxy and the event loop a little; held a second, each of its connections asks
+#: once a second
+REFUSAL_DELAY = 1.0
+#: a body refused before it is read is still read and thrown away up to this size, so the
+#: connection stays open (see :func:`too_large`); larger ones close it
+DRAIN_BYTES = 128 * MIB
 STAFF_GROUP_PREFIXES = ("formgrade-",)
 
 
 @dataclass(frozen=True)
 class Rate:
-    """``count`` per ``seconds`` (fixed windows)."""
+    """``count`` per ``seconds`` on average, at most ``burst`` at once (GCRA: :func:`admit`)."""
 
     count: int
     seconds: int
+    burst: int = 1
 
     @classmethod
-    def parse(cls, text: str, what: str) -> Rate:
+    def parse(cls, text: str, what: str, burst: int = 20) -> Rate:
         """``"120/60"``; a clear ``SystemExit`` for anything else (a configuration mistake)."""
         try:
             count, seconds = (int(part) for part in text.split("/"))
@@ -59,13 +75,30 @@ class Rate:
                 f"cohortlab: {what} {text!r} must look like 120/60 (<count>/<seconds>, both "
                 "at least 1)"
             ) from None
-        return cls(count, seconds)
+        return cls(count, seconds, max(1, min(burst, count)))
+
+    @property
+    def interval(self) -> float:
+        return self.seconds / self.count
+
+
+def admit(tat: float, now: float, rate: Rate) -> tuple[bool, float]:
+    """The generic cell rate algorithm: whether a write at ``now`` fits, given ``tat``, the
+    "theoretical arrival time" of the person's next write; then the new ``tat`` if it fits,
+    else the time it would. Up to ``burst`` writes at once, then one per ``interval``: a
+    fixed window instead would let the whole minute's budget through in one second, and a
+    second one a second later, which is what slows everyone else."""
+    tat = max(tat, now)
+    allowed_at = tat - rate.interval * (rate.burst - 1)
+    if now < allowed_at:
+        return False, allowed_at
+    return True, tat + rate.interval
 
 
 @dataclass(frozen=True)
 class Limits:
-    writes: Rate = Rate(120, 60)
-    staff_writes: Rate = Rate(3000, 60)
+    writes: Rate = Rate(120, 60, 20)
+    staff_writes: Rate = Rate(3000, 60, 300)
     streams: int = 10
     body_bytes: int = 1 * MIB
 
@@ -84,21 +117,23 @@ def write_rate(limits: Limits, model: Mapping[str, Any]) -> Rate | None:
     return limits.staff_writes if is_staff(model) else limits.writes
 
 
-def window_start(now: float, rate: Rate) -> int:
-    return int(now // rate.seconds) * rate.seconds
+def retry_after(now: float, allowed_at: float) -> int:
+    """Whole seconds until ``allowed_at`` (at least 1)."""
+    return max(1, math.ceil(allowed_at - now))
 
 
-def retry_after(now: float, rate: Rate) -> int:
-    """Whole seconds until the window holding ``now`` ends (at least 1)."""
-    return max(1, math.ceil(window_start(now, rate) + rate.seconds - now))
-
-
-def too_large(size: int, limit: int) -> APIError:
+def too_large(size: int, limit: int, *, close: bool = False) -> APIError:
+    """413. Normally answered once the body has been read and thrown away (the connection
+    stays usable); past :data:`DRAIN_BYTES` answered at once, closing the connection and
+    saying so (``Connection: close``), so that a proxy keeping connections to the service
+    open (Node's keep-alive agent in JupyterHub's proxy) does not send someone else's next
+    request down a connection that is closing: they would get a 503."""
     return APIError(
         413,
         "too_large",
         f"The request body is {_size(size)}; this address takes at most {_size(limit)}. "
         "Send less at a time.",
+        headers={"Connection": "close"} if close else None,
     )
 
 
@@ -106,8 +141,9 @@ def too_many_writes(rate: Rate, retry: int) -> APIError:
     return APIError(
         429,
         "rate_limited",
-        f"You have made {rate.count} changes in the last {rate.seconds} s, the most allowed; "
-        f"wait {retry} s and try again. Nothing was changed by this request.",
+        f"You are making changes faster than CohortLab takes them from one person ({rate.count} "
+        f"in {rate.seconds} s, {rate.burst} at once); wait {retry} s and try again. Nothing "
+        "was changed by this request.",
         headers={"Retry-After": str(retry)},
     )
 
@@ -132,17 +168,17 @@ class Blocked:
     def check(self, name: str, rate: Rate, now: float | None = None) -> None:
         """Refuse at once while ``name`` is known to be over their limit."""
         now = time.time() if now is None else now
-        end = self.until.get(name)
-        if end is None:
+        until = self.until.get(name)
+        if until is None:
             return
-        if now >= end:
+        if now >= until:
             del self.until[name]
             return
-        raise too_many_writes(rate, max(1, math.ceil(end - now)))
+        raise too_many_writes(rate, retry_after(now, until))
 
-    def block(self, name: str, rate: Rate, now: float | None = None) -> None:
+    def block(self, name: str, until: float, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        self.until[name] = window_start(now, rate) + rate.seconds
+        self.until[name] = until
         if len(self.until) > 10_000:  # forget the expired, so the map stays small
             self.until = {k: v for k, v in self.until.items() if v > now}
 

@@ -27,6 +27,8 @@ def allow(rule: Rule) -> Callable[[F], F]:
     def decorate(method: F) -> F:
         @functools.wraps(method)
         async def wrapper(self: BaseHandler, *args: Any, **kwargs: Any) -> Any:
+            if self.refusal is not None:  # decided in prepare, answered after the body
+                raise self.refusal
             checked = rule(self, *args, **kwargs)
             if hasattr(checked, "__await__"):
                 await checked

@@ -2,9 +2,9 @@
 
 Two tables:
 
-- ``write_counts``: how many writes each person made in the current fixed window (one row per
-  person and window, bumped with an upsert in the transaction of the write itself, so a write
-  that is refused or rolled back is not counted and a counted write is never lost);
+- ``write_budgets``: when each person's next write is due (one row per person, changed in the
+  transaction of the write itself, so a write that is refused or rolled back costs nothing and
+  a counted write is never lost);
 - ``open_streams``: each open event stream (WebSocket) with the replica holding it. A replica
   refreshes ``seen_at`` on its own rows; rows of a replica that died without closing its
   streams stop counting once ``seen_at`` is older than :data:`STREAM_STALE_SECONDS`, and are
@@ -15,28 +15,31 @@ The rules (which limit applies, what the refusal says) are in :mod:`cohortlab.se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, func, select, update
+from sqlalchemy import Float, Integer, String, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, UTCDateTime, utcnow
 
+#: ``admit(tat, now) -> (allowed, new tat or when allowed)``
+Admit = Callable[[float, float], tuple[bool, float]]
 #: a replica refreshes its streams' seen_at this often
 STREAM_REFRESH_SECONDS = 60.0
 #: a stream not refreshed for this long belongs to a replica that is gone
 STREAM_STALE_SECONDS = 3 * STREAM_REFRESH_SECONDS
 
 
-class WriteCount(Base):
-    """Writes one person made in one window (``window_start``: epoch seconds)."""
+class WriteBudget(Base):
+    """When one person's writes are next due, by the generic cell rate algorithm (GCRA): the
+    "theoretical arrival time" of their next write, in epoch seconds."""
 
-    __tablename__ = "write_counts"
+    __tablename__ = "write_budgets"
 
     user_name: Mapped[str] = mapped_column(String(255), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+    tat: Mapped[float] = mapped_column(Float)
 
 
 class OpenStream(Base):
@@ -51,23 +54,24 @@ class OpenStream(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def count_write(session: Session, user_name: str, window: int) -> int:
-    """Add one write to ``user_name``'s count in ``window``; the count including it."""
+def spend_write(session: Session, user_name: str, now: float, admit: Admit) -> float | None:
+    """Take one write from ``user_name``'s budget: ``None`` if taken, else when the next
+    write will be (nothing changed). ``admit(tat, now)`` is the rule
+    (:func:`cohortlab.service.limits.admit`). The row is locked for the rest of the
+    transaction, so replicas taking writes of the same person at once queue up."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(WriteCount).values(user_name=user_name, window_start=window, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[WriteCount.user_name, WriteCount.window_start],
-        set_={"count": WriteCount.count + 1},
-    ).returning(WriteCount.count)
-    count = int(session.execute(statement).scalar_one())
-    if count == 1:  # a person's first write in a window: their old windows go
-        session.execute(
-            delete(WriteCount).where(
-                WriteCount.user_name == user_name, WriteCount.window_start < window
-            )
-        )
-    return count
+    session.execute(
+        insert(WriteBudget).values(user_name=user_name, tat=0.0).on_conflict_do_nothing()
+    )
+    row = session.execute(
+        select(WriteBudget).where(WriteBudget.user_name == user_name).with_for_update()
+    ).scalar_one()
+    allowed, when = admit(row.tat, now)
+    if not allowed:
+        return when
+    row.tat = when
+    return None
 
 
 def open_stream(session: Session, user_name: str, replica: str, limit: int) -> int | None:

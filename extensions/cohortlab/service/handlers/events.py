@@ -15,11 +15,13 @@ import secrets
 from typing import Any
 
 from tornado import web, websocket
+from tornado.ioloop import IOLoop
 
 from ...errors import APIError
 from ..base import BaseHandler
 from ..permissions import allow, person
 from ..stream_access import StreamAccess
+from ..stream_slots import give_back, take_slot
 
 PING_INTERVAL_MS = 25_000
 
@@ -45,7 +47,20 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         # check_origin is synchronous: the cohort workspaces' origins are looked up here.
         self._allowed_origins = await self.allowed_origins()
-        await websocket.WebSocketHandler.get(self, *args, **kwargs)
+        # one of the person's few stream slots (429 past Limits.streams), back when it closes
+        self._slot = await take_slot(self.settings, self.hub_user["name"])
+        try:
+            await websocket.WebSocketHandler.get(self, *args, **kwargs)
+        finally:
+            if self.ws_connection is None:  # refused (origin) or failed before opening
+                self._release_slot()
+
+    _slot: int | None = None
+
+    def _release_slot(self) -> None:
+        slot, self._slot = self._slot, None
+        if slot is not None:
+            IOLoop.current().spawn_callback(give_back, self.settings, slot)
 
     def check_origin(self, origin: str) -> bool:
         """The service's own origin and cohort workspaces' (whose members' lab sessions use
@@ -92,6 +107,7 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
             self._unsubscribe()
             self._unsubscribe = None
         self.settings["sockets"].discard(self)
+        self._release_slot()
 
 
 class PingHandler(BaseHandler):

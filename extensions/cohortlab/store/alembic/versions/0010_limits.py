@@ -1,4 +1,4 @@
-"""write_counts and open_streams: per-person limits every service replica agrees on
+"""write_budgets and open_streams: per-person limits every service replica agrees on
 
 Revision ID: 0010
 Revises: 0009
@@ -16,13 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Writes per person and window, and open event streams per person (cohortlab.store.limits)."""
+    """When each person may write next, and open event streams per person (cohortlab.store.limits)."""
     op.create_table(
-        "write_counts",
+        "write_budgets",
         sa.Column("user_name", sa.String(length=255), nullable=False),
-        sa.Column("window_start", sa.Integer(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("user_name", "window_start", name=op.f("pk_write_counts")),
+        sa.Column("tat", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("user_name", name=op.f("pk_write_budgets")),
     )
     op.create_table(
         "open_streams",
@@ -41,4 +40,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_open_streams_replica"), table_name="open_streams")
     op.drop_index(op.f("ix_open_streams_user_name"), table_name="open_streams")
     op.drop_table("open_streams")
-    op.drop_table("write_counts")
+    op.drop_table("write_budgets")
