@@ -70,7 +70,7 @@ def test_a_stream_follows_the_identity_its_token_has_now() -> None:
     assert access.allows({"type": "pong"})
 
 
-async def test_a_stream_holds_course_events_back_without_a_fresh_identity() -> None:
+async def test_a_stream_drops_course_events_without_a_fresh_identity() -> None:
     auth, access, _lost = _stream(max_age=60)
     assert access.allows({"type": "discussion", "course": "c1"})
     # the identity was given 61 s ago: past its period, and the hub cannot be reached

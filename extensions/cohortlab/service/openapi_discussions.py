@@ -248,7 +248,8 @@ def discussion_paths() -> dict[str, Any]:
         "/api/v1/notifications": {
             "get": _op(
                 "listNotifications",
-                "My notifications and unread count",
+                "My notifications and unread count, about threads I may see now (none "
+                "about a course or cohort I have left)",
                 "Hub users (their own only)",
                 query=[("unread", "true: unread only")],
                 errors=(401, 403),

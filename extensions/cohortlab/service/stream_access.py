@@ -10,9 +10,10 @@ identity the service holds for the stream's token: the same cached hub identity 
 request with that token uses (``auth_cache_max_age``), so a removal ends a stream's events
 when it ends the person's API access. While the stream is open it asks for that identity
 every quarter of the period, which keeps it renewed in the background before it expires
-(``hubauth.RefreshingHubOAuth``); a token the hub no longer accepts closes the stream. When
-no identity younger than the period is known (the hub slow to answer), course events are
-held back, not delivered on an old one.
+(``hubauth.RefreshingHubOAuth``) — one hub call per open stream per period, as for a person
+who keeps using the API; a token the hub no longer accepts closes the stream. When no
+identity younger than the period is known (the hub down or slow to answer), course events
+are dropped rather than delivered on an old one; clients catch up when they next read.
 
 The per-event cost is a few dictionary look-ups (2 to 3 µs on the development machine, two
 cores shared: a live round's results to a thousand streams add about 3 ms); the membership,
@@ -109,7 +110,7 @@ class StreamAccess:
             return cached
         if self._model is not None and time.monotonic() - self._model_at < self.period:
             return self._model
-        self._check()  # none fresh enough: hold course events back until the hub answers
+        self._check()  # none fresh enough: drop course events until the hub answers
         return None
 
     def _membership(self) -> Membership | None:
