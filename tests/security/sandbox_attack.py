@@ -93,6 +93,19 @@ for folder in {folders!r}:
     except OSError as e:
         writes[folder] = str(e.strerror)
 found["writes"] = writes
+# links and a FIFO in its own folder, for whoever touches the folder after it (nbgrader)
+planted = {{}}
+for name, target in {links!r}:
+    try:
+        if target is None:
+            os.mkfifo(name + ".tmp")
+        else:
+            os.symlink(target, name + ".tmp")
+        os.replace(name + ".tmp", name)
+        planted[name] = "planted"
+    except OSError as e:
+        planted[name] = str(e.strerror)
+found["planted"] = planted
 with open("attack.json", "w") as f:
     json.dump(found, f)
 print(json.dumps(found))
@@ -105,13 +118,17 @@ def attack_code(
     targets: dict[str, tuple[str, int]],
     writes: list[str],
     folders: list[str],
+    links: list[tuple[str, str | None]] = (),  # type: ignore[assignment]
 ) -> str:
     """The cell: ``targets`` to connect to, files to append ``mark`` to, ``folders`` to create
-    with a notebook inside (a submission filed in the exchange)."""
+    with a notebook inside (a submission filed in the exchange), and ``links`` to leave in its
+    own folder (name, target; a FIFO where the target is None)."""
     # paths as their parts, joined when the cell runs: review copies have home paths in
     # their text anonymised, and the attack must try the real one
     parts = [Path(w).parts for w in writes]
-    return TEMPLATE.format(mark=mark, targets=targets, writes=parts, folders=folders)
+    return TEMPLATE.format(
+        mark=mark, targets=targets, writes=parts, folders=folders, links=list(links)
+    )
 
 
 def read_report(folder: Path) -> dict[str, Any]:

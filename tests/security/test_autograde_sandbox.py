@@ -121,11 +121,18 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
             folders=[
                 str(cl_shared_folders.inbound / f"ben+{assignment}+2026-12-07 12:00:00 UTC+{mark}"),
             ],
+            # for nbgrader, which writes the executed notebook there and chmods every file
+            links=[
+                (f"{ASSIGNMENT}.ipynb", str(folder / "gradebook.db")),
+                ("config", str(folder / "nbgrader_config.py")),
+                ("pipe", None),
+            ],
         )
         _hand_in(course, assignment, cell)
         course.nbgrader("instructor", folder, "collect", assignment)
         course.add_student(ADA)
         before = {p: _digest(p) for p in (folder / "nbgrader_config.py", source, submitted)}
+        config_mode = (folder / "nbgrader_config.py").stat().st_mode
 
         course.nbgrader("instructor", folder, "autograde", assignment)
 
@@ -141,6 +148,16 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
         )
         assert (autograded / "attack.json").stat().st_uid == instructor.pw_uid
         assert {p: _digest(p) for p in before} == before
+        # what it left for nbgrader was removed before nbgrader wrote or chmodded anything
+        assert found["planted"] == dict.fromkeys(
+            (f"{ASSIGNMENT}.ipynb", "config", "pipe"), "planted"
+        )
+        assert (folder / "nbgrader_config.py").stat().st_mode == config_mode
+        left = [
+            p for p in autograded.rglob("*") if p.is_symlink() or not (p.is_file() or p.is_dir())
+        ]
+        assert left == []
+        assert nbformat.read(autograded / f"{ASSIGNMENT}.ipynb", as_version=4).cells
         assert mark.encode() not in (folder / "gradebook.db").read_bytes()
         for where in (cl_shared_folders.shared, cl_shared_folders.inbound):
             assert not [p for p in where.iterdir() if mark in p.name]

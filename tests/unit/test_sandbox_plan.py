@@ -5,13 +5,19 @@ inside, and that nbgrader picks the sandboxed executor from the config CohortLab
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import sys
 from pathlib import Path
 
 import pytest
-from cohortlab.nbgrader.autograde import SandboxedExecute, SandboxedKernelManager, sandboxed_spec
+from cohortlab.nbgrader.autograde import (
+    SandboxedExecute,
+    SandboxedKernelManager,
+    remove_planted_entries,
+    sandboxed_spec,
+)
 from cohortlab.sandbox import plan
 from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
 from jupyter_client.kernelspec import KernelSpec
@@ -158,3 +164,21 @@ def test_the_formgrader_autogrades_with_it_too(tmp_path: Path, monkeypatch) -> N
     api = NbGraderAPI(parent=extension)
     autograde = Autograde(coursedir=api.coursedir, parent=api)
     assert autograde.autograde_preprocessors[0] == "cohortlab.nbgrader.autograde.SandboxedExecute"
+
+
+def test_what_a_submission_leaves_for_nbgrader_to_follow_is_removed(tmp_path: Path) -> None:
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    folder = tmp_path / "autograded"
+    (folder / "data").mkdir(parents=True)
+    (folder / "hw1.ipynb").write_text("{}")
+    (folder / "data" / "table.csv").write_text("a,b")
+    (folder / "key").symlink_to(secret)
+    (folder / "data" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (folder / "dangling").symlink_to("/home/instructor/.ssh/id_rsa")
+    os.mkfifo(folder / "pipe")
+    removed = remove_planted_entries(str(folder), logging.getLogger("test"))
+    assert sorted(Path(p).name for p in removed) == ["dangling", "key", "pipe", "up"]
+    left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    assert left == ["data", "data/table.csv", "hw1.ipynb"]
+    assert secret.read_text() == "grades"

@@ -23,6 +23,9 @@ code as the instructor there can set ``Autograde.autograde_preprocessors`` back 
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec
@@ -50,9 +53,39 @@ class SandboxedKernelManager(AsyncKernelManager):  # type: ignore[misc]
         return sandboxed_spec(spec) if spec is not None else None
 
 
+def remove_planted_entries(folder: str, log: logging.Logger) -> list[str]:
+    """Remove every entry under ``folder`` that is neither a regular file nor a folder
+    (symbolic links, FIFOs, sockets), without following any; the paths removed.
+
+    The kernel may write its folder, and nbgrader, as the instructor and outside the sandbox,
+    then writes the executed notebook there and ``chmod``s every file in it: through a link
+    the kernel left (``hw1.ipynb -> ~/course/gradebook.db``, ``key -> ~/.ssh/id_rsa``) that
+    would overwrite, or make readable to all, a file of the instructor's; a FIFO would hang it.
+    Called once the kernel and every process of its sandbox have ended."""
+    removed: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in [*dirnames, *filenames]:
+            path = os.path.join(dirpath, name)
+            mode = os.lstat(path).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                os.unlink(path)
+                removed.append(path)
+    for path in removed:
+        log.warning("Removed %s, which the submission's code left in its folder", path)
+    return removed
+
+
 class SandboxedExecute(Execute):  # type: ignore[misc]
-    """nbgrader's ``Execute``, with kernels in the sandbox."""
+    """nbgrader's ``Execute``, with kernels in the sandbox; what the kernel planted in its
+    folder that nbgrader would follow is removed before nbgrader touches the folder again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> Any:
+        folder = ((resources or {}).get("metadata") or {}).get("path") or os.getcwd()
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            remove_planted_entries(folder, self.log)
