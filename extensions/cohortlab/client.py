@@ -10,11 +10,24 @@ claim to be someone else.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import requests
 
 DEFAULT_URL = "http://127.0.0.1:10101/services/cohortlab/"
+
+
+#: the most seconds one call waits in total for the service's write limit (429 Retry-After)
+MAX_RETRY_WAIT = 120.0
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    """Seconds to wait before asking again, for a 429 that says so; else ``None``."""
+    if resp.status_code != 429:
+        return None
+    value = resp.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
 
 
 class ServiceError(Exception):
@@ -60,22 +73,31 @@ class ServiceClient:
                 "set COHORTLAB_TOKEN.",
             )
         url = f"{self.url}/api/v1/{path.lstrip('/')}"
-        try:
-            resp = self._session.request(
-                method,
-                url,
-                json=body,
-                params=params,
-                headers={"Authorization": f"token {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as e:
-            raise ServiceError(
-                503,
-                "service_unreachable",
-                f"The CohortLab service at {self.url} could not be reached ({type(e).__name__}); "
-                "check COHORTLAB_SERVICE_URL or try again shortly.",
-            ) from None
+        waited = 0.0
+        while True:
+            try:
+                resp = self._session.request(
+                    method,
+                    url,
+                    json=body,
+                    params=params,
+                    headers={"Authorization": f"token {self.token}"},
+                    timeout=self.timeout,
+                )
+            except requests.RequestException as e:
+                raise ServiceError(
+                    503,
+                    "service_unreachable",
+                    f"The CohortLab service at {self.url} could not be reached "
+                    f"({type(e).__name__}); check COHORTLAB_SERVICE_URL or try again shortly.",
+                ) from None
+            # Over the write limit (staff uploading a large class): nothing was written, so
+            # waiting as told and asking again is safe.
+            wait = _retry_after(resp)
+            if wait is None or waited + wait > MAX_RETRY_WAIT:
+                break
+            time.sleep(wait)
+            waited += wait
         if resp.status_code >= 400:
             code, message = "error", resp.text[:500] or resp.reason
             try:

@@ -186,7 +186,13 @@ def main() -> None:
     ensure_wrk()
     bare_port = free_port()
     bare = subprocess.Popen([sys.executable, str(HERE / "bare_tornado.py"), str(bare_port)])
-    hub = start_hub({"COHORTLAB_TEST_SERVICE_ARGS": "--ServiceApp.post_rate_limit=1000000/60"})
+    # capacity, not limits: each simulated learner writes far faster than a person would
+    hub = start_hub(
+        {
+            "COHORTLAB_TEST_SERVICE_ARGS": "--ServiceApp.post_rate_limit=1000000/60"
+            " --ServiceApp.write_rate_limit=1000000/60 --ServiceApp.write_burst=1000000"
+        }
+    )
     try:
         started = time.monotonic()
         tokens, ids = seed(hub)
