@@ -301,6 +301,37 @@ def _wait_for_job(page: Any, job: Any) -> None:
     )
 
 
+def _decide_names(page: Any, form: Any, words: dict[str, tuple[str, int]]) -> None:
+    """Check names, see each word found (``word: (decision, places)``) with its excerpts, and
+    decide it from the keyboard; the round can then open."""
+    names = form.get_by_test_id("cl-open-round-names")
+    names.get_by_test_id("cl-open-round-check-names").click()
+    summary = names.get_by_test_id("cl-open-round-names-summary")
+    expect(summary).to_have_attribute("data-state", "words" if words else "empty", timeout=UI_MS)
+    found = names.get_by_test_id("cl-open-round-word")
+    expect(found).to_have_count(len(words))
+    if not words:
+        expect(summary).to_contain_text("Nothing to decide")
+    for word, (decision, places) in words.items():
+        group = names.locator(f'[data-testid="cl-open-round-word"][data-word="{word}"]')
+        expect(group.locator("legend")).to_have_text(f"“{word}”: {places} places in 1 submission")
+        place = group.get_by_test_id("cl-open-round-word-place")
+        expect(place).to_contain_text(f"ben's hw1.ipynb: {places} places")
+        assert "«ben»" in group.get_by_test_id("cl-open-round-word-excerpt").first.inner_text()
+        details = page.locator(f"#{group.get_attribute('aria-describedby')}")
+        assert "ben's hw1.ipynb" in details.inner_text()  # read with the group
+        blocker = form.get_by_test_id("cl-open-round-blocker")
+        expect(blocker).to_have_text(f"Choose replace or keep for “{word}”.")
+        assert form.get_by_test_id("cl-open-round-start").is_disabled()
+        label = "Replace it with “learner”" if decision == "replace" else "Keep it"
+        option = group.get_by_label(label)
+        option.focus()
+        page.keyboard.press("Space")
+        expect(option).to_be_checked()
+    expect(form.get_by_test_id("cl-open-round-blocker")).to_have_text("")
+    expect(form.get_by_test_id("cl-open-round-start")).to_be_enabled()
+
+
 def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     cl_browser: Any, cl_hub: Hub, cl_panel_course: NbgraderCourse, cl_artifacts: Path
 ) -> None:
@@ -327,9 +358,15 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     option = choice.locator(f'option[value="{PANEL_ASSIGNMENT}"]')
     expect(option).to_have_text(f"{PANEL_ASSIGNMENT} — 3 submitted, 3 autograded", timeout=UI_MS)
     choice.select_option(PANEL_ASSIGNMENT)
+    start = form.get_by_test_id("cl-open-round-start")
+    blocker = form.get_by_test_id("cl-open-round-blocker")
+    # the name check comes first: ben signed "(ben)", a name that is also a common word
+    expect(blocker).to_have_text("Check names first.")
+    assert start.is_disabled()
+    _decide_names(page, form, {"ben": ("replace", 2)})
     # more reviewers than other submitters: the job fails with the service's message
     form.get_by_test_id("cl-open-round-k").fill("3")
-    form.get_by_test_id("cl-open-round-start").click()
+    start.click()
     failed = panel.locator('[data-testid="cl-review-job"][data-kind="open"]')
     failed.wait_for(timeout=UI_MS)
     _wait_for_job(page, failed)
@@ -343,8 +380,11 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
     form.get_by_test_id("cl-open-round-due").fill("2031-06-01T17:00")
     form.get_by_test_id("cl-open-round-lease").fill("72")
     form.get_by_test_id("cl-open-round-source").select_option("autograded")
-    start = form.get_by_test_id("cl-open-round-start")
     assert start.inner_text() == "Open the round"
+    # the decision held for the run that failed: this run is checked again (the autograded
+    # copy also has the output of ben's print), and ben's name is kept this time
+    expect(blocker).to_have_text("Check names first.")
+    _decide_names(page, form, {"ben": ("keep", 3)})
     start.click()
 
     # the job's progress bar, until done; then the round is in the list
@@ -371,7 +411,13 @@ def test_an_instructor_opens_a_round_from_the_panel_and_exports(
         in form.get_by_test_id("cl-open-round-rerun").inner_text()
     )
     view = cl_hub.api("GET", api_path, cl_hub.token_for("instructor")).json()
-    # running it again adds nothing (no late submission) and duplicates nothing
+    ben = next(s["number"] for s in view["submissions"] if s["author"] == "ben")
+    copy = cl_hub.api("GET", f"{api_path}/submissions/{ben}", cl_hub.token_for("instructor"))
+    assert "(ben)" in copy.text and "Benedikt" not in copy.text  # kept as decided
+    # running it again adds nothing (no late submission) and duplicates nothing; its check
+    # has nothing to decide
+    expect(blocker).to_have_text("Check names first.")
+    _decide_names(page, form, {})
     start.click()
     expect(job.get_by_test_id("cl-review-job-phase")).to_contain_text(
         "Updated the round: 3 submissions, 0 new, 0 reviews allocated now", timeout=JOB_MS

@@ -12,6 +12,7 @@ import {
   IFlag,
   IJob,
   IMyReview,
+  INameCheck,
   INbgraderCourse,
   IOpenRoundRequest,
   IOverride,
@@ -181,6 +182,17 @@ export class ReviewAPI {
   /** Start opening (or re-running) a round on my server; the job to follow. */
   openRound(body: IOpenRoundRequest): Promise<{ job: IJob }> {
     return this.server('rounds', body);
+  }
+
+  /** The name check before opening: words that are both a learner's name and a common
+   * word, in the submissions the run would upload. */
+  checkNames(body: {
+    course: string;
+    assignment: string;
+    folder?: string;
+    source?: 'submitted' | 'autograded';
+  }): Promise<INameCheck> {
+    return this.server('names', body);
   }
 
   /** Start exporting a round's final scores into my nbgrader gradebook. */

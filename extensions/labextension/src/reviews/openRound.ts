@@ -1,6 +1,7 @@
 import { el, errorText, uniqueId } from '../discussions/render';
 import { ReviewAPI } from './api';
 import { JobTracker } from './jobs';
+import { INameCheckKey, NameCheckStep } from './nameCheck';
 import { INbgraderCourse, IOpenRoundRequest, IStaffRound } from './types';
 
 /** `datetime-local`'s value (the person's own time zone) as ISO 8601 with its zone. */
@@ -113,7 +114,7 @@ export class OpenRoundForm {
     this.assignment.dataset.testid = 'cl-open-round-assignment';
     this.assignment.addEventListener('change', () => {
       this.prefilled = null;
-      this.updateRerun();
+      this.names.reset();
     });
     this.k = el('input', { type: 'number', min: '1', max: '20', step: '1', value: '3' });
     this.k.dataset.testid = 'cl-open-round-k';
@@ -127,6 +128,13 @@ export class OpenRoundForm {
       el('option', { value: 'submitted' }, 'Submitted (collected) notebooks'),
       el('option', { value: 'autograded' }, 'Autograded notebooks')
     );
+    this.source.addEventListener('change', () => this.names.reset());
+    this.names = new NameCheckStep(
+      key => this.api.checkNames(key),
+      () => this.updateRerun()
+    );
+    this.blocker = el('p', { class: 'cl-Panel-note' });
+    this.blocker.dataset.testid = 'cl-open-round-blocker';
     const [acrossWrap, across] = check(
       'Across cohorts',
       'cl-open-round-across',
@@ -164,7 +172,9 @@ export class OpenRoundForm {
       field('Copies from', this.source),
       acrossWrap,
       teamsWrap,
+      this.names.node,
       this.rerun,
+      this.blocker,
       this.submit,
       this.status
     );
@@ -192,6 +202,7 @@ export class OpenRoundForm {
       return;
     }
     this.found = found;
+    this.names.reset();
     this.folder.value = found.folder;
     if (found.course_id === this.course) {
       this.saveFolder(found.folder);
@@ -226,7 +237,10 @@ export class OpenRoundForm {
   private updateRerun(): void {
     const name = this.assignment.value;
     const ok = !!this.found && this.found.course_id === this.course && !!name;
-    this.submit.disabled = !ok || this.busy;
+    this.names.key = ok ? this.checkKey() : null;
+    const blocker = ok ? this.names.blocker() : '';
+    this.blocker.textContent = blocker;
+    this.submit.disabled = !ok || this.busy || !!blocker;
     const round = name ? this.existing().get(name) : undefined;
     if (round && this.prefilled !== name) {
       this.prefill(round);
@@ -244,6 +258,16 @@ export class OpenRoundForm {
         'You can run this again later on the same assignment: late submissions are added, ' +
         'nothing is duplicated.';
     }
+  }
+
+  /** What the name check is about: the course folder, assignment and copies chosen. */
+  private checkKey(): INameCheckKey {
+    return {
+      course: this.course,
+      assignment: this.assignment.value,
+      folder: this.found?.folder ?? '',
+      source: this.source.value as 'submitted' | 'autograded'
+    };
   }
 
   /** A round that exists: its settings in the form, so running again keeps them. */
@@ -288,6 +312,10 @@ export class OpenRoundForm {
     if (this.teams.checked) {
       body.separate_teams = true;
     }
+    if (!this.names.ready()) {
+      return this.names.blocker();
+    }
+    body.words = this.names.decisions();
     return body;
   }
 
@@ -304,6 +332,7 @@ export class OpenRoundForm {
       const { job } = await this.api.openRound(body);
       this.started(body.assignment);
       this.jobs.track(job);
+      this.names.reset(); // decisions hold for this run: a later run checks again
       this.say('Started: the progress is shown below.');
     } catch (reason) {
       this.say(errorText(reason), true);
@@ -366,6 +395,8 @@ export class OpenRoundForm {
   private across!: HTMLInputElement;
   private teams!: HTMLInputElement;
   private rerun!: HTMLElement;
+  private names!: NameCheckStep;
+  private blocker!: HTMLElement;
   private submit!: HTMLButtonElement;
   private status!: HTMLElement;
   private found: INbgraderCourse | null = null;

@@ -277,6 +277,27 @@ export interface IOpenRoundRequest {
   separate_teams?: boolean;
   uneven_loads?: boolean;
   source?: 'submitted' | 'autograded';
+  /** Staff's decision on each word that is both a learner's name and a common word. */
+  words?: Record<string, NameDecision>;
+}
+
+export type NameDecision = 'replace' | 'keep';
+
+/** One word that is a learner's name and a common word, in one notebook of theirs. */
+export interface INameFinding {
+  word: string;
+  student: string;
+  notebook: string;
+  count: number;
+  excerpts: string[];
+  forms: string[];
+}
+
+/** `POST <server>/cohortlab/reviews/names`: the submissions this run would upload, and
+ * what staff decide in them. */
+export interface INameCheck {
+  checked: string[];
+  findings: INameFinding[];
 }
 
 export interface IJob {
