@@ -16,6 +16,7 @@ ada's ordinary kernel, where each attack does succeed, so each check is known to
 from __future__ import annotations
 
 import json
+import os
 import pwd
 import shutil
 import uuid
@@ -54,6 +55,9 @@ def _cell(hub: Hub, folders: SharedFolders, mark: str) -> str:
         targets=hub_targets(hub),
         writes=[str(folders.shared / f"{mark}.txt"), str(home(ADA) / f"{mark}.txt")],
         folders=[str(folders.inbound / f"{ADA}+hw1+2026-12-07 12:00:00.000000 UTC+{mark}")],
+        # the copy itself as a link to the reviewer's .bashrc (relative: no name needed),
+        # which her server would write through when JupyterLab saves the notebook
+        links=[("hw.ipynb", "../../../.bashrc"), ("pipe", None)],
     )
 
 
@@ -118,20 +122,27 @@ async def test_a_peers_code_learns_nothing_of_its_reviewer_and_sends_nothing_out
     cells = [c["source"] for c in model["content"]["cells"] if c["cell_type"] == "code"]
     assert model["content"]["metadata"]["kernelspec"]["name"] == "cohortlab-review"
 
-    # the control: in her ordinary kernel, the same cell reaches everything
-    control_out, errors = await run_in_kernel(cl_hub.url, ADA, token, cells[0])
-    assert not errors, errors
-    control: dict[str, Any] = json.loads(control_out)
+    # the control: in her ordinary kernel (in a folder of hers), the same cell reaches
+    # everything
+    scratch = home(ADA) / f"cl-sec-{mark}"
+    scratch.mkdir()
+    os.chown(scratch, pwd.getpwnam(ADA).pw_uid, pwd.getpwnam(ADA).pw_gid)
     try:
+        control_out, errors = await run_in_kernel(
+            cl_hub.url, ADA, token, cells[0], path=scratch.name
+        )
+        assert not errors, errors
+        control: dict[str, Any] = json.loads(control_out)
         server_token = control["env"]["JUPYTERHUB_API_TOKEN"]
         assert control["user"] == ADA and control["ids"][0] == pwd.getpwnam(ADA).pw_uid
         assert control["connect"]["hub"] == "connected"
         assert control["connect"]["service"] == "connected"
         assert control["writes"][str(cl_shared_folders.shared / f"{mark}.txt")] == "written"
         assert any(mark in p for p in _host_effects(cl_shared_folders, mark))
+        assert control["planted"] == dict.fromkeys(("hw.ipynb", "pipe"), "planted")
     finally:
         _clean(cl_shared_folders, mark)
-        (home(ADA) / "attack.json").unlink(missing_ok=True)
+        shutil.rmtree(scratch)
 
     out, errors = await run_in_kernel(
         cl_hub.url, ADA, token, cells[0], kernel_name="cohortlab-review", path=copy["folder"]
@@ -144,6 +155,9 @@ async def test_a_peers_code_learns_nothing_of_its_reviewer_and_sends_nothing_out
     report = home(ADA) / copy["folder"] / "attack.json"
     assert json.loads(report.read_text())["mark"] == mark
     assert report.stat().st_uid == pwd.getpwnam(ADA).pw_uid
+    assert found["planted"] == dict.fromkeys(("hw.ipynb", "pipe"), "Operation not permitted")
+    notebook = home(ADA) / copy["paths"][0]
+    assert notebook.is_file() and not notebook.is_symlink()
     assert found["writes"][str(home(ADA) / f"{mark}.txt")] in (
         "No such file or directory",
         "Read-only file system",

@@ -19,6 +19,7 @@ from cohortlab.nbgrader.autograde import (
     sandboxed_spec,
 )
 from cohortlab.sandbox import plan
+from cohortlab.sandbox.namespaces import BPF_JEQ_K, BPF_RET_K, SECCOMP_RET_ALLOW, link_filter
 from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
 from jupyter_client.kernelspec import KernelSpec
 from nbgrader.apps import NbGrader
@@ -182,3 +183,14 @@ def test_what_a_submission_leaves_for_nbgrader_to_follow_is_removed(tmp_path: Pa
     left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert left == ["data", "data/table.csv", "hw1.ipynb"]
     assert secret.read_text() == "grades"
+
+
+def test_the_kernel_may_make_no_link_or_special_file_on_known_machines() -> None:
+    """The seccomp program: other ABIs refused, then symlink(at) and mknod(at) refused with
+    EPERM, everything else allowed."""
+    prog = link_filter("x86_64")
+    assert prog is not None
+    refused = {k for code, _jt, _jf, k in prog if code == BPF_JEQ_K} - {0xC000003E}
+    assert refused == {88, 266, 133, 259}
+    assert prog[-1] == (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)
+    assert link_filter("aarch64") is not None and link_filter("riscv64") is None

@@ -105,6 +105,7 @@ def run(
         kernel = os.fork()
         if kernel == 0:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            namespaces.forbid_links(lib)
             os.execvpe(kernel_argv[0], kernel_argv, kernel_env)
         os.execve(
             sys.executable,

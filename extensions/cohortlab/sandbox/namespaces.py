@@ -196,6 +196,59 @@ def build(
 WRITABLE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
+# seccomp: no symbolic link and no special file made by the kernel (see forbid_links)
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+#: machine -> (audit arch, syscalls that make links or special files, first x32 number)
+LINK_SYSCALLS = {
+    "x86_64": (0xC000003E, (88, 266, 133, 259), 0x40000000),  # symlink(at), mknod(at)
+    "aarch64": (0xC00000B7, (36, 33), None),  # symlinkat, mknodat
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def link_filter(machine: str) -> list[tuple[int, int, int, int]] | None:
+    """The seccomp program (BPF) refusing, with EPERM, the syscalls that make symbolic links,
+    FIFOs or device nodes; every syscall of another ABI (32-bit, x32) is refused too. None
+    on a machine it does not know."""
+    if machine not in LINK_SYSCALLS:
+        return None
+    arch, calls, x32 = LINK_SYSCALLS[machine]
+    deny = (BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | 1)
+    prog = [(BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, arch), deny, (BPF_LD_W_ABS, 0, 0, 0)]
+    if x32 is not None:
+        prog += [(BPF_JGE_K, 0, 1, x32), deny]
+    for nr in calls:
+        prog += [(BPF_JEQ_K, 0, 1, nr), deny]
+    return [*prog, (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
+
+
+def forbid_links(lib: Any) -> bool:
+    """The kernel makes no symbolic link or special file: one left in its folder would be
+    followed by whoever writes there from outside (the reviewer's server saving the notebook,
+    nbgrader writing and ``chmod``-ing the autograded folder). Needs ``no_new_privs``."""
+    prog = link_filter(os.uname().machine)
+    if prog is None:
+        return False
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), filters)
+    _check(lib.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
+
+
 def no_new_privileges(lib: Any) -> None:
     _check(lib.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
