@@ -209,6 +209,14 @@ def test_decisions_are_folded_and_a_word_cannot_be_both() -> None:
         parse_words({"will": "maybe"})
 
 
+def test_a_short_numeric_lms_id_is_decided_not_replaced_everywhere() -> None:
+    forms = {f.text: f.word for f in name_forms(Author("ada", ("42", "s1234567")))}
+    assert forms["42"] == "42" and forms["s1234567"] is None
+    assert scrub_text("answer: 42, id s1234567", Author("ada", ("42", "s1234567"))) == (
+        "answer: 42, id learner"
+    )
+
+
 def test_forms_are_made_from_the_gradebook_names() -> None:
     forms = {f.text: f.word for f in name_forms(WILL)}
     assert forms["Will Young"] is None and forms["Young, Will"] is None  # two name words
@@ -256,3 +264,24 @@ def test_property_a_name_glued_to_letters_is_never_replaced(
         return
     word = prefix + name.lower() + suffix
     assert scrub_text(word, Author("zz9", (), name, "Qxq"), common=never_common) == word
+
+
+def test_a_run_says_what_it_did_with_each_decision() -> None:
+    from cohortlab.reviews.opening import decision_lines
+
+    found = [
+        {"word": "will", "student": "wyoung", "notebook": "a.ipynb", "count": 2},
+        {"word": "will", "student": "wyoung", "notebook": "b.ipynb", "count": 1},
+    ]
+    assert decision_lines(found, {"will": REPLACE, "mark": KEEP}) == [
+        'note: "mark" is in no submission this run uploads; nothing to decide',
+        'replacing "will": 3 place(s) in 1 submission(s)',
+    ]
+
+
+def test_an_attachment_named_after_the_learner_keeps_its_link() -> None:
+    cell = new_markdown_cell("![me](attachment:lovelace_photo.png) by Ada")
+    cell["attachments"] = {"lovelace_photo.png": {"image/png": "iVBORw0KGgo="}}
+    out = anonymize_notebook(new_notebook(cells=[cell]), ADA, secret=SECRET)
+    assert out.cells[0].source == "![me](attachment:learner_photo.png) by learner"
+    assert list(out.cells[0].attachments) == ["learner_photo.png"]

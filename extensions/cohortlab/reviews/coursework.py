@@ -23,7 +23,7 @@ from jupyter_core.paths import jupyter_config_path
 from traitlets.config import Application, Config
 
 from .anonymize import Author, Occurrences, anonymize_notebook, common_words_in
-from .names import Decisions
+from .names import Decisions, name_forms
 from .sending import Made
 
 _log = logging.getLogger("cohortlab.nbgrader")
@@ -78,7 +78,10 @@ class CourseWork:
 
     def common_words(self, student: str) -> dict[str, list[Occurrences]]:
         """Notebook name -> the forms of the author's name in it that are also common words
-        (what staff decide before the copies are made), empty notebooks left out."""
+        (what staff decide before the copies are made), empty notebooks left out. An author
+        none of whose name forms is a common word is not read again."""
+        if not any(form.word for form in name_forms(self.authors[student])):
+            return {}
         out = {}
         for name, nb in self.load(student).items():
             if found := common_words_in(nb, self.authors[student]):

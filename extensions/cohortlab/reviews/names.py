@@ -238,7 +238,10 @@ def name_forms(author: Author, common: Callable[[str], bool] = is_common) -> lis
         name = name.strip()
         if not name:
             continue
-        add(name)
+        if "@" in name or len(name.split()) > 1:
+            add(name)
+        else:
+            single(name)  # an LMS id such as "42" is a common word too
         if "@" in name:
             local = name.split("@", 1)[0]
             single(local)
