@@ -285,3 +285,26 @@ def test_an_attachment_named_after_the_learner_keeps_its_link() -> None:
     out = anonymize_notebook(new_notebook(cells=[cell]), ADA, secret=SECRET)
     assert out.cells[0].source == "![me](attachment:learner_photo.png) by learner"
     assert list(out.cells[0].attachments) == ["learner_photo.png"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(word=name_word, before=filler, after=filler, times=st.integers(1, 4))
+def test_property_a_common_word_is_counted_refused_then_replaced_or_kept_as_decided(
+    word: str, before: list[str], after: list[str], times: int
+) -> None:
+    def common(text: str) -> bool:
+        return fold(text) == fold(word)
+
+    before = [w for w in before if fold(word) not in fold(w)]
+    after = [w for w in after if fold(word) not in fold(w)]
+    text = " ".join([*before, *[word] * times, *after])
+    nb = new_notebook(cells=[new_markdown_cell(text)])
+    author = Author("zz9", (), word, "Qxqz")
+    [found] = common_words_in(nb, author, common=common)
+    assert (found.word, found.count) == (fold(word), times)
+    with pytest.raises(UndecidedWords):
+        anonymize_notebook(nb, author, secret=SECRET, common=common)
+    kept = anonymize_notebook(nb, author, secret=SECRET, words={fold(word): KEEP}, common=common)
+    assert kept.cells[0].source == text
+    gone = anonymize_notebook(nb, author, secret=SECRET, words={fold(word): REPLACE}, common=common)
+    assert gone.cells[0].source == " ".join([*before, *["learner"] * times, *after])
