@@ -47,9 +47,15 @@ def test_peers_of_an_anonymous_thread_get_the_shared_keys_and_no_anchor() -> Non
 
 
 def test_a_cell_only_the_asker_may_have_is_kept_from_peers() -> None:
-    # a bare cell id (a cell she added to her copy), or an anchor that does not say
-    for anchor in ({**ANCHOR, "key_kind": "id"}, ANCHOR, None):
-        assert peer_location("hw1/a.ipynb", "c-1", anchor, True) == ("hw1/a.ipynb", None, None)
+    # a bare cell id: a cell she added to her copy
+    anchor = {**ANCHOR, "key_kind": "id"}
+    assert peer_location("hw1/a.ipynb", "c-1", anchor, True) == ("hw1/a.ipynb", None, None)
+
+
+def test_an_anchor_that_does_not_say_its_key_kind_is_placed_as_before() -> None:
+    # made before key_kind was kept, or opened through the API without an anchor
+    for anchor in (ANCHOR, None):
+        assert peer_location("hw1/a.ipynb", "c-1", anchor, True) == ("hw1/a.ipynb", "c-1", None)
 
 
 def test_peers_of_an_anonymous_thread_on_a_stamped_notebook_get_no_key() -> None:

@@ -82,7 +82,7 @@ Status = Literal["exact", "moved", "changed", "orphaned"]
 # What a cell key is (:func:`key_kind`); the first two are in every copy made from the course
 # notebook, a cell id may be one copy's alone (a cell its owner added).
 KEY_KINDS = ("grade_id", "stamp", "id")
-SHARED_KEY_KINDS = ("grade_id", "stamp")
+OWN_KEY_KIND = "id"
 Cell = Mapping[str, Any]
 
 

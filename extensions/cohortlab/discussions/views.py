@@ -24,7 +24,7 @@ from typing import Any
 
 from ..access import Caller
 from ..store.discussions import Post, Thread
-from .anchoring import SHARED_KEY_KINDS
+from .anchoring import OWN_KEY_KIND
 
 
 def _author(author_id: int, anonymous: bool, viewer: Caller, names: Mapping[int, str]) -> Any:
@@ -40,10 +40,12 @@ def course_notebook(notebook_key: str | None) -> bool:
     return notebook_key is not None and "/" in notebook_key
 
 
-def shared_cell_key(anchor: Any) -> bool:
-    """Whether the anchor says its cell key is in every copy of the course notebook (a
-    grade_id or a stamp made at release), not a cell id that may be one copy's alone."""
-    return isinstance(anchor, Mapping) and anchor.get("key_kind") in SHARED_KEY_KINDS
+def own_cell_key(anchor: Any) -> bool:
+    """Whether the anchor says its cell key is a bare cell id, which may be one copy's alone
+    (a cell its owner added), not a grade_id or release stamp that every copy of the course
+    notebook has. Anchors made before ``key_kind`` was kept (and threads opened through the
+    API without one) say nothing, and are placed as before."""
+    return isinstance(anchor, Mapping) and anchor.get("key_kind") == OWN_KEY_KIND
 
 
 def peer_location(
@@ -59,7 +61,7 @@ def peer_location(
     if not anonymous:
         return notebook_key, cell_key, anchor
     if course_notebook(notebook_key):
-        return notebook_key, cell_key if shared_cell_key(anchor) else None, None
+        return notebook_key, None if own_cell_key(anchor) else cell_key, None
     return None, None, None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
 from ..access import Caller
 from ..errors import APIError
 from ..store.discussions import Thread
-from .anchoring import SHARED_KEY_KINDS
+from .anchoring import OWN_KEY_KIND
 
 
 def can_see(caller: Caller, thread: Thread) -> bool:
@@ -72,15 +72,14 @@ def peer_blind() -> ColumnElement[bool]:
 
 @functools.cache
 def peer_blind_cell() -> ColumnElement[bool]:
-    """Anonymous threads on a course notebook whose cell key is not one every copy has
-    (``views.shared_cell_key``: no grade_id or release stamp in the anchor): peers get no
-    cell key of theirs, so they list them at notebook level, never under the cell."""
-    kind = func.coalesce(Thread.anchor["key_kind"].as_string(), "")
+    """Anonymous threads on a course notebook whose cell key may be the asker's copy's alone
+    (``views.own_cell_key``: a bare cell id): peers get no cell key of theirs, so they list
+    them at notebook level, never under the cell."""
     return and_(
         Thread.anonymous.is_(True),
         Thread.notebook_key.like("%/%"),
         Thread.cell_key.is_not(None),
-        kind.not_in(SHARED_KEY_KINDS),
+        func.coalesce(Thread.anchor["key_kind"].as_string(), "") == OWN_KEY_KIND,
     )
 
 

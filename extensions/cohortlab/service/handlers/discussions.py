@@ -67,7 +67,7 @@ class DiscussionHandler(BaseHandler):
         if thread.visibility == "cohort":
             event["cohort"] = thread.cohort  # the stream checks it too (``service/stream_access``)
         peers_key, peers_cell, _ = peer_location(
-            thread.notebook_key, thread.cell_key, None, thread.anonymous
+            thread.notebook_key, thread.cell_key, thread.anchor, thread.anonymous
         )
         if (peers_key, peers_cell) == (thread.notebook_key, thread.cell_key):
             await bus.publish(audience, event)
