@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -22,6 +23,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from cohortlab.cohorts.hubhooks import WORKSPACE_STATE_ROOT
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -128,6 +130,7 @@ def clean_up(c: Course) -> None:
                 what=f"{account}'s server to stop",
             )
         hub.api("DELETE", f"/hub/api/users/{account}", hub.admin_token)
+        shutil.rmtree(WORKSPACE_STATE_ROOT / account, ignore_errors=True)  # the server's state
         try:
             pwd.getpwnam(account)
         except KeyError:

@@ -1,7 +1,8 @@
 """Identity inside a cohort workspace, against the real hub: the workspace's shared account
 is refused by the service, its relay refuses, its kernels hold no hub token, and what each
-member does (edits over the collaboration WebSocket, runs over the kernel WebSocket,
-activity reports with their own token) is attributed to that member.
+member does (edits over the collaboration WebSocket, runs over the kernel WebSocket) is
+attributed to that member, and contribution counts are taken from the workspace server
+alone (tests/security/test_workspace_members.py tries to inflate them as a member).
 
 A course, people and cohorts of its own (unique names), removed at the end, as in
 ``test_cohort_workspace.py`` whose helpers it uses.
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import pwd
 import secrets
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohortlab.cohorts.hubhooks import WORKSPACE_STATE_ROOT
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -78,8 +79,8 @@ def workspace_info(course: Course, cohort: dict, who: str, path: str = "") -> di
 def saved_record(account: str, path: str) -> dict:
     """Cell id -> record, for one notebook, as the workspace server last saved them
     (``cohortlab.workspace_server.app.WorkspaceExtension.record_path``)."""
-    home = Path(pwd.getpwnam(account).pw_dir)
-    store = home / ".local" / "share" / "jupyter" / "cohortlab" / "workspace-attribution.json"
+    state = WORKSPACE_STATE_ROOT / account  # the server's state folder, outside the home
+    store = state / "data" / "cohortlab" / "workspace-attribution.json"
     keys = ("edited_by", "edited_at", "run_by", "run_at")
     return {
         entry["cell"]: {key: entry.get(key) for key in keys}
@@ -96,20 +97,21 @@ def activity(course: Course, cohort: dict) -> str:
 
 
 def test_the_workspace_accounts_own_token_is_refused_by_the_service(
-    course: Course, cohort: dict
+    course: Course, cohort: dict, other: dict
 ) -> None:
     token = account_token(cohort["account"])
-    for path in ("api/v1/me", f"api/v1/{course.path()}", f"api/v1/{activity(course, cohort)}"):
+    for path in ("api/v1/me", f"api/v1/{course.path()}"):
         resp = course.hub.api("GET", f"/services/cohortlab/{path}", token)
         assert resp.status_code == 403, (path, resp.text)
         assert resp.json()["error"]["code"] == "workspace_account"
+    # It reports contribution counts, for its own cohort only, and reads none.
+    resp = course.hub.api("GET", f"/services/cohortlab/api/v1/{activity(course, cohort)}", token)
+    assert resp.status_code == 403, resp.text
+    report = {"reports": [{"name": f"{course.prefix}-cat", "notebook": "x.ipynb", "edits": 5}]}
     resp = course.hub.api(
-        "POST",
-        f"/services/cohortlab/api/v1/{activity(course, cohort)}",
-        token,
-        json={"notebook": "x.ipynb", "edits": 5},
+        "POST", f"/services/cohortlab/api/v1/{activity(course, other)}", token, json=report
     )
-    assert (resp.status_code, resp.json()["error"]["code"]) == (403, "workspace_account")
+    assert (resp.status_code, resp.json()["error"]["code"]) == (403, "workspace_server_only")
 
 
 def test_the_relay_of_a_workspace_server_refuses_and_says_to_go_direct(
@@ -263,46 +265,29 @@ def test_who_edited_and_ran_each_cell_is_still_shown_after_the_workspace_restart
 # --- contribution counts (the service) -----------------------------------------------------
 
 
-def test_members_report_their_own_activity_and_the_instructor_sees_who_did_what(
-    course: Course, cohort: dict
-) -> None:
-    path = activity(course, cohort)
-    ann, bob = course.person("ann"), course.person("bob")
-    ann.ok("POST", path, {"notebook": "a.ipynb", "edits": 3, "runs": 1})
-    ann.ok("POST", path, {"notebook": "a.ipynb", "edits": 2})
-    mine = bob.ok("POST", path, {"notebook": "b.ipynb", "runs": 4})["activity"]
-    assert mine == {"name": bob.name, "notebook": "b.ipynb", "edits": 0, "runs": 4}
-    counts = course.person("teach").ok("GET", path)
-    members = {m["name"]: m for m in counts["members"]}
-    assert (members[ann.name]["edits"], members[ann.name]["runs"]) == (5, 1)
-    assert members[ann.name]["notebooks"] == {"a.ipynb": {"edits": 5, "runs": 1}}
-    assert (members[bob.name]["edits"], members[bob.name]["runs"]) == (0, 4)
-    assert members[ann.name]["role"] == "learner"
-
-
 def test_who_may_report_and_read_workspace_activity(
     course: Course, cohort: dict, other: dict
 ) -> None:
     path = activity(course, cohort)
-    report = {"notebook": "a.ipynb", "edits": 1}
+    report = {"reports": [{"name": f"{course.prefix}-ann", "notebook": "a.ipynb", "edits": 1}]}
     assert course.person("ann").refused(403, "GET", path) == "instructor_only"
     assert course.person("ment").refused(403, "GET", path) == "instructor_only"
     assert course.person("cat").refused(403, "GET", path) == "instructor_only"
     assert course.person("out").refused(403, "GET", path) == "not_in_course"
-    assert course.person("cat").refused(404, "POST", path, report) == "unknown_cohort"
-    assert course.person("ment").refused(403, "POST", path, report) == "members_only"
-    assert course.person("out").refused(403, "POST", path, report) == "not_in_course"
-    assert course.person("teach").ok("POST", path, report)["activity"]["edits"] == 1
+    for who in ("ann", "bob", "cat", "ment", "out", "teach"):  # nobody reports by hand
+        assert course.person(who).refused(403, "POST", path, report) == "workspace_server_only"
     nope = course.path("nope", "activity")
     assert course.person("teach").refused(404, "GET", nope) == "unknown_cohort"
-    assert course.person("teach").refused(404, "POST", nope, report) == "unknown_cohort"
+    assert course.person("teach").refused(403, "POST", nope, report) == "workspace_server_only"
     for body in (
-        {"notebook": "", "edits": 1},
-        {"notebook": "a", "edits": 1001},
-        {"notebook": "a", "edits": -1},
-        {"notebook": "a"},
-        {"notebook": "a", "x": 1},
-        {"notebook": "a", "edits": True},
+        {"reports": [{"name": "a", "notebook": "", "edits": 1}]},
+        {"reports": [{"name": "a", "notebook": "a", "edits": 1001}]},
+        {"reports": [{"name": "a", "notebook": "a", "edits": -1}]},
+        {"reports": [{"name": "a", "notebook": "a"}]},
+        {"reports": [{"name": "a", "notebook": "a", "x": 1}]},
+        {"reports": [{"name": "a", "notebook": "a", "edits": True}]},
+        {"reports": []},
+        {"notebook": "a", "edits": 1},
     ):
         assert course.person("ann").refused(400, "POST", path, body) in (
             "invalid_field",

@@ -5,7 +5,8 @@ extension in the account's data folder and a ``.pth`` file in its Python user si
 workspace is stopped (as the idle cull does) and opened again, and its lab page still keeps
 outputs untrusted, loads CohortLab and not the planted extension, and nothing ran in the
 server (in this test's virtual environment the user site is off anyway; ``PYTHONNOUSERSITE``
-covers servers on a system or conda Python). Lab settings are still saved in the home.
+covers servers on a system or conda Python). Lab settings are saved per person in the server's
+state folder, outside the home.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pwd
 import re
 import secrets
 from pathlib import Path
+
+from cohortlab.cohorts.hubhooks import WORKSPACE_STATE_ROOT
 
 from tests.integration.test_cohort_workspace import NOTEBOOK, Course
 from tests.integration.test_workspace_identity import run_cell
@@ -92,7 +95,7 @@ async def test_what_members_leave_in_the_home_does_not_reach_the_next_server(
     MARKER.unlink(missing_ok=True)
     assert not ran, "a .pth file in the account's user site ran in the server"
 
-    # JupyterLab still keeps the (shared) settings in the account's home
+    # JupyterLab keeps each person's settings in the server's state folder, not in the home
     theme = "@jupyterlab/apputils-extension:themes"
     resp = course.hub.api(
         "PUT",
@@ -101,15 +104,17 @@ async def test_what_members_leave_in_the_home_does_not_reach_the_next_server(
         data=json.dumps({"raw": json.dumps({"theme": "JupyterLab Dark"})}),
     )
     assert resp.status_code == 204, resp.text
-    home = Path(pwd.getpwnam(account).pw_dir)
+    state = WORKSPACE_STATE_ROOT / account
     saved = (
-        home
-        / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/themes.jupyterlab-settings"
+        state
+        / f"lab/user-settings/people/{course.prefix}-ann"
+        / "@jupyterlab/apputils-extension/themes.jupyterlab-settings"
     )
     assert "JupyterLab Dark" in saved.read_text()
+    home = Path(pwd.getpwnam(account).pw_dir)
+    assert not (home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension").exists()
 
-    # kernels are started without the server's PYTHONNOUSERSITE (members' code may use the
-    # account's user site where the Python has one; this venv has none either way)
+    # kernels start without the Python user site, as the server does
     code = "import os; print(repr(os.environ.get('PYTHONNOUSERSITE')))"
     out = await run_cell(course, cohort, "ann", path, "c1", code)
-    assert "None" in out, out
+    assert "'1'" in out, out

@@ -155,7 +155,7 @@ def test_execute_requests_name_their_cell(msg: dict, expected: str | None) -> No
 
 def test_workspace_kernels_get_no_hub_token() -> None:
     env = {"JUPYTERHUB_API_TOKEN": "t", "JPY_API_TOKEN": "t", "PATH": "/bin", "HOME": "/h"}
-    assert kernels.kernel_env(env) == {"PATH": "/bin", "HOME": "/h"}
+    assert kernels.kernel_env(env) == {"PATH": "/bin", "HOME": "/h", "PYTHONNOUSERSITE": "1"}
 
 
 def test_execute_requests_in_jupyterlabs_binary_protocol_name_their_cell() -> None:

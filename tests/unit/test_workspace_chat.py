@@ -6,7 +6,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from cohortlab.workspace_server.chat import chat_path, ensure_chat, watch_chat
+from cohortlab.workspace_server.chat import (
+    UNVERIFIED_NAME,
+    SenderBook,
+    chat_path,
+    ensure_chat,
+    watch_chat,
+)
 from cohortlab.workspace_server.rooms import sender
 from jupyterlab_chat.models import NewMessage
 from jupyterlab_chat.ychat import YChat
@@ -105,3 +111,66 @@ async def test_an_honest_message_and_a_mention_pass_unchanged() -> None:
     ada._ymessages[0]["sender"] = "ben"
     await deliver(room, ada.ydoc.get_update(before), "ada")
     assert room.get_messages()[0].sender == "ada"
+
+
+async def loaded_from_file(room: YChat, content: str) -> None:
+    """The file changed on disk and the room reloaded it: no connection's task."""
+
+    async def reload() -> None:
+        sender.set(None)
+        room.set(content)
+
+    await asyncio.ensure_future(reload())
+    await asyncio.sleep(0.01)
+
+
+async def test_a_message_changed_in_the_file_shows_under_no_ones_name(tmp_path: Path) -> None:
+    book = SenderBook(store=tmp_path / "senders.json")
+    room = YChat(ydoc=Doc())
+    watch_chat(room, sender, book, "cohort-x-red")
+    ada = copy_of(room)
+    before = ada.ydoc.get_state()
+    with ada.ydoc.transaction():
+        for mid, body in (("m1", "see you"), ("m2", "my plan")):
+            ada._ymessages.append(Map({"id": mid, "body": body, "sender": "ada", "time": 1.0}))
+    await deliver(room, ada.ydoc.get_update(before), "ada")
+    assert [m.sender for m in room.get_messages()] == ["ada", "ada"]
+    assert SenderBook.load(book.store).entries.keys() == {"m1", "m2"}  # kept for next time
+
+    content = json.loads(room.get())
+    content["messages"][1]["body"] = "I copied my answers"
+    content["messages"].append({"id": "m3", "body": "exam cancelled", "sender": "teach", "time": 2})
+    content["users"]["teach"] = {"username": "teach", "display_name": "Your instructor"}
+    await loaded_from_file(room, json.dumps(content))
+    assert {m.id: m.sender for m in room.get_messages()} == {
+        "m1": "ada",
+        "m2": "cohort-x-red",
+        "m3": "cohort-x-red",
+    }
+    users = room.get_users()
+    assert users["teach"].display_name == "teach"
+    assert users["cohort-x-red"].display_name == UNVERIFIED_NAME
+
+    # a new server reads the book from its state folder and judges the file the same way
+    again = YChat(ydoc=Doc())
+    again.set(room.get())
+    content = json.loads(room.get())
+    content["messages"][0]["sender"] = "ben"
+    again.set(json.dumps(content))
+    watch_chat(again, sender, SenderBook.load(book.store), "cohort-x-red")
+    await asyncio.sleep(0.01)
+    assert again.get_messages()[0].sender == "ada"
+
+
+async def test_changing_someone_elses_message_makes_it_yours() -> None:
+    room = room_chat()
+    ada = copy_of(room)
+    before = ada.ydoc.get_state()
+    ada._ymessages.append(Map({"id": "m1", "body": "hello", "sender": "ada", "time": 1.0}))
+    await deliver(room, ada.ydoc.get_update(before), "ada")
+    ben = copy_of(room)
+    before = ben.ydoc.get_state()
+    ben._ymessages[0]["body"] = "I give up"
+    await deliver(room, ben.ydoc.get_update(before), "ben")
+    (message,) = room.get_messages()
+    assert (message.body, message.sender) == ("I give up", "ben")

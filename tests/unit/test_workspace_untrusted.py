@@ -108,6 +108,6 @@ def test_lab_extension_folders_members_can_write_are_left_out(tmp_path, monkeypa
     assert not members_can_write(system)
 
 
-def test_kernels_keep_the_python_user_site_the_server_goes_without() -> None:
-    env = kernel_env({"PYTHONNOUSERSITE": "1", "JUPYTERHUB_API_TOKEN": "t", "PATH": "/bin"})
-    assert env == {"PATH": "/bin"}
+def test_kernels_go_without_the_python_user_site_like_the_server() -> None:
+    env = kernel_env({"JUPYTERHUB_API_TOKEN": "t", "PATH": "/bin"})
+    assert env == {"PATH": "/bin", "PYTHONNOUSERSITE": "1"}

@@ -289,6 +289,8 @@ async def _sync(hub: HubClient, course: str, name: str) -> Synced:
             await _set_properties(hub, cohort, archived=False)
     staff = await instructors(hub, course)
     changes = await apply_shares(hub, cohort, staff)
+    if changes.revoke_users or changes.revoke_groups:
+        await rotate_credentials(hub, cohort.account)
     return Synced(cohort, staff, changes, created)
 
 
@@ -388,7 +390,25 @@ async def remove_member(hub: HubClient, course: str, name: str, user: str) -> Sy
         from .teams import drop_from_teams  # teams builds on this module
 
         await drop_from_teams(hub, cohort, user)  # a team's members are the cohort's
-        return await _sync(hub, course, name)
+        synced = await _sync(hub, course, name)
+    await rotate_credentials(hub, cohort.account)
+    return synced
+
+
+async def rotate_credentials(hub: HubClient, account: str) -> bool:
+    """Stop the workspace's server after someone lost access; True once it is stopped.
+
+    What a removed member may still hold is whatever their code could reach while they
+    were in: anything the account's server knew. Stopping it ends every kernel and
+    terminal (and all they started: ``workspace_server.sandbox``), and the hub revokes the
+    server's API token and OAuth client when it stops; the next open starts a server with
+    new ones. The member's own browser session for the workspace is refused by the hub
+    once their share is gone, within the server's identity cache time
+    (``cohorts.hubhooks.WORKSPACE_AUTH_CACHE``).
+    """
+    stopped = await stop_server(hub, account)
+    log.info("Workspace %s stopped after a member lost access (credentials renewed)", account)
+    return stopped
 
 
 #: Called by :func:`archive` with the cohort (as it was before this archive) and whether it
@@ -452,6 +472,7 @@ __all__ = [
     "list_cohorts",
     "load_cohort",
     "remove_member",
+    "rotate_credentials",
     "shares",
     "sync",
 ]

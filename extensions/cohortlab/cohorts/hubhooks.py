@@ -146,6 +146,48 @@ def locked_environment(home: str, config_dir: str | Path = LOCKED_CONFIG_DIR) ->
     }
 
 
+#: Where each workspace server keeps its own state on this machine (Jupyter's runtime and
+#: data folders, JupyterLab's settings and layouts, attribution and chat records): one folder
+#: per account, owned by it, in a folder of root's, so outside the home members share and
+#: out of reach of their code (``workspace_server.sandbox`` covers it in kernels and
+#: terminals; they cannot rename it away either, its parent being root's).
+WORKSPACE_STATE_ROOT = Path(
+    os.environ.get("COHORTLAB_WORKSPACE_STATE_ROOT", "/var/lib/cohortlab/workspaces")
+)
+
+
+def ensure_state_dir(name: str, root: Path = WORKSPACE_STATE_ROOT) -> Path:
+    """``root/<name>``, the account's own (0700); ``root`` and its parents root's (0755)."""
+    if not SYSTEM_NAME.fullmatch(name) or not name.startswith(ACCOUNT_PREFIX):
+        raise ValueError(f"refusing a state folder for {name!r}")
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    info = root.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise RuntimeError(f"{root} must be the hub's and writable by it alone")
+    state = root / name
+    entry = pwd.getpwnam(name)
+    state.mkdir(mode=0o700, exist_ok=True)
+    os.chown(state, entry.pw_uid, entry.pw_gid)
+    state.chmod(0o700)
+    return state
+
+
+def workspace_environment(state: str | Path, config_dir: str | Path) -> dict[str, str]:
+    """A workspace server's settings: configuration from :data:`LOCKED_CONFIG_DIR`, no
+    Python user site, and all its own state in ``state`` instead of the shared home
+    (``$COHORTLAB_WORKSPACE_STATE`` tells the sandbox of members' code what to hide)."""
+    state = Path(state)
+    return {
+        "PYTHONNOUSERSITE": "1",
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_DATA_DIR": str(state / "data"),
+        "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(state / "lab" / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(state / "lab" / "workspaces"),
+        "COHORTLAB_WORKSPACE_STATE": str(state),
+    }
+
+
 def is_workspace_account(user: Any) -> bool:
     """Whether a hub ``User`` (wrapper or ORM object) is a collaboration account."""
     return any(group.name == WORKSPACES_GROUP for group in getattr(user, "groups", ()) or ())
@@ -203,9 +245,13 @@ async def prepare_workspace_server(spawner: Any) -> None:
         return
     if await asyncio.to_thread(ensure_system_account, spawner.user.name):
         spawner.log.info("Created system account %s for a CohortLab workspace", spawner.user.name)
-    if await asyncio.to_thread(ensure_locked_config_dir):
-        home = pwd.getpwnam(spawner.user.name).pw_dir
-        spawner.environment = {**spawner.environment, **locked_environment(home)}
+    if not await asyncio.to_thread(ensure_locked_config_dir):
+        raise RuntimeError("CohortLab: the locked configuration folder could not be made")
+    state = await asyncio.to_thread(ensure_state_dir, spawner.user.name)
+    spawner.environment = {
+        **spawner.environment,
+        **workspace_environment(state, LOCKED_CONFIG_DIR),
+    }
 
 
 def _runs_as_system_user(spawner: Any) -> bool:

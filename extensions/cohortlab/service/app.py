@@ -210,6 +210,14 @@ class ServiceApp(CohortLabApp):
         bus = make_bus(self.db_url)
         await bus.start()
         app = self.make_app(engine, bus)
+        # Members taken out of a cohort's group on the hub lose the workspace at once
+        from ..cohorts.hub import HubClient
+        from ..cohorts.watch import MembershipWatch
+
+        auth = app.settings["hub_auth"]
+        hub = app.settings["cohort_hub"] = HubClient(auth.api_url, auth.api_token)
+        watch = MembershipWatch(app.settings["hub_groups"], hub, self.groups_cache_seconds)
+        watch.start()
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from walking it again and again (shorter pauses under load).
         gc.freeze()
@@ -233,6 +241,7 @@ class ServiceApp(CohortLabApp):
             await asyncio.wait_for(server.close_all_connections(), self.shutdown_timeout)
         except TimeoutError:
             self.log.warning("Connections still open after %.1f s; closing", self.shutdown_timeout)
+        await watch.stop()
         await bus.stop()
         app.settings["db_executor"].shutdown(wait=True)
         engine.dispose()

@@ -86,6 +86,8 @@ def refuse_workspace_account(model: dict[str, Any]) -> None:
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    #: Only the route a workspace server reports contribution counts on (its own checks).
+    workspace_account_allowed = False
     #: Pages redirect a browser without a session to the hub's login; API calls get 401.
     redirect_to_login = False
 
@@ -198,7 +200,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise
         if model is None:
             return None
-        refuse_workspace_account(model)
+        if not self.workspace_account_allowed:
+            refuse_workspace_account(model)
         try:
             return self.check_hub_user(model)
         except UserNotAllowed:

@@ -15,12 +15,22 @@ def workspace_activity_paths() -> dict[str, Any]:
             "parameters": _path_params("course", "cohort"),
             "post": _op(
                 "reportWorkspaceActivity",
-                "Add the caller's own edits and runs of one workspace notebook (the lab "
-                "client reports them every few seconds); answers the caller's totals for it",
-                "A member of the cohort or an instructor of the course, with their own "
-                "session (a workspace's shared account gets 403 `workspace_account`; a "
-                "learner of another cohort 404, a mentor who is not a member 403)" + ERRORS,
-                ok=(200, {"type": "object", "properties": {"activity": _ref("ActivityRow")}}),
+                "The cohort's workspace server adds what it saw each person do since its last "
+                "report: cells edited and cells run, per notebook, from the authenticated "
+                "connection that carried each change; answers how many entries were counted "
+                "and who was skipped (not in the workspace)",
+                "The cohort's own workspace server, with its hub token; everyone else (members "
+                "included) gets 403 `workspace_server_only`" + ERRORS,
+                ok=(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "counted": {"type": "integer"},
+                            "skipped": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                ),
                 body=_ref("ActivityReport"),
                 errors=(400, 401, 403, 404),
             ),
@@ -41,12 +51,25 @@ def workspace_activity_schemas() -> dict[str, Any]:
     return {
         "ActivityReport": {
             "type": "object",
-            "required": ["notebook"],
+            "required": ["reports"],
             "additionalProperties": False,
             "properties": {
-                "notebook": {"type": "string", "minLength": 1, "maxLength": 1024},
-                "edits": {**count, "maximum": 1000},
-                "runs": {**count, "maximum": 1000},
+                "reports": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 500,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "notebook"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "notebook": {"type": "string", "minLength": 1, "maxLength": 1024},
+                            "edits": {**count, "maximum": 1000},
+                            "runs": {**count, "maximum": 1000},
+                        },
+                    },
+                }
             },
         },
         "ActivityRow": {

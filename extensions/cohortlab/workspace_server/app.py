@@ -15,9 +15,15 @@ from tornado import web
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, default
 
+from . import activity, personal
 from .attribution import Recorder
-from .chat import chat_path, ensure_chat
-from .lockdown import drop_writable_lab_extension_paths, keep_cohortlab
+from .chat import SenderBook, chat_path, ensure_chat
+from .lockdown import (
+    drop_writable_kernel_dirs,
+    drop_writable_lab_extension_paths,
+    keep_cohortlab,
+    sandbox_terminals,
+)
 from .rooms import install
 
 SAVE_EVERY_MS = 1000
@@ -104,6 +110,13 @@ class WorkspaceExtension(ExtensionApp):
                 "loaded: %s",
                 ", ".join(dropped),
             )
+        dropped = drop_writable_kernel_dirs(self.serverapp)
+        if dropped:
+            self.log.info(
+                "CohortLab workspace: no kernelspecs from folders members can write: %s",
+                ", ".join(dropped),
+            )
+        sandbox_terminals(self.serverapp)
         self.settings.update(
             cohortlab_workspace={
                 "recorder": Recorder.load(self.record_path()),
@@ -114,12 +127,15 @@ class WorkspaceExtension(ExtensionApp):
                 ],
                 "attribution": False,
                 "chat": None,
+                "chat_book": SenderBook.load(self.record_path().parent / "chat-senders.json"),
+                "account": os.environ.get("JUPYTERHUB_USER", ""),
             }
         )
 
     @staticmethod
     def record_path() -> Path:
-        """The account's data folder, outside what the workspace serves (hidden)."""
+        """In the server's data folder: its state folder, outside the shared home and hidden
+        from members' code (``cohorts.hubhooks.workspace_environment``, ``sandbox.py``)."""
         return Path(jupyter_data_dir()) / "cohortlab" / "workspace-attribution.json"
 
     def initialize_handlers(self) -> None:
@@ -139,8 +155,15 @@ class WorkspaceExtension(ExtensionApp):
         # KeyboardInterrupt and skips its cleanup (stop_extension); the interpreter's exit
         # still runs atexit.
         atexit.register(ws["recorder"].save)
+        self._reporter = activity.ActivityReporter(ws["recorder"], ws["course"], ws["cohort"])
+        self._reporting = activity.start(self._reporter)
         changed = install(serverapp.web_app)
         ws["attribution"] = changed > 0
+        if personal.install(serverapp.web_app) < 2:
+            self.log.warning(
+                "CohortLab workspace: JupyterLab's settings or layouts routes were not found; "
+                "they are not kept per person"
+            )
         try:
             ensure_chat(Path(serverapp.root_dir), ws["cohort"], ws["people"])
             ws["chat"] = chat_path(ws["cohort"])
@@ -159,6 +182,10 @@ class WorkspaceExtension(ExtensionApp):
         saver = getattr(self, "_saver", None)
         if saver is not None:
             saver.stop()
+        reporting = getattr(self, "_reporting", None)
+        if reporting is not None:
+            reporting.stop()
+            await self._reporter.report()
         ws = self.settings.get("cohortlab_workspace") or {}
         if "recorder" in ws:
             ws["recorder"].save()

@@ -4,10 +4,11 @@ Plain in-memory records kept by the workspace server. Every entry comes from a s
 fact about an authenticated connection (the collaboration WebSocket that delivered a
 document update, the kernel WebSocket that delivered an execute request), never from
 anything a client writes into the shared document, so a member cannot put someone else's
-name on a cell. The per-cell record is kept in a file of the workspace account
+name on a cell. The per-cell record is kept in the server's state folder
 (:meth:`Recorder.save`, written a few seconds after a change and when the server stops), so a
-culled or restarted workspace shows it again; who is connected is not kept. Contribution
-counts are kept by the service.
+culled or restarted workspace shows it again; who is connected is not kept. The same facts,
+tallied per person and notebook (:meth:`Recorder.take_tally`), are the contribution counts
+this server reports to the service (``activity.py``).
 """
 
 from __future__ import annotations
@@ -56,16 +57,34 @@ class Recorder:
     #: where the cell records are kept between runs of the server (None: memory only)
     store: Path | None = None
     dirty: bool = False
+    #: (person, notebook) -> (cells edited, cells run) since the last report
+    tally: dict[tuple[str, str], tuple[set[str], set[str]]] = field(default_factory=dict)
 
     def edited(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
         record = self.cells.setdefault((path, cell_id), CellRecord())
         record.edited_by, record.edited_at = user, at if at is not None else time.time()
         self.dirty = True
+        self.tally.setdefault((user, path), (set(), set()))[0].add(cell_id)
 
     def ran(self, path: str, cell_id: str, user: str, at: float | None = None) -> None:
         record = self.cells.setdefault((path, cell_id), CellRecord())
         record.run_by, record.run_at = user, at if at is not None else time.time()
         self.dirty = True
+        self.tally.setdefault((user, path), (set(), set()))[1].add(cell_id)
+
+    def take_tally(self) -> list[tuple[str, str, int, int]]:
+        """(person, notebook, cells edited, cells run) since the last call, and start afresh.
+
+        A cell counts once per person and report however many keystrokes or runs: a count
+        says how many cells someone worked on, and a script cannot inflate it by repeating
+        one change."""
+        taken = [
+            (user, path, len(edited), len(ran))
+            for (user, path), (edited, ran) in sorted(self.tally.items())
+            if edited or ran
+        ]
+        self.tally = {}
+        return taken
 
     def renamed(self, old: str, new: str) -> None:
         for path, cell_id in [k for k in self.cells if k[0] == old]:

@@ -5,10 +5,9 @@
   WebSocket that delivered each ``execute_request``, with the cell id JupyterLab puts in
   the request's metadata (``cellId``) and the notebook of the kernel's session.
 - :class:`WorkspaceKernelManager` (``MappingKernelManager.kernel_manager_class``) starts
-  kernels without the workspace's hub token in their environment: code a member runs
-  there has no credential of the shared account at hand. (It is defence in depth only:
-  kernels run as the account's system user and could read the server's environment from
-  ``/proc``; the service refuses the account's token whoever holds it.)
+  kernels through the workspace sandbox (``sandbox.py``): without the account's hub
+  token, the Python user site or IPython start-up files, in namespaces where neither the
+  server's process nor its state folder can be seen.
 """
 
 from __future__ import annotations
@@ -25,26 +24,27 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
 
 from .attribution import Recorder
+from .sandbox import launcher, sandbox_env
 
 log = logging.getLogger(__name__)
 
-#: Never passed to a workspace kernel: the account's hub credentials.
-SECRET_ENV = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_CLIENT_ID")
-
-
-#: The server's own start-up settings (``cohorts.hubhooks.locked_environment``) that kernels
-#: do not need: members' code may use the account's Python user site (``pip install --user``).
-SERVER_ONLY_ENV = ("PYTHONNOUSERSITE",)
-
 
 def kernel_env(env: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if k not in SECRET_ENV + SERVER_ONLY_ENV}
+    """A workspace kernel's environment: no credential, no Python user site (``sandbox``)."""
+    return sandbox_env(env)
 
 
 class WorkspaceKernelManager(ServerKernelManager):
+    """Kernels started through the workspace sandbox (``sandbox.py``): members' code sees
+    neither the server's process nor its state, and has no credential of the account."""
+
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:  # type: ignore[override]
         kw["env"] = kernel_env(kw.get("env") or os.environ)
         return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return launcher(cmd, keep=[self.connection_file], parent=os.getpid())
 
 
 def execute_request(connection: Any, incoming: Any) -> str | None:

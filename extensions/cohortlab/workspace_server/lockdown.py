@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import site
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -96,3 +97,38 @@ def keep_cohortlab(page_config: dict[str, Any]) -> dict[str, Any]:
             "tell your instructor.",
         )
     return page_config
+
+
+def drop_writable_kernel_dirs(serverapp: Any) -> list[str]:
+    """Leave kernelspec folders members can write off the server's kernel path: a kernelspec
+    there decides what a kernel started by someone else runs, and its files (``kernel.js``,
+    logos, any HTML) are served unsandboxed on the workspace's origin
+    (``/kernelspecs/<name>/<file>``). IPython's ``~/.ipython/kernels`` is one of them."""
+    ksm = getattr(serverapp, "kernel_spec_manager", None)
+    if ksm is None:
+        return []
+    dirs = list(ksm.kernel_dirs)
+    kept = [d for d in dirs if not members_can_write(d)]
+    ksm.kernel_dirs = kept
+    return [d for d in dirs if d not in kept]
+
+
+def sandbox_terminals(serverapp: Any) -> list[str]:
+    """Start terminals through the workspace sandbox (``sandbox.py``), as kernels are.
+
+    jupyter_server_terminals reads ``ServerApp.terminado_settings['shell_command']`` when it
+    loads, after this extension (extensions load in the order of their names); its default
+    is ``$SHELL -l``."""
+    from .sandbox import launcher
+
+    settings = dict(serverapp.terminado_settings or {})
+    shell = settings.get("shell_command")
+    if isinstance(shell, str):
+        shell = shlex.split(shell)
+    if not shell:
+        shell = [os.environ.get("SHELL") or "/bin/sh", "-l"]
+    if "cohortlab.workspace_server.sandbox" not in shell:
+        shell = launcher(shell, parent=os.getpid())
+    settings["shell_command"] = shell
+    serverapp.terminado_settings = settings
+    return shell

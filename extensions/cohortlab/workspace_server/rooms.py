@@ -69,7 +69,8 @@ class AttributedYDocWebSocketHandler(YDocWebSocketHandler):
             self._cl_joined = name
             self.recorder.joined(name)
         try:
-            watch(self.room, self.recorder)
+            ws = self.settings["cohortlab_workspace"]
+            watch(self.room, self.recorder, ws.get("chat_book"), ws.get("account") or "")
         except Exception:  # attribution must never break editing
             log.exception("Could not watch room %s for attribution", room_id)
 
@@ -80,13 +81,14 @@ class AttributedYDocWebSocketHandler(YDocWebSocketHandler):
             self._cl_joined = None
 
 
-def watch(room: Any, recorder: Recorder) -> None:
-    """Record the sender of every edit of a notebook room's cells (once per room)."""
+def watch(room: Any, recorder: Recorder, book: Any = None, account: str = "") -> None:
+    """Record the sender of every edit of a notebook room's cells (once per room); keep a
+    chat's messages under their senders (``chat.watch_chat``)."""
     if not isinstance(room, DocumentRoom) or getattr(room, "_cl_watched", False):
         return
     document = getattr(room, "_document", None)
     if type(document).__name__ == "YChat" and hasattr(document, "_ymessages"):
-        watch_chat(document, sender)
+        watch_chat(document, sender, book, account)
         room._cl_watched = True
         return
     if not isinstance(document, YNotebook):

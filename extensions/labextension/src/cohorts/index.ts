@@ -6,22 +6,21 @@ import { ICohortLabClient } from '../tokens';
 import { CellAttribution } from './attribution';
 import { cellLink, IWorkspaceInfo, workspaceInfo } from './info';
 import { PresenceBar } from './presence';
-import { ActivityReporter } from './reporter';
 
 const COPY_LINK = 'cohortlab:copy-cell-link';
 const OPEN_CHAT = 'cohortlab:open-cohort-chat';
 
 /**
  * In a cohort workspace only (its server answers `cohortlab/workspace`): who is here, who
- * last edited and ran each cell, my own contribution counts reported with my session,
- * the cohort chat beside the notebook, and chat links to cells.
+ * last edited and ran each cell (the workspace server counts contributions itself, from
+ * the connections it serves: nothing is reported from here), the cohort chat beside the notebook, and chat links to cells.
  */
 export const workspacePlugin: JupyterFrontEndPlugin<void> = {
   id: 'cohortlab:workspace',
   description: 'Presence, cell attribution and the cohort chat in a cohort workspace.',
   autoStart: true,
   requires: [ICohortLabClient, ILabShell],
-  activate: async (app: JupyterFrontEnd, client: ICohortLabClient, shell: ILabShell) => {
+  activate: async (app: JupyterFrontEnd, _client: ICohortLabClient, shell: ILabShell) => {
     let info: IWorkspaceInfo | null;
     try {
       info = await workspaceInfo();
@@ -71,8 +70,6 @@ export const workspacePlugin: JupyterFrontEndPlugin<void> = {
     shell.add(bar, 'top', { rank: 900 });
     const attribution = new CellAttribution(latest => bar.update_(latest));
     bar.update_(info);
-    const reporter =
-      info.course && info.cohort ? new ActivityReporter(client, info.course, info.cohort) : null;
 
     // The chat beside the first notebook this browser opens in the workspace.
     const chatKey = `cohortlab:chat-opened:${chat}`;
@@ -93,7 +90,6 @@ export const workspacePlugin: JupyterFrontEndPlugin<void> = {
       const panel = last;
       if (current && panel) {
         void panel.context.ready.then(() => {
-          reporter?.watch(panel);
           openChatBeside(panel.id);
         });
       }
@@ -102,6 +98,5 @@ export const workspacePlugin: JupyterFrontEndPlugin<void> = {
     shell.currentChanged.connect(follow);
     void app.restored.then(follow); // never awaited here: activation would wait on itself
     attribution.start();
-    reporter?.start();
   }
 };
