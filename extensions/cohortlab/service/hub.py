@@ -59,9 +59,10 @@ class HubGroups:
         """The properties last read, without waiting (for a check that cannot wait, such as
         an event stream's); a read is started when they are stale. Empty before the first."""
         age = time.monotonic() - self._fetched_at
-        if (self._cache is None or age > self.refresh_fraction * self.max_age) and (
-            self._inflight is None
-        ):
+        # uncached (max_age 0, the tests' setting) still reads at most once a second here:
+        # this runs for every event an open stream is handed
+        stale = self.refresh_fraction * self.max_age if self.max_age > 0 else 1.0
+        if (self._cache is None or age > stale) and self._inflight is None:
             self._start()
         return self._cache or {}
 
