@@ -18,7 +18,7 @@ from cohortlab.nbgrader.autograde import (
     remove_planted_entries,
     sandboxed_spec,
 )
-from cohortlab.sandbox import plan
+from cohortlab.sandbox import launcher, plan
 from cohortlab.sandbox.namespaces import BPF_JEQ_K, BPF_RET_K, SECCOMP_RET_ALLOW, link_filter
 from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
 from jupyter_client.kernelspec import KernelSpec
@@ -194,3 +194,21 @@ def test_the_kernel_may_make_no_link_or_special_file_on_known_machines() -> None
     assert refused == {88, 266, 133, 259}
     assert prog[-1] == (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)
     assert link_filter("aarch64") is not None and link_filter("riscv64") is None
+
+
+def test_without_namespaces_no_wrapped_kernel_starts(monkeypatch, capsys) -> None:
+    """Autograding kernels fail closed where the sandbox cannot be built: the wrapped command
+    is never run."""
+    monkeypatch.setattr(launcher, "probe", lambda: False)
+    ran: list[str] = []
+    monkeypatch.setattr(launcher, "run", lambda *a, **k: ran.append("run") or 0)
+    assert launcher.main(["-f", "kernel.json", "--", "python", "-m", "ipykernel"]) == 3
+    assert ran == [] and "does not start" in capsys.readouterr().err
+
+
+def test_this_host_builds_the_whole_sandbox() -> None:
+    """The probe builds it all (namespaces, mounts, read-only remount, seccomp) for an empty
+    folder; the suite's kernels rely on it."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux namespaces")
+    assert launcher.probe()

@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,39 @@ def run(
     return FAILED_EXIT  # not reached
 
 
+def probe() -> bool:
+    """Whether this host lets a sandbox be built: the whole of it (namespaces, mounts,
+    read-only remount, seccomp), for an empty folder, in a child process that then exits."""
+    work, ipc = tempfile.mkdtemp(prefix="clp-"), tempfile.mkdtemp(prefix="clp-")
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                lib = namespaces.libc()
+                hidden = plan.hidden_dirs(os.path.expanduser("~"), os.environ)
+                back = plan.mounted_back(plan.interpreter_paths(workdir=work), hidden)
+                namespaces.enter(lib)
+                init = os.fork()
+                if init == 0:
+                    try:
+                        namespaces.build(lib, workdir=work, ipc_dir=ipc, hidden=hidden, back=back)
+                        namespaces.no_new_privileges(lib)
+                        namespaces.forbid_links(lib)
+                        os._exit(0)
+                    except BaseException:
+                        os._exit(1)
+                _pid, status = os.waitpid(init, 0)
+                code = os.waitstatus_to_exitcode(status)
+            finally:
+                os._exit(code)
+        _pid, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.rmdir(work)
+        os.rmdir(ipc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The generic wrapper the provisioner puts in front of a kernel's command line."""
     parser = argparse.ArgumentParser(prog="python -m cohortlab.sandbox")
@@ -125,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", action="append", default=[], help="a kernelspec variable")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if not sys.platform.startswith("linux") or not namespaces.probe():
+    if not sys.platform.startswith("linux") or not probe():
         print(
             "cohortlab sandbox: this host refuses unprivileged user namespaces, so this "
             "kernel cannot be isolated and does not start (see docs/peer-review-lab.md).",

@@ -255,19 +255,3 @@ def no_new_privileges(lib: Any) -> None:
 
 def die_with_parent(lib: Any, signum: int) -> None:
     lib.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-
-
-def probe() -> bool:
-    """Whether this host lets a sandbox be built (the namespaces and a read-only remount,
-    tried in a child that then exits)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            lib = libc()
-            enter(lib)
-            set_readonly(lib, "/", True, recursive=True)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    _pid, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0

@@ -34,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..sandbox import launcher, namespaces
+from ..sandbox import launcher
 from ..sandbox.launcher import REFUSED_EXIT, SANDBOX_VAR
 from ..sandbox.plan import scrub_environment
 
@@ -52,8 +52,9 @@ def _kernel_argv(connection_file: str) -> list[str]:
 
 
 def probe_sandbox() -> bool:
-    """Whether this host lets a review kernel build its sandbox (checked in a child)."""
-    return namespaces.probe()
+    """Whether this host lets a review kernel build its sandbox (built once, empty, in a
+    child)."""
+    return launcher.probe()
 
 
 def _refuse(why: str) -> int:
