@@ -5,6 +5,11 @@ folder is first in ``jupyter --paths`` (config) for any process run from the ven
 nbgrader commands and the nbgrader extensions in every person's server read it, whoever runs
 them. Course settings (``CourseDirectory.course_id``, ``root``) stay in the course's own config,
 as in nbgrader's JupyterHub docs.
+
+Autograding kernels run in CohortLab's sandbox wherever the package is installed: that comes
+from the package's own ``<prefix>/etc/jupyter/nbgrader_config.json``
+(``Autograde.autograde_preprocessors``, cohortlab.nbgrader.autograde), not from this file;
+setting that list here would replace it.
 """
 
 import os
