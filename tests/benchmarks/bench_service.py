@@ -60,7 +60,7 @@ def main() -> None:
         asyncio.run(measure(warm))  # fill caches, open connections
         baseline = asyncio.run(measure([(f"{hub.url}/hub/api/user", t) for t in tokens.values()]))
         me = asyncio.run(measure(warm))
-        relay = asyncio.run(measure([(f"{hub.url}/user/ada/cohortlab/api/v1/me", tokens["ada"])]))
+        relay = asyncio.run(measure([(f"{hub.user_url('ada')}cohortlab/api/v1/me", tokens["ada"])]))
     finally:
         stop_hub(hub)
     figures = {
