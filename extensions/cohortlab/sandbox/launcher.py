@@ -80,10 +80,12 @@ def run(
         SANDBOX_VAR: "namespaces",
     }
     kernel_argv = plan.inner_argv(argv, connection_file)
-    # the copy the kernel reads, in the folder it will see as KERNEL_DIR
-    fd = os.open(
-        os.path.join(ipc_dir, "connection.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
-    )
+    # the copy the kernel reads, in the folder it will see as KERNEL_DIR; written anew (the
+    # kernel of a previous start could write that folder: never follow what is there)
+    copy = os.path.join(ipc_dir, "connection.json")
+    if os.path.lexists(copy):
+        os.unlink(copy)
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(inner, f)
 
