@@ -180,6 +180,48 @@ async def test_a_members_code_reaches_neither_the_servers_token_nor_its_process(
     assert len(found["pids"]) < 10, found["pids"]
 
 
+LINKS = """
+import os, pathlib
+home = pathlib.Path.home()
+os.symlink("STATE", home / "peek-TAG")
+os.symlink("/proc/self/environ", home / "env-TAG.txt")
+os.symlink("STATE/lab/user-settings/people", home / "settings-TAG")
+print("linked")
+"""
+
+
+async def test_links_in_the_home_do_not_make_the_server_serve_its_own_secrets(
+    course: Course, cohort: dict, notebook: str
+) -> None:
+    """The server (outside the sandbox) would follow a link a member makes: to its state
+    folder (runtime files with its token, other people's settings) or to its own
+    environment in /proc."""
+    account = cohort["account"]
+    state = WORKSPACE_STATE_ROOT / account
+    code = LINKS.replace("STATE", str(state)).replace("TAG", TAG)
+    assert "linked" in await bob_runs(course, cohort, notebook, code)
+    home = home_of(account)
+    assert (home / f"peek-{TAG}" / "runtime").is_dir()  # control: the links lead there
+    runtime = sorted(p.name for p in (state / "runtime").glob("jpserver-*.json"))
+    assert runtime, "control: the server's runtime file is there"
+    for path in (
+        f"files/peek-{TAG}/runtime/{runtime[0]}",
+        f"api/contents/peek-{TAG}/runtime",
+        f"api/contents/peek-{TAG}/runtime/{runtime[0]}",
+        f"files/env-{TAG}.txt",
+        f"api/contents/env-{TAG}.txt",
+    ):
+        assert course.at_workspace("bob", "GET", account, path) in (403, 404), path
+    ann_file = (
+        f"settings-{TAG}/{course.prefix}-ann"
+        "/@jupyterlab/htmlviewer-extension/plugin.jupyterlab-settings"
+    )
+    body = {"type": "file", "format": "text", "content": '{"trustByDefault": true}'}
+    status = course.at_workspace("bob", "PUT", account, f"api/contents/{ann_file}", json=body)
+    assert status in (403, 404), status
+    assert setting(course, account, "ann", "@jupyterlab/htmlviewer-extension:plugin") == {}
+
+
 # --- what other members' browsers run or trust ----------------------------------------------
 
 PLANT_KERNELSPECS = """

@@ -3,6 +3,7 @@ extension off the page then (it would import the shared kernel's ``_esm``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,10 +11,12 @@ import pytest
 from cohortlab.workspace_server.app import WorkspaceExtension, anywidget_version, untrusted_widgets
 from cohortlab.workspace_server.kernels import kernel_env
 from cohortlab.workspace_server.lockdown import (
+    confine_contents,
     drop_writable_lab_extension_paths,
     keep_cohortlab,
     members_can_write,
 )
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
 
 
@@ -111,3 +114,29 @@ def test_lab_extension_folders_members_can_write_are_left_out(tmp_path, monkeypa
 def test_kernels_go_without_the_python_user_site_like_the_server() -> None:
     env = kernel_env({"JUPYTERHUB_API_TOKEN": "t", "PATH": "/bin"})
     assert env == {"PATH": "/bin", "PYTHONNOUSERSITE": "1"}
+
+
+async def test_files_behind_a_link_out_of_the_workspace_are_not_served(tmp_path: Path) -> None:
+    root, state = tmp_path / "home", tmp_path / "state"
+    root.mkdir()
+    (state / "runtime").mkdir(parents=True)
+    (state / "runtime" / "jpserver-1.json").write_text('{"token": "secret"}')
+    (root / "notes.txt").write_text("ours")
+    (root / "peek").symlink_to(state)
+    (root / "inside").symlink_to(root / "notes.txt")
+
+    class App:
+        contents_manager = AsyncLargeFileManager(root_dir=str(root))
+
+    cm = App.contents_manager
+    assert (await cm.get("peek/runtime/jpserver-1.json"))["content"]  # control: served before
+    assert confine_contents(App)
+    for path in ("peek/runtime/jpserver-1.json", "peek/runtime", "peek/new.txt"):
+        with pytest.raises(web.HTTPError) as refused:
+            await cm.get(path)
+        assert refused.value.status_code == 404
+    with pytest.raises(web.HTTPError):
+        await cm.save({"type": "file", "format": "text", "content": "x"}, "peek/runtime/x.txt")
+    assert not (state / "runtime" / "x.txt").exists()
+    assert (await cm.get("inside"))["content"] == "ours"  # a link inside stays fine
+    assert (await cm.get("notes.txt"))["content"] == "ours"

@@ -19,6 +19,7 @@ from . import activity, personal
 from .attribution import Recorder
 from .chat import SenderBook, chat_path, ensure_chat
 from .lockdown import (
+    confine_contents,
     drop_writable_kernel_dirs,
     drop_writable_lab_extension_paths,
     keep_cohortlab,
@@ -117,6 +118,8 @@ class WorkspaceExtension(ExtensionApp):
                 ", ".join(dropped),
             )
         sandbox_terminals(self.serverapp)
+        if not confine_contents(self.serverapp):
+            self.log.warning("CohortLab workspace: files are served without the link check")
         self.settings.update(
             cohortlab_workspace={
                 "recorder": Recorder.load(self.record_path()),

@@ -132,3 +132,30 @@ def sandbox_terminals(serverapp: Any) -> list[str]:
     settings["shell_command"] = shell
     serverapp.terminado_settings = settings
     return shell
+
+
+def confine_contents(serverapp: Any) -> bool:
+    """Serve no file whose real path is outside the workspace's folder.
+
+    Jupyter's file contents manager follows symbolic links, and members' code can make them:
+    a link in the shared home to the server's state folder or to ``/proc/self/environ``
+    would have the server itself (outside members' sandbox) read its token or state and
+    serve them, or write its state, through the contents API and ``/files/``. Every path
+    the contents manager resolves (``_get_os_path``, which all its reads and writes use)
+    must stay inside its root once links are followed; else 404."""
+    cm = getattr(serverapp, "contents_manager", None)
+    resolve = getattr(cm, "_get_os_path", None)
+    if cm is None or resolve is None or getattr(cm, "_cl_confined", False):
+        return False
+
+    def _get_os_path(path: str) -> str:
+        os_path = resolve(path)
+        root = os.path.realpath(cm.root_dir)
+        real = os.path.realpath(os_path)
+        if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+            raise web.HTTPError(404, f"{path} is outside the workspace")
+        return os_path
+
+    cm._get_os_path = _get_os_path
+    cm._cl_confined = True
+    return True
