@@ -80,3 +80,18 @@ async def test_a_stream_drops_course_events_without_a_fresh_identity() -> None:
     assert not access.allows({"type": "discussion", "course": "c1"})
     assert access.allows({"type": "pong"})
     access.stop()
+
+
+async def test_the_stream_looks_up_the_key_jupyterhub_caches_the_identity_under() -> None:
+    """``token_cache_key`` repeats a detail of JupyterHub's ``HubAuth.user_for_token``."""
+    seen: list[str | None] = []
+
+    class Recording(RefreshingHubOAuth):
+        async def _check_hub_authorization(self, url, api_token, cache_key=None, use_cache=True):
+            seen.append(cache_key)
+            return {"name": "ada"}
+
+    auth = Recording(api_url="http://127.0.0.1:9/hub/api", api_token="x", cache_max_age=60)
+    await auth.user_for_token("tok", session_id="s1", sync=False)
+    await auth.user_for_token("tok", sync=False)
+    assert seen == [token_cache_key("tok", "s1"), token_cache_key("tok")]

@@ -94,7 +94,7 @@ class RefreshingHubOAuth(HubOAuth):
 
 def token_cache_key(token: str, session_id: str = "") -> str:
     """The key ``HubAuth.user_for_token`` caches a token's identity under (JupyterHub 6.1;
-    tests/integration/test_stale_access checks a stream finds it)."""
+    tests/unit/test_stream_access.py checks it against JupyterHub's)."""
     digest = hashlib.sha256(token.encode("utf8", "replace")).hexdigest()
     return f"token:{session_id}:{digest}"
 
