@@ -165,7 +165,8 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
             " --ServiceApp.post_rate_limit=100/60"
             # hundreds of tests write as the same few people, and browser tests open many
             # labs; tests/security/test_floods.py checks the default limits on its own hub
-            " --ServiceApp.write_rate_limit=1000/60 --ServiceApp.stream_limit=50"
+            " --ServiceApp.write_rate_limit=1000/60 --ServiceApp.write_burst=1000"
+            " --ServiceApp.stream_limit=50"
         ),
         **(extra_env or {}),
     }

@@ -303,3 +303,27 @@ async def test_a_refused_body_leaves_the_connection_usable(replicas: list[Replic
 
     codes = await asyncio.get_running_loop().run_in_executor(None, on_one_connection)
     assert codes == [413, 401, 401, 200]
+
+
+def test_the_database_rule_is_the_python_rule(cl_limits_db: Any) -> None:
+    """store.limits.spend_write (one SQL upsert) takes exactly the writes limits.admit takes,
+    over random arrivals for a few people, refused ones leaving the budget as it was."""
+    import random
+
+    rng = random.Random(7)
+    rate = limits.Rate(6, 3, 4)  # one every 0.5 s, 4 at once
+    factory = session_factory(cl_limits_db)
+    tats: dict[str, float] = {}
+    now = 1_000_000.0
+    for _ in range(400):
+        now += rng.choice([0.0, 0.01, 0.2, 0.5, 0.7, 3.0])
+        who = rng.choice(["ada", "ben", "cy"])
+        fits, when = limits.admit(tats.get(who, 0.0), now, rate)
+        with session_scope(factory) as s:
+            refused = store.spend_write(s, who, now, rate.interval, rate.tolerance)
+        assert (refused is None) == fits, (who, now)
+        if fits:
+            tats[who] = when
+        else:
+            assert refused == pytest.approx(when)
+    assert budgets(cl_limits_db) == pytest.approx(tats)

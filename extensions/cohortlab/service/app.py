@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode, default
 
 from .._version import __version__
@@ -31,11 +32,14 @@ from ..events import EventBus, make_bus
 from ..origins import Origins
 from ..store.batching import GroupCommitExecutor
 from ..store.db import connect, read_only_factory, session_factory
+from ..store.limits import STREAM_REFRESH_SECONDS
 from .base import NotFoundHandler
 from .cors import CrossOrigins
 from .handlers import default_handlers
 from .hubauth import RefreshingHubOAuth
+from .limits import Blocked, Limits, Rate, largest_body
 from .people import People
+from .stream_slots import forget_streams, refresh_streams
 
 
 class ServiceApp(CohortLabApp):
@@ -63,6 +67,35 @@ class ServiceApp(CohortLabApp):
         "10/60",
         help="Most posts (threads and replies) one person may write per time window, as "
         "'<posts>/<seconds>'. More gets 429 with Retry-After.",
+    ).tag(config=True)
+    write_rate_limit = Unicode(
+        "120/60",
+        help="Writes (POST, PUT, PATCH, DELETE) one learner or mentor may make on average, as "
+        "'<writes>/<seconds>', counted in the database across replicas (with write_burst at "
+        "once). More gets 429 with Retry-After, and nothing is written.",
+    ).tag(config=True)
+    write_burst = Integer(
+        20, min=1, help="Writes one learner or mentor may make at once, before the average."
+    ).tag(config=True)
+    staff_write_rate_limit = Unicode(
+        "3000/60",
+        help="The same for hub admins and instructors (formgrade-<course>): opening a peer "
+        "review round uploads one copy per learner.",
+    ).tag(config=True)
+    staff_write_burst = Integer(
+        300, min=1, help="Writes one admin or instructor may make at once."
+    ).tag(config=True)
+    stream_limit = Integer(
+        10,
+        min=1,
+        help="Most live event streams (WebSockets: one per JupyterLab tab) one person may hold "
+        "open at once, across replicas. More gets 429.",
+    ).tag(config=True)
+    body_limit = Integer(
+        1024 * 1024,
+        min=1024,
+        help="Largest request body, in bytes, of every route that does not set its own (a "
+        "review copy upload takes 64 MiB, a template push 6 MiB). Larger gets 413 unread.",
     ).tag(config=True)
     shutdown_timeout = Float(
         3.0, help="Seconds to let open requests finish on SIGTERM/SIGINT before closing."
@@ -156,6 +189,9 @@ class ServiceApp(CohortLabApp):
             db_executor=db_executor,
             read_cache=read_cache,
             post_rate_limit=self._rate_limit(),
+            limits=self._limits(),
+            blocked=Blocked(),
+            replica=secrets.token_hex(8),
             bus=bus,
             sockets=set(),
             cookie_secret=self.cookie_secret(),
@@ -165,6 +201,16 @@ class ServiceApp(CohortLabApp):
         )
 
     _debug_written = True
+
+    def _limits(self) -> Limits:
+        return Limits(
+            writes=Rate.parse(self.write_rate_limit, "write_rate_limit", self.write_burst),
+            staff_writes=Rate.parse(
+                self.staff_write_rate_limit, "staff_write_rate_limit", self.staff_write_burst
+            ),
+            streams=self.stream_limit,
+            body_bytes=self.body_limit,
+        )
 
     def _rate_limit(self) -> RateLimit:
         try:
@@ -221,7 +267,12 @@ class ServiceApp(CohortLabApp):
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from walking it again and again (shorter pauses under load).
         gc.freeze()
-        server = HTTPServer(app, xheaders=True)
+        # The largest body any route takes; each route lowers it for its own requests.
+        server = HTTPServer(app, xheaders=True, max_body_size=largest_body(app))
+        streams = PeriodicCallback(
+            lambda: refresh_streams(app.settings), STREAM_REFRESH_SECONDS * 1000
+        )
+        streams.start()
         server.listen(self.port, address=self.ip)
         self.log.info(
             "CohortLab service listening on http://%s:%d%s", self.ip, self.port, self.base_url
@@ -241,6 +292,8 @@ class ServiceApp(CohortLabApp):
             await asyncio.wait_for(server.close_all_connections(), self.shutdown_timeout)
         except TimeoutError:
             self.log.warning("Connections still open after %.1f s; closing", self.shutdown_timeout)
+        streams.stop()
+        await forget_streams(app.settings)
         await watch.stop()
         await bus.stop()
         app.settings["db_executor"].shutdown(wait=True)

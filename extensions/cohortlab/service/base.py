@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ from ..courses import course_members, membership
 from ..errors import APIError, error_body
 from ..store.batching import GroupCommitExecutor
 from ..store.db import session_scope
+from ..store.limits import spend_write
+from . import limits
 from .cors import CrossOrigins, allowed_origin, preflight_headers, response_headers
 
 T = TypeVar("T")
@@ -85,7 +88,10 @@ def refuse_workspace_account(model: dict[str, Any]) -> None:
         )
 
 
+@web.stream_request_body  # bodies are checked against the route's limit before they are read
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    #: The largest request body this route takes; ``None``: ``Limits.body_bytes`` (limits.py).
+    body_limit: int | None = None
     #: Only the route a workspace server reports contribution counts on (its own checks).
     workspace_account_allowed = False
     #: Pages redirect a browser without a session to the hub's login; API calls get 401.
@@ -212,9 +218,89 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
                 "(the token lacks access:services!service=cohortlab).",
             ) from None
 
+    #: a refusal decided in ``prepare``: answered by the route's method (``@allow``) once the
+    #: request, body included, has been read (and the body thrown away). Answering in
+    #: ``prepare`` would close the connection, which the hub's proxy shares between people.
+    refusal: web.HTTPError | None = None
+
+    def data_received(self, chunk: bytes) -> None:
+        # streamed (see the class decorator); Tornado stops at the limit set in prepare
+        if self.refusal is not None:
+            return  # thrown away
+        if not isinstance(self.request.body, bytearray):
+            self.request.body = bytearray()  # type: ignore[assignment]
+        self.request.body += chunk  # type: ignore[operator]
+
+    @property
+    def limits(self) -> limits.Limits:
+        return self.settings.get("limits") or limits.Limits()
+
+    def check_body_size(self) -> None:
+        """413 for a declared body over this route's limit, before keeping any of it.
+
+        The body is still read (and thrown away, up to ``limits.DRAIN_BYTES``) before the
+        answer goes out: answering first and closing the connection would reset it under
+        the proxy, which may be about to send someone else's request down it.
+        """
+        limit = self.body_limit or self.limits.body_bytes
+        declared = self.request.headers.get("Content-Length", "")
+        size = int(declared) if declared.isdigit() else 0
+        if size > limits.DRAIN_BYTES:
+            raise limits.too_large(size, limit, close=True)
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            connection.set_max_body_size(max(limit, size))
+        if size > limit:
+            raise limits.too_large(size, limit)
+
+    _write_rate: limits.Rate | None = None
+
+    async def check_write_limit(self, model: dict[str, Any]) -> None:
+        """Writes of a person known to be over their limit are refused from memory, after
+        ``limits.REFUSAL_DELAY`` (so a script that ignores Retry-After slows to a crawl)."""
+        if self.request.method not in limits.WRITE_METHODS:
+            return
+        if WORKSPACES_GROUP in (model.get("groups") or ()):
+            return  # a workspace server reporting for its members (its own checks)
+        self._write_rate = limits.write_rate(self.limits, model)
+        if self._write_rate is None:
+            return
+        try:
+            self.settings.setdefault("blocked", limits.Blocked()).check(
+                model["name"], self._write_rate
+            )
+        except APIError:
+            await asyncio.sleep(limits.REFUSAL_DELAY)
+            raise
+
     async def prepare(self) -> None:
         if await self.check_cross_origin():
             return
+        try:
+            await self.identify()
+        except web.HTTPError as e:
+            closing = getattr(e, "headers", {}).get("Connection") == "close"
+            if closing or not self.answers_refusals():
+                raise
+            self.refusal = e
+
+    def answers_refusals(self) -> bool:
+        """Whether this request's method answers ``refusal`` itself: every route method
+        does, through ``@allow`` (permissions.py)."""
+        method = getattr(self, (self.request.method or "").lower(), None)
+        return hasattr(method, "_cl_rule")
+
+    def finish(self, chunk: Any = None) -> Any:
+        # Answered before the request was read (a preflight, an unknown address, a refusal
+        # with nowhere to wait): Tornado closes the connection after this answer, so the
+        # answer must say so, or the hub's proxy may send someone else's request down it.
+        if not getattr(self.request.connection, "_read_finished", True):
+            self.set_header("Connection", "close")
+        return super().finish(chunk)
+
+    async def identify(self) -> None:
+        """The body's size, who is calling, and their write limit: any refusal raises."""
+        self.check_body_size()
         model = await self.authenticate()
         if model is None:
             if self.redirect_to_login and self.request.method in ("GET", "HEAD"):
@@ -227,6 +313,29 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             )
         self._hub_auth_user_cache = model
         self.current_user = model
+        await self.check_write_limit(model)
+
+    def on_finish(self) -> None:
+        """A write that took no transaction of its own (a hub call, a ping) still counts."""
+        rate = self._write_rate
+        if rate is None or self.get_status() >= 400:
+            return
+        self._write_rate = None
+        name, now = self.hub_user["name"], time.time()
+        settings = self.settings
+
+        async def count() -> None:
+            try:
+                refused = await run_db(
+                    settings, spend_write, name, now, rate.interval, rate.tolerance
+                )
+            except Exception:
+                log.warning("Could not count a write of %s", name, exc_info=True)
+                return
+            if refused is not None:
+                settings.setdefault("blocked", limits.Blocked()).block(name, refused, now)
+
+        IOLoop.current().spawn_callback(count)
 
     def get_current_user(self) -> Any:
         # Authentication is async and happens in prepare(); never block here.
@@ -247,8 +356,31 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         return await roster(self.settings, course)
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(session, *args)`` in one transaction, off the event loop (:func:`run_db`)."""
-        return await run_db(self.settings, fn, *args)
+        """Run ``fn(session, *args)`` in one transaction, off the event loop (:func:`run_db`).
+
+        A write request's first transaction also counts the write against the person's limit
+        (``limits.py``): over it, the transaction is rolled back whole and the answer is 429.
+        """
+        rate = self._write_rate
+        if rate is None:
+            return await run_db(self.settings, fn, *args)
+        self._write_rate = None  # one count per request, however many transactions it takes
+        name, now = self.hub_user["name"], time.time()
+        refused: list[float] = []
+
+        def counted(session: Any, *args: Any) -> T:
+            allowed_at = spend_write(session, name, now, rate.interval, rate.tolerance)
+            if allowed_at is not None:
+                refused.append(allowed_at)
+                raise limits.too_many_writes(rate, limits.retry_after(now, allowed_at))
+            return fn(session, *args)
+
+        try:
+            return await run_db(self.settings, counted, *args)
+        except APIError:
+            if refused:
+                self.settings.setdefault("blocked", limits.Blocked()).block(name, refused[0], now)
+            raise
 
     def read_db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short read ``fn(session, *args)`` on the event loop.

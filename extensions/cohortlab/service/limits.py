@@ -81,6 +81,11 @@ class Rate:
     def interval(self) -> float:
         return self.seconds / self.count
 
+    @property
+    def tolerance(self) -> float:
+        """How far ahead of now the next write's due time may be and still fit."""
+        return self.interval * (self.burst - 1)
+
 
 def admit(tat: float, now: float, rate: Rate) -> tuple[bool, float]:
     """The generic cell rate algorithm: whether a write at ``now`` fits, given ``tat``, the
@@ -89,7 +94,7 @@ def admit(tat: float, now: float, rate: Rate) -> tuple[bool, float]:
     fixed window instead would let the whole minute's budget through in one second, and a
     second one a second later, which is what slows everyone else."""
     tat = max(tat, now)
-    allowed_at = tat - rate.interval * (rate.burst - 1)
+    allowed_at = tat - rate.tolerance
     if now < allowed_at:
         return False, allowed_at
     return True, tat + rate.interval

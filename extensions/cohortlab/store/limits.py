@@ -15,17 +15,26 @@ The rules (which limit applies, what the refusal says) are in :mod:`cohortlab.se
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Float, Integer, String, delete, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, UTCDateTime, utcnow
 
-#: ``admit(tat, now) -> (allowed, new tat or when allowed)``
-Admit = Callable[[float, float], tuple[bool, float]]
 #: a replica refreshes its streams' seen_at this often
 STREAM_REFRESH_SECONDS = 60.0
 #: a stream not refreshed for this long belongs to a replica that is gone
@@ -34,12 +43,14 @@ STREAM_STALE_SECONDS = 3 * STREAM_REFRESH_SECONDS
 
 class WriteBudget(Base):
     """When one person's writes are next due, by the generic cell rate algorithm (GCRA): the
-    "theoretical arrival time" of their next write, in epoch seconds."""
+    "theoretical arrival time" of their next write, in epoch seconds; ``admitted``: whether
+    the last write asked for was taken (what the one-statement update reports back)."""
 
     __tablename__ = "write_budgets"
 
     user_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     tat: Mapped[float] = mapped_column(Float)
+    admitted: Mapped[bool] = mapped_column(Boolean)
 
 
 class OpenStream(Base):
@@ -54,24 +65,46 @@ class OpenStream(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def spend_write(session: Session, user_name: str, now: float, admit: Admit) -> float | None:
+def _spend_statement(dialect: str) -> Any:
+    """GCRA as one upsert (``cohortlab.service.limits.admit`` is the same rule in Python): with
+    ``cur = max(tat, now)``, a write fits when ``cur - tolerance <= now``, and then ``tat``
+    becomes ``cur + interval``; a refused one leaves ``tat`` as it was. One statement, and no
+    ORM object: it runs in every write's transaction, where three statements through the ORM
+    cost as much as the write itself."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = bindparam("now", type_=Float)
+    interval = bindparam("interval", type_=Float)
+    tolerance = bindparam("tolerance", type_=Float)
+    table = WriteBudget.__table__
+    cur = case((table.c.tat > now, table.c.tat), else_=now)
+    fits = (cur - tolerance) <= now
+    statement = insert(table).values(user_name=bindparam("user_name"), tat=now + interval,
+                                     admitted=True)  # fmt: skip
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.user_name],
+        set_={"tat": case((fits, cur + interval), else_=table.c.tat), "admitted": fits},
+    ).returning(table.c.tat, table.c.admitted)
+
+
+_SPEND = {name: _spend_statement(name) for name in ("sqlite", "postgresql")}
+
+
+def spend_write(
+    session: Session, user_name: str, now: float, interval: float, tolerance: float
+) -> float | None:
     """Take one write from ``user_name``'s budget: ``None`` if taken, else when the next
-    write will be (nothing changed). ``admit(tat, now)`` is the rule
-    (:func:`cohortlab.service.limits.admit`). The row is locked for the rest of the
+    write will fit (nothing changed). On PostgreSQL the row stays locked for the rest of the
     transaction, so replicas taking writes of the same person at once queue up."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(WriteBudget).values(user_name=user_name, tat=0.0).on_conflict_do_nothing()
+    row = (
+        session.connection()
+        .execute(
+            _SPEND[dialect],
+            {"user_name": user_name, "now": now, "interval": interval, "tolerance": tolerance},
+        )
+        .one()
     )
-    row = session.execute(
-        select(WriteBudget).where(WriteBudget.user_name == user_name).with_for_update()
-    ).scalar_one()
-    allowed, when = admit(row.tat, now)
-    if not allowed:
-        return when
-    row.tat = when
-    return None
+    return None if row.admitted else float(row.tat) - tolerance
 
 
 def open_stream(session: Session, user_name: str, replica: str, limit: int) -> int | None:

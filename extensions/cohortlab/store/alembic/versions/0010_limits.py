@@ -21,6 +21,7 @@ def upgrade() -> None:
         "write_budgets",
         sa.Column("user_name", sa.String(length=255), nullable=False),
         sa.Column("tat", sa.Float(), nullable=False),
+        sa.Column("admitted", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("user_name", name=op.f("pk_write_budgets")),
     )
     op.create_table(
