@@ -1,6 +1,7 @@
 """A learner's flood, as she would run it from her own terminal: ``python flood.py URL TOKEN
 THREAD_ID SECONDS``. Two threads alternate following and unfollowing a thread (a write each),
-and now and then (first, then every 50th) send a 5 MB body; prints one JSON line with what the service answered."""
+and now and then (first, then every 50th) send a 5 MB body; prints one JSON line with what
+the service answered."""
 
 from __future__ import annotations
 
