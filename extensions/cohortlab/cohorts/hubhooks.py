@@ -10,7 +10,9 @@
   workspace is started again on demand when someone opens it), puts the lab client in
   direct mode (a shared server must not relay as its owner), and loads the workspace
   server extension (``cohortlab.workspace_server``: attribution of edits and runs,
-  presence, kernels without the account's token) with the cohort it serves.
+  presence, members' kernels and terminals in a sandbox) with the cohort it serves, and
+  gives the server a state folder of its own outside the shared home
+  (:func:`ensure_state_dir`, :func:`workspace_environment`).
 - :func:`refuse_workspace_logins` (``c.Authenticator.post_auth_hook``): a collaboration
   account never logs in, whatever the authenticator or its allow settings (with
   ``allow_existing_users`` on, every user the service creates would otherwise be allowed).
