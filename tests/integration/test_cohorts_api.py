@@ -405,6 +405,9 @@ def test_removing_a_member_revokes_their_access_within_the_auth_cache_period(
         f"{p}-teach",
     ]
     assert course.group(cohort["name"])["users"] == [f"{p}-ann"]
+    # the removal stopped the workspace (its token renewed); started again, bob is refused
+    assert course.server(cohort["account"]) == {}
+    course.hub.start_server(cohort["account"])
     wait_until(
         lambda: course.workspace_status(cohort["account"], f"{p}-bob") == 403,
         timeout=REVOCATION_BOUND,

@@ -463,11 +463,19 @@ async def test_a_member_removed_on_the_hub_itself_loses_the_workspace(course: Co
         "DELETE", f"/groups/{group}/users", json={"users": [f"{course.prefix}-ment"]}
     )
     assert resp.status_code == 200, resp.text
-    wait_until(
-        lambda: course.server(account).get("state", {}).get("pid") != old_pid,
-        timeout=60,
-        what="the workspace to be stopped after the member left the group",
-    )
+    try:
+        wait_until(
+            lambda: course.server(account).get("state", {}).get("pid") != old_pid,
+            timeout=60,
+            what="the workspace to be stopped after the member left the group",
+        )
+    except AssertionError as e:
+        said = [
+            line
+            for line in course.hub.log_tail(3000).splitlines()
+            if "ServiceApp" in line and ("ohort" in line or "groups" in line or " W " in line)
+        ]
+        raise AssertionError(f"{e}\n" + "\n".join(said[-40:])) from None
     # who holds a share now, as the instructor sees it
     access = course.person("teach").ok("GET", course.path(cohort["name"]))["cohort"]["access"]
     assert f"{course.prefix}-ment" not in access
@@ -547,7 +555,9 @@ async def test_a_member_cannot_inflate_his_contribution_counts(
             ann.close()
     finally:
         bob.close()
-    assert account  # the counts above came from the workspace server of this account
+    # the collaboration store the rooms replay is the server's too, not in the shared home
+    assert (WORKSPACE_STATE_ROOT / account / "ystore.db").is_file()
+    assert not (home_of(account) / ".jupyter_ystore.db").exists()
 
 
 # --- the chat -------------------------------------------------------------------------------------

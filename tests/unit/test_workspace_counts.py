@@ -4,7 +4,7 @@ report, per-person lab folders, and cohorts that lost a member on the hub."""
 from __future__ import annotations
 
 import pytest
-from cohortlab.cohorts.watch import lost_members
+from cohortlab.cohorts.watch import all_cohorts, lost_members
 from cohortlab.errors import APIError
 from cohortlab.service.handlers.workspace_activity import activity_reports
 from cohortlab.workspace_server.activity import ActivityReporter
@@ -64,3 +64,10 @@ def test_cohorts_that_lost_a_member_on_the_hub_are_found() -> None:
     before = {"cohort-c1-red": ["ada", "ben"], "cohort-c1-blue": ["cy"], "nbgrader-c1": ["ada"]}
     after = {"cohort-c1-red": ["ada"], "cohort-c1-blue": ["cy", "dee"], "nbgrader-c1": []}
     assert lost_members(before, after, props) == [("c1", "red")]
+    # a cohort made since the last look: its members may have come and gone in between
+    props["cohort-c1-new"] = {"cohortlab": {"kind": "cohort", "course": "c1", "cohort": "new"}}
+    assert lost_members(before, {**after, "cohort-c1-new": []}, props) == [
+        ("c1", "new"),
+        ("c1", "red"),
+    ]
+    assert all_cohorts(after, props) == [("c1", "blue"), ("c1", "red")]

@@ -254,6 +254,11 @@ async def prepare_workspace_server(spawner: Any) -> None:
         **spawner.environment,
         **workspace_environment(state, LOCKED_CONFIG_DIR),
     }
+    # jupyter-collaboration's store of document updates, replayed when a room opens: in the
+    # state folder too, not in the home (``.jupyter_ystore.db`` by default)
+    ystore = f"--SQLiteYStore.db_path={state / 'ystore.db'}"
+    spawner.args = [a for a in spawner.args if not a.startswith("--SQLiteYStore.db_path=")]
+    spawner.args = [*spawner.args, ystore]
 
 
 def _runs_as_system_user(spawner: Any) -> bool:
