@@ -7,7 +7,8 @@ the collaboration WebSocket) and the files of the shared home. He tries
 
 - to take the account's credentials: the server's hub token from its environment
   (``/proc``), its runtime folder (``jpserver-*.json``) or any process he can see; to
-  signal the server (to take its port);
+  signal the server (to take its port); to have the server serve its own secrets through a
+  link he makes in the home;
 - to put something in front of the others: a kernelspec (served under
   ``/user/<workspace>/kernelspecs/``, and deciding what a kernel runs), lab settings that
   trust HTML or allow command links, a saved layout, an IPython start-up file, IPython

@@ -170,3 +170,12 @@ def test_the_command_line_round_trips(tmp_path: Path) -> None:
     (tmp_path / "runtime").mkdir()
     env = {"COHORTLAB_WORKSPACE_STATE": str(tmp_path), "JUPYTER_RUNTIME_DIR": f"{tmp_path}/runtime"}
     assert covered_dirs(env) == [str(tmp_path), "/dev/shm"]
+
+
+def test_the_runtime_folder_is_covered_where_no_state_folder_is_set(tmp_path: Path) -> None:
+    runtime = tmp_path / "data" / "runtime"
+    runtime.mkdir(parents=True)
+    assert covered_dirs({"JUPYTER_DATA_DIR": str(tmp_path / "data")}) == [
+        str(runtime),
+        "/dev/shm",
+    ]

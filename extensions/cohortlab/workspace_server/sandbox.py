@@ -88,7 +88,8 @@ def sandbox_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def covered_dirs(env: Mapping[str, str]) -> list[str]:
     """Folders covered by an empty file system inside the sandbox (those that exist)."""
-    dirs = [env.get(STATE_VAR, ""), env.get("JUPYTER_RUNTIME_DIR", ""), "/dev/shm"]
+    runtime = env.get("JUPYTER_RUNTIME_DIR") or _default_runtime_dir(env)
+    dirs = [env.get(STATE_VAR, ""), runtime, "/dev/shm"]
     out: list[str] = []
     for d in dirs:
         real = os.path.realpath(d) if d else ""
@@ -96,6 +97,15 @@ def covered_dirs(env: Mapping[str, str]) -> list[str]:
             out.append(real)
     # a folder inside another covered one is covered with it (and gone once that is)
     return [d for d in out if not any(d.startswith(o.rstrip("/") + "/") for o in out)]
+
+
+def _default_runtime_dir(env: Mapping[str, str]) -> str:
+    """Jupyter's runtime folder when the environment names none (a server without a state
+    folder, as on Kubernetes): where ``jpserver-*.json`` is."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    data = env.get("JUPYTER_DATA_DIR") or jupyter_data_dir()
+    return os.path.join(data, "runtime")
 
 
 def _libc() -> Any:
