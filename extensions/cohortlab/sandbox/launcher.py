@@ -95,6 +95,11 @@ def run(
     if os.getppid() != server:
         return 1
     namespaces.enter(lib)
+    # entering a user namespace changes this process's credentials, which clears the
+    # parent-death signal: set it again, or a server killed outright leaves its kernel
+    namespaces.die_with_parent(lib, signal.SIGKILL)
+    if os.getppid() != server:
+        return 1
     init = os.fork()
     if init:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
