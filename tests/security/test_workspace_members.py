@@ -26,9 +26,11 @@ instructor open the workspace bob planted everything in.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -134,7 +136,7 @@ def json_out(text: str) -> dict:
 # --- the account's credentials ----------------------------------------------------------------
 
 STEAL = """
-import glob, json, os
+import glob, hashlib, json, os, re
 found = {"env": sorted(k for k in os.environ if "TOKEN" in k or "CLIENT_ID" in k)}
 texts = []
 for pattern in ["/proc/*/environ", "/proc/*/cmdline",
@@ -147,7 +149,11 @@ for pattern in ["/proc/*/environ", "/proc/*/cmdline",
             texts.append(open(name, "rb").read(1 << 20).decode(errors="replace"))
         except OSError:
             pass
-found["texts"] = texts
+# what was read can be megabytes (the kernel's output has a rate limit): only whether the
+# token was among it, by its hash, which the test passes in (it tells the kernel nothing)
+runs = {m for text in texts for m in re.findall(r"[A-Za-z0-9]+", text) if len(m) == LENGTH}
+found["token_read"] = any(hashlib.sha256(m.encode()).hexdigest() == "DIGEST" for m in runs)
+found["files_read"] = len(texts)
 found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 results = {}
 for what, call in [("kill", lambda: os.kill(SERVER, 0)),
@@ -172,10 +178,17 @@ async def test_a_members_code_reaches_neither_the_servers_token_nor_its_process(
     assert list(runtime.glob("jpserver-*.json")), "control: the server's runtime file is there"
     assert course.hub.api("GET", "/hub/api/user", token).status_code == 200  # control
 
-    found = json_out(await bob_runs(course, cohort, notebook, STEAL.replace("SERVER", str(pid))))
+    steal = (
+        STEAL.replace("SERVER", str(pid))
+        .replace("LENGTH", str(len(token)))
+        .replace("DIGEST", hashlib.sha256(token.encode()).hexdigest())
+    )
+    assert re.fullmatch(r"[A-Za-z0-9]+", token)  # as the probe looks for it
+    found = json_out(await bob_runs(course, cohort, notebook, steal))
 
     assert found["env"] == [], found["env"]
-    assert not [t for t in found["texts"] if token in t], "the account's token was readable"
+    assert found["files_read"] > 0  # it did read what it could reach
+    assert not found["token_read"], "the account's token was readable"
     assert found["server"] == {"kill": "ProcessLookupError", "environ": "FileNotFoundError"}
     # the kernel sees its own sandbox's processes only (init, the kernel, what it started)
     assert len(found["pids"]) < 10, found["pids"]

@@ -70,15 +70,44 @@ def test_a_stream_follows_the_identity_its_token_has_now() -> None:
     assert access.allows({"type": "pong"})
 
 
-async def test_a_stream_drops_course_events_without_a_fresh_identity() -> None:
+async def test_a_stream_decides_no_course_event_without_a_fresh_identity() -> None:
     auth, access, _lost = _stream(max_age=60)
     assert access.allows({"type": "discussion", "course": "c1"})
     # the identity was given 61 s ago: past its period, and the hub cannot be reached
     key = token_cache_key("tok", "s1")
     auth.cache.timestamps[key] -= 61
     access._model_at -= 61
-    assert not access.allows({"type": "discussion", "course": "c1"})
+    assert access.allows({"type": "discussion", "course": "c1"}) is None  # held, not given
     assert access.allows({"type": "pong"})
+    access.stop()
+
+
+async def test_held_events_are_decided_when_the_hub_answers() -> None:
+    """Events that came while the identity was being checked again are handed over (or
+    refused) by the identity the hub then gives, never by the old one."""
+    import asyncio
+
+    answers: list[dict] = [{"name": "ada", "groups": ["nbgrader-c1"]}]
+
+    class Hub(RefreshingHubOAuth):
+        async def user_for_token(self, token, sync=True, *, session_id="", use_cache=True):
+            return answers[0]
+
+    auth = Hub(api_url="http://127.0.0.1:9/hub/api", api_token="x", cache_max_age=60)
+    groups = HubGroups("http://127.0.0.1:9/hub/api", "x", max_age=3600)
+    groups._cache, groups._fetched_at = PROPERTIES, time.monotonic()
+    known: list[bool] = []
+    model = {"name": "ada", "groups": ["nbgrader-c1", "cohort-c1-red"]}
+    access = StreamAccess(
+        auth, groups, "tok", "s1", model, lambda: None, lambda: known.append(True)
+    )
+    access._model_at -= 61  # stale, and nothing in the cache
+    event = {"type": "live", "course": "c1", "cohort": "red"}
+    assert access.allows(event) is None
+    await asyncio.wait_for(access._checking, 5)  # the check the stale identity started
+    assert known == [True]
+    assert access.allows({"type": "live", "course": "c1"})  # the hub's answer: in the course
+    assert not access.allows(event)  # but no longer in the red cohort
     access.stop()
 
 

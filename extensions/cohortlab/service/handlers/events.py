@@ -24,6 +24,9 @@ from ..stream_access import StreamAccess
 from ..stream_slots import give_back, take_slot
 
 PING_INTERVAL_MS = 25_000
+#: events one stream holds while its identity is being checked again (the rest: dropped,
+#: clients catch up when they next read)
+HELD_EVENTS = 1000
 
 
 _last: tuple[dict[str, Any] | None, str] = (None, "")
@@ -82,19 +85,34 @@ class EventsHandler(BaseHandler, websocket.WebSocketHandler):
             auth.get_session_id(self),
             self.hub_user,
             on_lost=lambda: self.close(1008, "no longer signed in"),
+            on_known=self._hand_over_held,
         )
         self._access.start()
         self._unsubscribe = self.settings["bus"].subscribe(name, self._send)
         self.settings["sockets"].add(self)
         self.write_message(json.dumps({"type": "hello", "user": name}))
 
+    _held: list[dict[str, Any]] | None = None
+
     def _send(self, event: dict[str, Any]) -> None:
-        if self._access is not None and not self._access.allows(event):
+        verdict = True if self._access is None else self._access.allows(event)
+        if verdict is None:  # no fresh identity yet: hand it over once the hub has answered
+            if self._held is None:
+                self._held = []
+            if len(self._held) < HELD_EVENTS:
+                self._held.append(event)
+            return
+        if not verdict:
             return  # removed from the course or cohort since the stream opened
         try:
             self.write_message(_encoded(event))
         except websocket.WebSocketClosedError:
             self.on_close()
+
+    def _hand_over_held(self) -> None:
+        held, self._held = self._held, None
+        for event in held or ():
+            self._send(event)
 
     def on_message(self, message: str | bytes) -> None:
         # The stream is server-to-client; client frames are ignored (keep-alives).
