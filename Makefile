@@ -30,14 +30,18 @@ $(PY): | system-deps
 	/usr/bin/python3 -m venv $(VENV)
 
 # Every Python package comes from requirements.lock, pinned with its hashes (`make lock`
-# writes it from pyproject.toml); npm packages from the package-lock.json files, with
-# `npm ci`. The package itself is then installed without resolving anything.
+# writes it from pyproject.toml, complete: so pip installs exactly it, resolving nothing,
+# and `pip check` confirms it holds together; resolving again let Debian's pip 23 look for
+# a newer release of a package wanted with an extra, and refuse it as unpinned); npm
+# packages from the package-lock.json files, with `npm ci`. The package itself is then
+# installed without resolving anything.
 $(LABEXT_MODULES): extensions/labextension/package.json extensions/labextension/package-lock.json
 	cd extensions/labextension && npm ci --no-audit --no-fund
 	touch $@
 
 $(STAMP): $(PY) pyproject.toml $(LOCK) $(LABEXT_SRC) $(LABEXT_MODULES)
-	$(PIP) install -q --require-hashes -r $(LOCK)
+	$(PIP) install -q --require-hashes --no-deps -r $(LOCK)
+	$(PIP) check
 	cd extensions/labextension && PATH=$(abspath $(VENV))/bin:$$PATH npm run build
 	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
