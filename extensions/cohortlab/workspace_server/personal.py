@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from jupyterlab_server.settings_handler import SettingsHandler
 from jupyterlab_server.workspaces_handler import WorkspacesHandler, WorkspacesManager
 from tornado import web
+
+from .routing import swap_handlers
 
 PEOPLE = "people"
 _PLAIN = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -69,17 +70,4 @@ SWAPS = {SettingsHandler: PersonalSettingsHandler, WorkspacesHandler: PersonalWo
 
 def install(web_app: Any) -> int:
     """Serve JupyterLab's settings and layouts per person; how many routes were changed."""
-    changed = 0
-    for rule in _rules(web_app.default_router):
-        target = SWAPS.get(rule.target)
-        if target is not None:
-            rule.target = target
-            changed += 1
-    return changed
-
-
-def _rules(router: Any) -> Iterable[Any]:
-    for rule in getattr(router, "rules", []):
-        yield rule
-        if hasattr(rule.target, "rules"):
-            yield from _rules(rule.target)
+    return swap_handlers(web_app, SWAPS)

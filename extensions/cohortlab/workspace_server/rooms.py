@@ -32,6 +32,7 @@ from jupyter_ydoc import YNotebook
 
 from .attribution import Recorder, cells_touched
 from .chat import watch_chat
+from .routing import swap_handlers
 
 log = logging.getLogger(__name__)
 
@@ -123,16 +124,4 @@ def install(web_app: Any) -> int:
     Swaps the target of jupyter-collaboration's room rule in tornado's routing table
     (keeping its arguments); returns how many rules were changed (0: not installed).
     """
-    changed = 0
-    for rule in _rules(web_app.default_router):
-        if rule.target is YDocWebSocketHandler:
-            rule.target = AttributedYDocWebSocketHandler
-            changed += 1
-    return changed
-
-
-def _rules(router: Any) -> Iterable[Any]:
-    for rule in getattr(router, "rules", []):
-        yield rule
-        if hasattr(rule.target, "rules"):
-            yield from _rules(rule.target)
+    return swap_handlers(web_app, {YDocWebSocketHandler: AttributedYDocWebSocketHandler})
