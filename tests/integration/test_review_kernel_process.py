@@ -1,5 +1,6 @@
 """The review kernel's launcher as a process tree, without a hub: it starts a working kernel
-inside its sandbox, and the whole sandbox ends when the server that started it dies."""
+inside its sandbox, on a copy of its folder (or refuses a folder too large to copy), and the
+whole sandbox ends when the server that started it dies."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import cohortlab
 import pytest
 from cohortlab.nbgrader.autograde import SandboxedKernelManager
-from cohortlab.serverext.review_kernel import KERNELS_DIR
+from cohortlab.serverext.review_kernel import KERNELS_DIR, REFUSED_EXIT
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.kernelspec import KernelSpecManager
@@ -58,6 +59,12 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
     work = tmp_path / "Submission 1"
     work.mkdir()
     (work / "hw.ipynb").write_text("{}")
+    # in the folder besides: data (copied), links and a FIFO (not copied, not followed)
+    (work / "data").mkdir()
+    (work / "data" / "v.csv").write_text("1")
+    (work / "passwd").symlink_to("/etc/passwd")
+    (work / "data" / "up").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(work / "pipe")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -81,8 +88,9 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
         client.wait_for_ready(timeout=60)
         reply = client.execute_interactive(
             "import os; print(os.environ.get('JUPYTERHUB_API_TOKEN'), os.environ.get("
-            "'CL_REVIEW_SANDBOX'), sorted(os.listdir('.')), "
-            "len([p for p in os.listdir('/proc') if p.isdigit()]) <= 3)",
+            "'CL_REVIEW_SANDBOX'), sorted(os.listdir('.')), sorted(os.listdir('data')), "
+            "len([p for p in os.listdir('/proc') if p.isdigit()]) <= 3); "
+            "open('written.txt', 'w').write('x')",
             timeout=30,
             output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
         )
@@ -94,7 +102,15 @@ def test_the_sandbox_runs_a_kernel_and_ends_with_the_server(tmp_path: Path) -> N
         server.kill()
         server.wait()
         shutil.rmtree(sockets, ignore_errors=True)
-    assert "".join(printed).split() == ["None", "namespaces", "['hw.ipynb']", "True"]
+    assert "".join(printed).split() == [
+        "None",
+        "namespaces",
+        "['data',",
+        "'hw.ipynb']",
+        "['v.csv']",
+        "True",
+    ]
+    assert sorted(p.name for p in work.iterdir()) == ["data", "hw.ipynb", "passwd", "pipe"]
     wait_until(
         lambda: not tree & set(_children()),
         timeout=10,
@@ -191,7 +207,36 @@ def test_the_sandbox_runs_kernels_of_an_installation_under_tmp(tmp_path: Path) -
             "cwd": "/home/sandbox/work",
             "sandbox": "namespaces",
         }
-    assert (work / "written.txt").read_text() == "ok"
+    # each kernel wrote written.txt in its folder: a copy, so not here
+    assert list(work.iterdir()) == []
+
+
+def test_a_folder_too_large_to_copy_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Over ``CL_SANDBOX_COPY_LIMIT_MB`` the kernel does not start: the launcher exits with
+    its refusal status and says why on one line of stderr."""
+    sockets = Path(tempfile.mkdtemp(prefix="clk-"))
+    conn, _info = write_connection_file(
+        str(tmp_path / "kernel.json"), transport="ipc", ip=str(sockets / "k")
+    )
+    work = tmp_path / "big"
+    work.mkdir()
+    (work / "data.bin").write_bytes(b"x" * (2 * 1024 * 1024))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cohortlab.serverext.review_kernel", "-f", conn],
+            cwd=work,
+            env={**os.environ, "CL_SANDBOX_COPY_LIMIT_MB": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    assert done.returncode == REFUSED_EXIT, done.stderr
+    assert done.stderr.splitlines() == [
+        "cohortlab sandbox: the kernel's folder holds more than 1 MiB, the most the sandbox "
+        "copies (CL_SANDBOX_COPY_LIMIT_MB), so this kernel does not start."
+    ]
 
 
 async def test_the_socket_folder_lives_through_a_restart_and_goes_at_shutdown(

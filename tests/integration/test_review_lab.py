@@ -182,7 +182,7 @@ async def test_the_review_kernel_finds_no_credential_to_act_as_the_reviewer(
     assert found["proc_with_token"] == []
     assert found["processes"] <= 3  # the sandbox's init and the kernel (and its children)
     assert found["runtime"] == [] and not found["notary_secret"]
-    # a neutral, empty home but for the copy's folder, mounted as ~/work (and what IPython
+    # a neutral, empty home but for a copy of the copy's folder at ~/work (and what IPython
     # makes on start)
     assert "work" in found["home"] and "welcome.ipynb" not in found["home"]
     assert set(found["home"]) <= {"work", ".ipython", ".cache", ".config", ".local"}

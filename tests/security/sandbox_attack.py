@@ -1,6 +1,7 @@
 """The code a hostile learner puts in a notebook cell, for the sandbox tests: it tries every way
-to learn who runs it, to reach out, and to write outside its own folder, and writes what it
-found as JSON to ``attack.json`` in its working folder (and prints it).
+to learn who runs it (the mount table included), to reach out, and to write outside its own
+folder, and prints what it found as JSON (and writes it to ``attack.json`` in its working
+folder, which the tests then look for in the real folder).
 
 The tests run it where a victim runs a learner's code: in a reviewer's review kernel, and in
 the instructor's ``nbgrader autograde``.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import nbformat
 
 from tests.helpers.hub import Hub
 from tests.helpers.nbgrader import COURSE
@@ -48,6 +52,18 @@ for name in ("hostname", "hosts", "passwd", "group"):
     except OSError as e:
         found["etc_" + name] = e.strerror
 found["cgroup"] = open("/proc/self/cgroup").read()
+found["mountinfo"] = open("/proc/self/mountinfo").read()
+found["mounts"] = open("/proc/self/mounts").read()
+# its folder as it finds it, before writing anything: what is there, of which kind
+listing = {{}}
+for top, dirs, files in os.walk(".", followlinks=False):
+    for name in dirs + files:
+        path = os.path.join(top, name)
+        kind = os.lstat(path).st_mode >> 12
+        listing[os.path.relpath(path)] = {{4: "dir", 8: "file", 10: "link", 1: "fifo"}}.get(
+            kind, "other"
+        )
+found["folder"] = listing
 procs = {{}}
 for d in glob.glob("/proc/[0-9]*"):
     entry = {{}}
@@ -106,6 +122,16 @@ for name, target in {links!r}:
     except OSError as e:
         planted[name] = str(e.strerror)
 found["planted"] = planted
+own = {{}}
+for name in {own!r}:
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        with open(fd, "a") as f:
+            f.write(MARK)
+        own[name] = "written"
+    except OSError as e:
+        own[name] = str(e.strerror)
+found["own"] = own
 with open("attack.json", "w") as f:
     json.dump(found, f)
 print(json.dumps(found))
@@ -119,20 +145,36 @@ def attack_code(
     writes: list[str],
     folders: list[str],
     links: list[tuple[str, str | None]] = (),  # type: ignore[assignment]
+    own: list[str] = (),  # type: ignore[assignment]
 ) -> str:
     """The cell: ``targets`` to connect to, files to append ``mark`` to, ``folders`` to create
-    with a notebook inside (a submission filed in the exchange), and ``links`` to leave in its
-    own folder (name, target; a FIFO where the target is None)."""
+    with a notebook inside (a submission filed in the exchange), ``links`` to leave in its
+    own folder (name, target; a FIFO where the target is None), and files of its own folder
+    to append ``mark`` to (``own``)."""
     # paths as their parts, joined when the cell runs: review copies have home paths in
     # their text anonymised, and the attack must try the real one
     parts = [Path(w).parts for w in writes]
     return TEMPLATE.format(
-        mark=mark, targets=targets, writes=parts, folders=folders, links=list(links)
+        mark=mark,
+        targets=targets,
+        writes=parts,
+        folders=folders,
+        links=list(links),
+        own=list(own),
     )
 
 
-def read_report(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / "attack.json").read_text())
+def report_in_notebook(path: Path, mark: str) -> dict[str, Any]:
+    """What the cell printed, from the executed notebook nbgrader wrote (its own folder is a
+    copy, so the ``attack.json`` it wrote there is gone)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+        for line in text.splitlines():
+            if line.startswith("{") and mark in line:
+                return json.loads(line)
+    raise AssertionError(f"no report with {mark} in {path}")
 
 
 def identity_text(found: dict[str, Any]) -> str:
@@ -163,6 +205,30 @@ def assert_sandboxed(found: dict[str, Any], *, person: str, uid: int, secrets: l
         name for name, result in found["connect"].items() if result == "connected"
     ], found["connect"]
     assert not [p for p, result in found["writes"].items() if result == "written"], found["writes"]
+
+
+def work_mount(found: dict[str, Any]) -> str:
+    """The file system type of the kernel's folder, from the mount table it read."""
+    for line in found["mountinfo"].splitlines():
+        fields = line.split()
+        if fields[4] == "/home/sandbox/work":
+            return fields[fields.index("-") + 1]
+    raise AssertionError("no mount at /home/sandbox/work")
+
+
+def assert_mounts_name_no_one(found: dict[str, Any], *, person: str, paths: list[str]) -> None:
+    """The mount table the code read (``/proc/self/mountinfo`` and ``/proc/self/mounts``)
+    holds neither ``person`` (as a word) nor any of ``paths`` (their home, the real folder),
+    and the kernel's folder is a tmpfs of its own, not the real folder mounted."""
+    assert work_mount(found) == "tmpfs"
+    word = re.compile(rf"\b{re.escape(person)}\b")
+    for table in ("mountinfo", "mounts"):
+        text = found[table]
+        assert "/home/sandbox/work" in text, table
+        for path in paths:
+            assert path not in text, (table, path)
+        named = [line for line in text.splitlines() if word.search(line)]
+        assert named == [], (table, named)
 
 
 def hub_targets(hub: Hub) -> dict[str, tuple[str, int]]:

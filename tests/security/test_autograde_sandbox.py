@@ -4,12 +4,16 @@ ada hands in hw1 with correct answers and, in a code cell of her own, code that 
 as whoever runs it: read the hub token from its environment and the environment of the
 process that runs it (``/proc``), learn who that is, reach the hub and the service, rewrite
 ``gradebook.db``, the course's config and its source notebook, change her own submitted copy,
-leave a note in a world-writable folder and file a submission in another learner's name.
-The instructor runs ``nbgrader autograde`` at their JupyterLab terminal (their hub token in
-the environment, as the terminal has it), with nothing configured but what CohortLab ships.
+leave a note in a world-writable folder and file a submission in another learner's name, and
+read the mount table (a bind mount of the autograded folder showed the instructor's home
+there). The instructor runs ``nbgrader autograde`` at their JupyterLab terminal (their hub
+token in the environment, as the terminal has it), with nothing configured but what
+CohortLab ships.
 
-Nothing the code tries may succeed, and her grade is recorded as for any submission: nbgrader,
-outside the kernel, still writes the gradebook.
+Nothing the code tries may succeed, what it writes in its folder (a copy of the autograded
+folder) never reaches the autograded folder, and her grade is recorded as for any
+submission: nbgrader, outside the kernel, still writes the executed notebook (whose output
+holds the code's report) and the gradebook.
 """
 
 from __future__ import annotations
@@ -39,10 +43,11 @@ from tests.helpers.nbgrader import (
 )
 from tests.security.sandbox_attack import (
     SharedFolders,
+    assert_mounts_name_no_one,
     assert_sandboxed,
     attack_code,
     hub_targets,
-    read_report,
+    report_in_notebook,
     shared_folders,
 )
 
@@ -127,6 +132,7 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
                 ("config", str(folder / "nbgrader_config.py")),
                 ("pipe", None),
             ],
+            own=[f"{ASSIGNMENT}.ipynb"],
         )
         _hand_in(course, assignment, cell)
         course.nbgrader("instructor", folder, "collect", assignment)
@@ -137,8 +143,8 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
         course.nbgrader("instructor", folder, "autograde", assignment)
 
         autograded = folder / "autograded" / ADA / assignment
-        found = read_report(autograded)
-        assert found["mark"] == mark  # the code did run, in the autograded folder
+        found = report_in_notebook(autograded / f"{ASSIGNMENT}.ipynb", mark)
+        assert found["mark"] == mark  # the code did run, in a copy of the autograded folder
         instructor = pwd.getpwnam("instructor")
         assert_sandboxed(
             found,
@@ -146,7 +152,13 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
             uid=instructor.pw_uid,
             secrets=[terminal["JUPYTERHUB_API_TOKEN"]],
         )
-        assert (autograded / "attack.json").stat().st_uid == instructor.pw_uid
+        paths = [str(home("instructor")), str(folder), str(autograded)]
+        assert_mounts_name_no_one(found, person="instructor", paths=paths)
+        # it had the notebook nbgrader put there, and wrote its copy and a new file: neither
+        # reached the autograded folder
+        assert found["folder"][f"{ASSIGNMENT}.ipynb"] == "file"
+        assert found["own"] == {f"{ASSIGNMENT}.ipynb": "written"}
+        assert not (autograded / "attack.json").exists()
         assert {p: _digest(p) for p in before} == before
         # nothing left for nbgrader to follow: the kernel may make no link or FIFO (and one
         # it made would be removed before nbgrader writes or chmods the folder)

@@ -2,19 +2,24 @@
 
 ben hands in a notebook whose code cell tries every way to learn who reviews it and to act
 in their name: the environment (the hub token), ``/proc`` of the reviewer's other processes,
-the uid (and ``/proc/self/uid_map``), the user name, home, working folder and host name, a
-connection to the hub and the service, a note in a world-writable folder, and a submission
-filed in the shared nbgrader exchange in the reviewer's name. The round is opened through
-the real service; ada, reviewing, gets the anonymous copy written into her server, as the
-Peer review panel does, and runs the copy's cells in the review kernel, as JupyterLab does.
+the uid (and ``/proc/self/uid_map``), the user name, home, working folder and host name, the
+mount table (``/proc/self/mountinfo`` and ``/proc/self/mounts``: a bind mount of the copy's
+folder showed ``/home/ada/peer-review/...`` there), a connection to the hub and the service,
+a note in a world-writable folder, and a submission filed in the shared nbgrader exchange in
+the reviewer's name. The round is opened through the real service; ada, reviewing, gets the
+anonymous copy written into her server, as the Peer review panel does, and runs the copy's
+cells in the review kernel, as JupyterLab does.
 
 Nothing it tries may succeed, and the review kernel still works: the cell runs and writes its
-report into the copy's folder, the one folder it may write. The control runs the same cell in
-ada's ordinary kernel, where each attack does succeed, so each check is known to bite.
+report in its folder, which is a private copy of the copy's folder: nothing it writes there
+reaches ada's folder, and what ada had there that is no file or folder (links, a FIFO) is not
+in the copy. The control runs the same cell in ada's ordinary kernel, where each attack does
+succeed, so each check is known to bite.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -34,6 +39,7 @@ from tests.helpers.nbgrader import COURSE, home
 from tests.helpers.peer_review import LEARNERS, RUBRIC, api, my_numbers
 from tests.security.sandbox_attack import (
     SharedFolders,
+    assert_mounts_name_no_one,
     assert_sandboxed,
     attack_code,
     hub_targets,
@@ -58,6 +64,7 @@ def _cell(hub: Hub, folders: SharedFolders, mark: str) -> str:
         # the copy itself as a link to the reviewer's .bashrc (relative: no name needed),
         # which her server would write through when JupyterLab saves the notebook
         links=[("hw.ipynb", "../../../.bashrc"), ("pipe", None)],
+        own=["hw.ipynb"],
     )
 
 
@@ -94,6 +101,25 @@ def _host_effects(folders: SharedFolders, mark: str) -> list[str]:
     left = [str(p) for folder in folders_ for p in folder.iterdir() if mark in p.name]
     planted = home(ADA) / f"{mark}.txt"
     return [*left, *([str(planted)] if planted.exists() else [])]
+
+
+def _place_in_folder(folder: Path, secret: Path) -> None:
+    """What ada has in the copy's folder before the kernel starts, besides the notebook: a
+    folder with a data file (copied), links to a file of hers, to her home and dangling, and
+    a FIFO (none copied, none followed)."""
+    entry = pwd.getpwnam(ADA)
+    (folder / "data").mkdir()
+    (folder / "data" / "values.csv").write_text("1,2,3\n")
+    (folder / "notes.txt").symlink_to(secret)
+    (folder / "data" / "home").symlink_to(home(ADA), target_is_directory=True)
+    (folder / "dangling").symlink_to("/nonexistent")
+    os.mkfifo(folder / "pipe-in")
+    for path in (folder / "data", *folder.glob("*"), *(folder / "data").glob("*")):
+        os.lchown(path, entry.pw_uid, entry.pw_gid)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _clean(folders: SharedFolders, mark: str) -> None:
@@ -144,19 +170,39 @@ async def test_a_peers_code_learns_nothing_of_its_reviewer_and_sends_nothing_out
         _clean(cl_shared_folders, mark)
         shutil.rmtree(scratch)
 
-    out, errors = await run_in_kernel(
-        cl_hub.url, ADA, token, cells[0], kernel_name="cohortlab-review", path=copy["folder"]
-    )
+    folder = home(ADA) / copy["folder"]
+    notebook = home(ADA) / copy["paths"][0]
+    secret = home(ADA) / f"cl-sec-{mark}-secret.txt"
+    secret.write_text(f"secret-{mark}")
+    try:
+        _place_in_folder(folder, secret)
+        before = _digest(notebook)
+        out, errors = await run_in_kernel(
+            cl_hub.url, ADA, token, cells[0], kernel_name="cohortlab-review", path=copy["folder"]
+        )
+    finally:
+        secret.unlink()
+        for name in ("notes.txt", "dangling", "pipe-in"):
+            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / "data", ignore_errors=True)
     assert not errors, errors
     found = json.loads(out)
     assert_sandboxed(found, person=ADA, uid=pwd.getpwnam(ADA).pw_uid, secrets=[server_token])
     assert _host_effects(cl_shared_folders, mark) == []
-    # what it may do: write in the copy's own folder, which is ada's, on disk
-    report = home(ADA) / copy["folder"] / "attack.json"
-    assert json.loads(report.read_text())["mark"] == mark
-    assert report.stat().st_uid == pwd.getpwnam(ADA).pw_uid
+    # the mount table names neither ada nor her home nor the copy's real folder
+    assert_mounts_name_no_one(found, person=ADA, paths=[str(home(ADA)), str(folder)])
+    # its folder is a copy: the notebook and ada's data, no link or FIFO, nothing of hers
+    # reached through one
+    assert found["folder"]["hw.ipynb"] == "file"
+    assert found["folder"]["data"] == "dir" and found["folder"]["data/values.csv"] == "file"
+    assert not {"notes.txt", "data/home", "dangling", "pipe-in"} & set(found["folder"])
+    assert set(found["folder"].values()) <= {"file", "dir"}
+    assert f"secret-{mark}" not in out
+    # what it writes there (a new file, its notebook changed) never reaches ada's folder
+    assert found["own"] == {"hw.ipynb": "written"}
+    assert not (folder / "attack.json").exists()
+    assert _digest(notebook) == before
     assert found["planted"] == dict.fromkeys(("hw.ipynb", "pipe"), "Operation not permitted")
-    notebook = home(ADA) / copy["paths"][0]
     assert notebook.is_file() and not notebook.is_symlink()
     assert found["writes"][str(home(ADA) / f"{mark}.txt")] in (
         "No such file or directory",

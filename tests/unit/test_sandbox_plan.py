@@ -1,12 +1,14 @@
 """The sandbox's plan (cohortlab.sandbox.plan) and the autograde wiring, without namespaces:
 what a kernel's environment keeps, which folders are hidden and mounted back, the connection
-inside, and that nbgrader picks the sandboxed executor from the config CohortLab ships."""
+inside, what of its folder a kernel gets a copy of (and the copy itself, made here without
+namespaces), and that nbgrader picks the sandboxed executor from the config CohortLab ships."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -19,7 +21,14 @@ from cohortlab.nbgrader.autograde import (
     sandboxed_spec,
 )
 from cohortlab.sandbox import launcher, plan
-from cohortlab.sandbox.namespaces import BPF_JEQ_K, BPF_RET_K, SECCOMP_RET_ALLOW, link_filter
+from cohortlab.sandbox.namespaces import (
+    BPF_JEQ_K,
+    BPF_RET_K,
+    SECCOMP_RET_ALLOW,
+    CopyRefused,
+    copy_folder,
+    link_filter,
+)
 from cohortlab.sandbox.provisioner import MAX_SOCKET_PATH, NAME, private_socket_folder
 from jupyter_client.kernelspec import KernelSpec
 from nbgrader.apps import NbGrader
@@ -108,6 +117,120 @@ def test_the_sandboxs_own_etc_files_name_only_the_sandbox() -> None:
     assert "sandbox:x:1000:1000:sandbox:/home/sandbox:" in files["passwd"]
     assert files["hostname"] == "sandbox\n"
     assert "sandbox" in files["hosts"] and os.uname().nodename not in files["hosts"]
+
+
+def test_the_copy_limits_come_from_the_environment_in_whole_mib() -> None:
+    assert plan.work_limits({}) == plan.WorkLimits(256 * plan.MIB, 1024 * plan.MIB)
+    env = {plan.COPY_LIMIT_VAR: "12", plan.SCRATCH_VAR: " 3 "}
+    assert plan.work_limits(env) == plan.WorkLimits(12 * plan.MIB, 3 * plan.MIB)
+    for bad in ("1.5", "-1", "lots", "1e3"):
+        with pytest.raises(ValueError, match=plan.COPY_LIMIT_VAR):
+            plan.work_limits({plan.COPY_LIMIT_VAR: bad})
+
+
+def test_only_folders_and_regular_files_are_copied_with_plain_modes() -> None:
+    assert plan.copied_mode(stat.S_IFDIR | 0o700) == 0o755
+    assert plan.copied_mode(stat.S_IFREG | 0o600) == 0o644
+    assert plan.copied_mode(stat.S_IFREG | 0o4711) == 0o755  # run by its owner, never setuid
+    assert plan.copied_mode(stat.S_IFREG | 0o7666) == 0o644
+    for kind in (stat.S_IFLNK, stat.S_IFIFO, stat.S_IFSOCK, stat.S_IFCHR, stat.S_IFBLK):
+        assert plan.copied_mode(kind | 0o777) is None
+
+
+def test_a_folder_beyond_the_limits_is_refused_in_one_line() -> None:
+    limits = plan.WorkLimits(copy_bytes=10 * plan.MIB, max_entries=5, max_depth=3)
+    assert plan.copy_refusal(size=10 * plan.MIB, entries=5, depth=3, limits=limits) is None
+    too_big = plan.copy_refusal(size=10 * plan.MIB + 1, entries=1, depth=1, limits=limits)
+    assert too_big and "10 MiB" in too_big and plan.COPY_LIMIT_VAR in too_big
+    assert "entries" in (plan.copy_refusal(size=0, entries=6, depth=1, limits=limits) or "")
+    assert "deep" in (plan.copy_refusal(size=0, entries=1, depth=4, limits=limits) or "")
+    assert "\n" not in too_big
+
+
+def test_the_work_tmpfs_holds_the_copy_and_the_scratch_room_in_whole_pages() -> None:
+    limits = plan.WorkLimits(copy_bytes=plan.MIB, max_entries=10)
+    assert plan.copy_room(limits, page=4096) == plan.MIB + 10 * 4096
+    assert plan.work_tmpfs_options(1, page=4096) == b"mode=0755,size=4096"
+    assert plan.work_tmpfs_options(8192, page=4096) == b"mode=0755,size=8192"
+    assert plan.work_tmpfs_options(0, page=65536) == b"mode=0755,size=65536"
+
+
+def _copied(folder: Path) -> dict[str, str]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        kind = "dir" if stat.S_ISDIR(info.st_mode) else "file" if path.is_file() else "other"
+        out[str(path.relative_to(folder))] = f"{kind} {oct(stat.S_IMODE(info.st_mode))}"
+    return out
+
+
+def test_the_copy_has_folders_and_files_and_follows_no_link(tmp_path: Path) -> None:
+    """What the sandbox's PID 1 does (there, as the sandbox's user, into its tmpfs), here
+    between two ordinary folders: links to a file, to a folder and dangling, a FIFO and a
+    socket stay behind; no link is followed, so nothing outside the folder is read."""
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "secret.txt").write_text("secret")
+    folder = tmp_path / "folder"
+    (folder / "data" / "deep").mkdir(parents=True)
+    (folder / "hw.ipynb").write_text("{}")
+    (folder / "run.sh").write_text("#!/bin/sh\n")
+    (folder / "run.sh").chmod(0o700)
+    (folder / "data" / "deep" / "table.csv").write_text("a,b")
+    (folder / "data" / "deep").chmod(0o500)
+    (folder / "notes.txt").symlink_to(outside / "secret.txt")
+    (folder / "data" / "up").symlink_to(outside, target_is_directory=True)
+    (folder / "dangling").symlink_to("/nonexistent")
+    os.mkfifo(folder / "pipe")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(folder / "sock"))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    source = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    target = os.open(copy, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        copy_folder(source, target, plan.WorkLimits())
+    finally:
+        os.close(source)
+        os.close(target)
+        listening.close()
+    assert _copied(copy) == {
+        "data": "dir 0o755",
+        "data/deep": "dir 0o755",
+        "data/deep/table.csv": "file 0o644",
+        "hw.ipynb": "file 0o644",
+        "run.sh": "file 0o755",
+    }
+    assert (copy / "data" / "deep" / "table.csv").read_text() == "a,b"
+    assert (copy / "hw.ipynb").stat().st_mtime == (folder / "hw.ipynb").stat().st_mtime
+    assert not [p for p in copy.rglob("*") if p.is_file() and "secret" in p.read_text()]
+
+
+@pytest.mark.parametrize(
+    ("limits", "why"),
+    [
+        (plan.WorkLimits(copy_bytes=plan.MIB), "1 MiB"),
+        (plan.WorkLimits(max_entries=3), "entries"),
+        (plan.WorkLimits(max_depth=2), "deep"),
+    ],
+)
+def test_a_folder_beyond_the_limits_is_not_copied(
+    tmp_path: Path, limits: plan.WorkLimits, why: str
+) -> None:
+    folder = tmp_path / "folder"
+    (folder / "a" / "b").mkdir(parents=True)
+    (folder / "a" / "b" / "big.bin").write_bytes(b"x" * (plan.MIB + 1))
+    (folder / "c.txt").write_text("c")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    source = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    target = os.open(copy, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(CopyRefused, match=why):
+            copy_folder(source, target, limits)
+    finally:
+        os.close(source)
+        os.close(target)
 
 
 def test_the_socket_folder_is_private_and_short() -> None:

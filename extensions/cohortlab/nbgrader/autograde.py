@@ -10,8 +10,9 @@ constructor (``AsyncKernelManager``), which config cannot change (a constructor 
 over config). :class:`SandboxedExecute` hands it :class:`SandboxedKernelManager`, whose kernel
 spec (whatever the notebook's language) names the provisioner ``cohortlab-sandbox``, which
 starts the kernelspec's own command inside ``python -m cohortlab.sandbox``. The kernel works in
-the submission's autograded folder (nbclient starts it there), the only folder it can write;
-nbgrader, outside the kernel, reads its outputs and writes the gradebook as before.
+a private copy of the submission's autograded folder (nbclient starts it there): what it
+writes there is gone with it and never reaches the folder; nbgrader, outside the kernel,
+reads its outputs and writes the executed notebook and the gradebook as before.
 
 The package's ``etc/jupyter/nbgrader_config.json`` (from ``jupyter-config/``) puts it in
 ``Autograde.autograde_preprocessors`` in place of ``Execute``, so both the nbgrader commands
@@ -57,10 +58,11 @@ def remove_planted_entries(folder: str, log: logging.Logger) -> list[str]:
     """Remove every entry under ``folder`` that is neither a regular file nor a folder
     (symbolic links, FIFOs, sockets), without following any; the paths removed.
 
-    The kernel may write its folder, and nbgrader, as the instructor and outside the sandbox,
-    then writes the executed notebook there and ``chmod``s every file in it: through a link
-    the kernel left (``hw1.ipynb -> ~/course/gradebook.db``, ``key -> ~/.ssh/id_rsa``) that
-    would overwrite, or make readable to all, a file of the instructor's; a FIFO would hang it.
+    nbgrader, as the instructor and outside the sandbox, writes the executed notebook in the
+    folder and ``chmod``s every file in it: through a link there (``hw1.ipynb ->
+    ~/course/gradebook.db``, ``key -> ~/.ssh/id_rsa``) that would overwrite, or make readable
+    to all, a file of the instructor's; a FIFO would hang it. The kernel works on a copy of
+    the folder, so it can no longer leave one there; this stays as a second line, cheap.
     Called once the kernel and every process of its sandbox have ended."""
     removed: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -76,8 +78,8 @@ def remove_planted_entries(folder: str, log: logging.Logger) -> list[str]:
 
 
 class SandboxedExecute(Execute):  # type: ignore[misc]
-    """nbgrader's ``Execute``, with kernels in the sandbox; what the kernel planted in its
-    folder that nbgrader would follow is removed before nbgrader touches the folder again."""
+    """nbgrader's ``Execute``, with kernels in the sandbox; any link or special file in the
+    folder, which nbgrader would follow, is removed before nbgrader touches the folder again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)

@@ -2,7 +2,8 @@
 runs it: the peer review kernel and nbgrader's autograding kernels.
 
 - :mod:`.plan` — what the sandbox looks like (pure: environment, folders hidden and mounted
-  back, the neutral identity, the kernel's connection file inside);
+  back, the neutral identity, the kernel's connection file inside, what of its folder the
+  kernel gets a copy of);
 - :mod:`.namespaces` — building it with Linux namespaces (user, mount, PID, IPC, network, UTS,
   cgroup), as the same Unix user without extra privileges, and a seccomp filter (no links or
   special files of the kernel's making);

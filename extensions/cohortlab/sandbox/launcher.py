@@ -1,7 +1,9 @@
 """``python -m cohortlab.sandbox -f CONNECTION_FILE [--keep VAR]... -- KERNEL COMMAND...``
 
-Runs any kernel's command line inside the sandbox (:mod:`.namespaces`), in the folder it was
-started in, which it sees as :data:`~.plan.WORKDIR`. The connection file must use the ipc
+Runs any kernel's command line inside the sandbox (:mod:`.namespaces`), in a private copy of
+the folder it was started in, at :data:`~.plan.WORKDIR` (nothing it writes there reaches the
+folder; a folder larger than :func:`~.plan.work_limits` allows is refused: the kernel does
+not start, and stderr says why in one line). The connection file must use the ipc
 transport (the provisioner ``cohortlab-sandbox`` sees to it): it is copied, with its socket
 address moved to :data:`~.plan.KERNEL_DIR`, into the server's private socket folder, and the
 command's mention of the file is changed to that copy.
@@ -80,6 +82,7 @@ def run(
         SANDBOX_VAR: "namespaces",
     }
     kernel_argv = plan.inner_argv(argv, connection_file)
+    limits = plan.work_limits(os.environ)
     # the copy the kernel reads, in the folder it will see as KERNEL_DIR; written anew (the
     # kernel of a previous start could write that folder: never follow what is there)
     copy = os.path.join(ipc_dir, "connection.json")
@@ -107,7 +110,9 @@ def run(
         return os.waitstatus_to_exitcode(status)
     try:
         namespaces.die_with_parent(lib, signal.SIGKILL)
-        namespaces.build(lib, workdir=workdir, ipc_dir=ipc_dir, hidden=hidden, back=back)
+        namespaces.build(
+            lib, workdir=workdir, ipc_dir=ipc_dir, hidden=hidden, back=back, limits=limits
+        )
         namespaces.no_new_privileges(lib)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         kernel = os.fork()
@@ -120,6 +125,11 @@ def run(
             [sys.executable, "-I", "-S", "-c", REAPER, str(kernel)],
             {},
         )
+    except namespaces.CopyRefused as e:
+        print(
+            f"cohortlab sandbox: {e}, so this kernel does not start.", file=sys.stderr, flush=True
+        )
+        os._exit(REFUSED_EXIT)
     except BaseException as e:  # never return into the launcher's code inside the sandbox
         print(f"cohortlab sandbox: failed: {e}", file=sys.stderr, flush=True)
         os._exit(FAILED_EXIT)

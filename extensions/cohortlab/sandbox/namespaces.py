@@ -3,13 +3,13 @@
 Two user namespaces, one inside the other: the outer maps the real uid and gid to
 :data:`~.plan.NEUTRAL_ID`, the inner maps that id to itself. A process reads
 ``/proc/self/uid_map`` relative to its parent namespace, so in a single namespace the kernel
-would read the real uid there; in the inner one it reads ``1000 1000 1``. Files it writes in
-its folder are still the real user's on disk.
+would read the real uid there; in the inner one it reads ``1000 1000 1``.
 
 The inner namespace owns new mount, PID, IPC, network, UTS and cgroup namespaces: no network
 but an own loopback, its own host name, a fresh ``/proc`` that shows only the sandbox, a
 cgroup path of ``/``, and a file system that is read-only (``mount_setattr``, Linux 5.12)
-except the kernel's folder, its socket folder and private temporary folders.
+except the kernel's copy of its folder (:func:`fill_workdir`), its socket folder and private
+temporary folders.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import ctypes
 import fcntl
 import os
 import socket
+import stat
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,7 +34,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 INNER = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x2, 0x4, 0x8, 0x20
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture (unified syscall table)
@@ -44,6 +45,10 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 class SandboxError(OSError):
     """A namespace step the host refused."""
+
+
+class CopyRefused(Exception):
+    """The kernel's folder has more than the sandbox copies (:func:`.plan.copy_refusal`)."""
 
 
 class _MountAttr(ctypes.Structure):
@@ -148,9 +153,13 @@ def build(
     ipc_dir: str,
     hidden: Iterable[str],
     back: Iterable[str],
+    limits: plan.WorkLimits | None = None,
 ) -> None:
-    """Inside the new namespaces (as PID 1): the file system the kernel gets."""
-    keep = {p: os.open(p, os.O_PATH) for p in {workdir, ipc_dir, *back}}
+    """Inside the new namespaces (as PID 1): the file system the kernel gets. The folder is
+    opened before the hidden folders cover its path, and copied, never mounted."""
+    limits = limits or plan.WorkLimits()
+    source = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    keep = {p: os.open(p, os.O_PATH) for p in {ipc_dir, *back}}
     mount(lib, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     hidden = list(hidden)
     for d in hidden:
@@ -168,7 +177,10 @@ def build(
     os.makedirs(plan.HOME, mode=0o755)
     mount(lib, "tmpfs", plan.HOME, "tmpfs", MS_NOSUID | MS_NODEV)
     os.makedirs(plan.WORKDIR, mode=0o755)
-    mount(lib, f"/proc/self/fd/{keep[workdir]}", plan.WORKDIR, None, MS_BIND | MS_REC)
+    try:
+        fill_workdir(lib, source, limits)
+    finally:
+        os.close(source)
     if "/run" not in hidden:
         os.makedirs("/run", exist_ok=True)  # fails (read-only /) where there is no /run
     os.makedirs(plan.KERNEL_DIR, mode=0o700)
@@ -182,7 +194,7 @@ def build(
             mount(lib, f"{plan.FILES_DIR}/{name}", f"/etc/{name}", None, MS_BIND)
     _check(lib.sethostname(plan.HOSTNAME.encode(), len(plan.HOSTNAME)), "sethostname")
     loopback_up()
-    # Everything read-only, then writable again: the kernel's folder, its sockets, and the
+    # Everything read-only, then writable again: the kernel's copy, its sockets, and the
     # private temporary folders (its home included).
     set_readonly(lib, "/", True, recursive=True)
     writable = [plan.HOME, plan.WORKDIR, plan.KERNEL_DIR]
@@ -194,6 +206,137 @@ def build(
 
 #: the hidden folders the kernel may write in (private, empty, gone with the sandbox)
 WRITABLE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def fill_workdir(lib: Any, source: int, limits: plan.WorkLimits) -> None:
+    """A private tmpfs at :data:`~.plan.WORKDIR` holding a copy of the folder open at
+    ``source``, then shrunk to what the copy takes plus the scratch room.
+
+    A copy, not a bind mount of the folder: a bind mount's source path shows in
+    ``/proc/self/mountinfo`` (``/home/<reviewer>/peer-review/...``), and everything the
+    kernel wrote there reached the reviewer's (the instructor's) folder. Read as the
+    sandbox's user: the folder's files are the real user's, which the user namespaces map to
+    it. Raises :class:`CopyRefused` when the folder has more than ``limits`` allow."""
+    room = plan.copy_room(limits)
+    mount(lib, "tmpfs", plan.WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_tmpfs_options(room))
+    target = os.open(plan.WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        copy_folder(source, target, limits)
+    finally:
+        os.close(target)
+    fs = os.statvfs(plan.WORKDIR)
+    used = (fs.f_blocks - fs.f_bfree) * fs.f_frsize
+    options = plan.work_tmpfs_options(used + limits.scratch_bytes)
+    mount(lib, None, plan.WORKDIR, None, MS_REMOUNT | MS_NOSUID | MS_NODEV, options)
+
+
+#: errors that mean an entry is gone, was swapped for another kind, or is not the sandbox's
+#: to read: it is left out of the copy (the kernel could not have read it either)
+_SKIPPED = (FileNotFoundError, NotADirectoryError, PermissionError)
+
+
+def copy_folder(source: int, target: int, limits: plan.WorkLimits) -> None:
+    """Copy the folder open at ``source`` into the folder open at ``target``: folders and
+    regular files only, never through a symbolic link, safe against a folder being changed
+    meanwhile (each entry is opened by name relative to its parent, without following links,
+    and its kind is judged from the open file, never from the name); within ``limits``
+    (:class:`CopyRefused`, counted on what is read, so a file growing meanwhile counts too)."""
+    _Copy(limits).entries(source, target, depth=1)
+
+
+def _reopen(found: int, flags: int) -> int | None:
+    """The entry held by the O_PATH descriptor ``found`` opened for reading (the same inode,
+    whatever its name leads to now), or None if it may not be read."""
+    try:
+        return os.open(f"/proc/self/fd/{found}", flags | os.O_NOCTTY)
+    except _SKIPPED:
+        return None
+
+
+class _Copy:
+    """One copy of a folder: its limits, and what it has taken of them so far."""
+
+    def __init__(self, limits: plan.WorkLimits) -> None:
+        self.limits = limits
+        self.size = 0
+        self.count = 0
+
+    def refuse_beyond(self, depth: int, more: int = 0) -> None:
+        """Raise :class:`CopyRefused` if the copy, with ``more`` bytes, is beyond its limits."""
+        why = plan.copy_refusal(
+            size=self.size + more, entries=self.count, depth=depth, limits=self.limits
+        )
+        if why:
+            raise CopyRefused(why)
+
+    def entries(self, source: int, target: int, depth: int) -> None:
+        """Copy what the folder open at ``source`` holds into the one open at ``target``."""
+        self.refuse_beyond(depth)
+        names = []
+        with os.scandir(source) as listing:
+            for entry in listing:
+                names.append(entry.name)
+                self.count += 1
+                self.refuse_beyond(depth)
+        for name in names:
+            try:
+                # O_PATH: neither a FIFO's open nor a device's is made; fstat says what it is
+                found = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=source)
+            except _SKIPPED:
+                continue
+            try:
+                info = os.fstat(found)
+                mode = plan.copied_mode(info.st_mode)
+                if mode is not None and stat.S_ISDIR(info.st_mode):
+                    self.folder(found, name, target, mode, info, depth)
+                elif mode is not None:
+                    self.file(found, name, target, mode, info, depth)
+            finally:
+                os.close(found)
+
+    def folder(
+        self, found: int, name: str, target: int, mode: int, info: os.stat_result, depth: int
+    ) -> None:
+        opened = _reopen(found, os.O_RDONLY | os.O_DIRECTORY)
+        if opened is None:
+            return
+        try:
+            os.mkdir(name, 0o700, dir_fd=target)
+            made = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=target)
+            try:
+                self.entries(opened, made, depth + 1)
+                os.fchmod(made, mode)
+                os.utime(made, ns=(info.st_atime_ns, info.st_mtime_ns))
+            finally:
+                os.close(made)
+        finally:
+            os.close(opened)
+
+    def file(
+        self, found: int, name: str, target: int, mode: int, info: os.stat_result, depth: int
+    ) -> None:
+        self.refuse_beyond(depth, more=info.st_size)  # before reading, when its size tells
+        opened = _reopen(found, os.O_RDONLY)
+        if opened is None:
+            return
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            made = os.open(name, flags, 0o600, dir_fd=target)
+            try:
+                room = self.limits.copy_bytes - self.size + 1  # one more tells it grew
+                while chunk := os.read(opened, min(plan.MIB, room)):
+                    self.size += len(chunk)
+                    self.refuse_beyond(depth)
+                    room -= len(chunk)
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(made, view) :]
+                os.fchmod(made, mode)
+                os.utime(made, ns=(info.st_atime_ns, info.st_mtime_ns))
+            finally:
+                os.close(made)
+        finally:
+            os.close(opened)
 
 
 # seccomp: no symbolic link and no special file made by the kernel (see forbid_links)
@@ -237,9 +380,13 @@ def link_filter(machine: str) -> list[tuple[int, int, int, int]] | None:
 
 
 def forbid_links(lib: Any) -> bool:
-    """The kernel makes no symbolic link or special file: one left in its folder would be
-    followed by whoever writes there from outside (the reviewer's server saving the notebook,
-    nbgrader writing and ``chmod``-ing the autograded folder). Needs ``no_new_privs``."""
+    """The kernel makes no symbolic link or special file. Its folder is a private copy, so
+    a link there leads no one outside the sandbox astray; the one real folder it writes is
+    its socket folder, which the launcher writes again at a restart and the provisioner
+    removes at shutdown (neither follows a link there: this is a second line). Before the
+    copy, a link left in the folder was followed by the reviewer's server saving the
+    notebook and by nbgrader writing and ``chmod``-ing the autograded folder. Needs
+    ``no_new_privs``."""
     prog = link_filter(os.uname().machine)
     if prog is None:
         return False

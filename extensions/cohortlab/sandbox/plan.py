@@ -4,10 +4,14 @@ Inside, every sandbox looks the same, whoever started it and wherever its folder
 
 - the user ``sandbox`` (uid and gid :data:`NEUTRAL_ID`, from ``/etc/passwd`` and
   ``/etc/group`` of its own), home :data:`HOME`, host name :data:`HOSTNAME`;
-- the kernel works in :data:`WORKDIR`, where the folder it was started in (the review copy's,
-  or the submission's autograded folder) is mounted: the only folder it writes that outlives
-  it;
-- its ZMQ sockets are in :data:`KERNEL_DIR` (the private folder its server connects to);
+- the kernel works in :data:`WORKDIR`, a private tmpfs holding a copy of the folder it was
+  started in (the review copy's, or the submission's autograded folder): regular files and
+  folders only (:func:`copied_mode`), within :func:`work_limits` (:func:`copy_refusal`), and
+  sized to the copy plus scratch room (:func:`work_tmpfs_options`). The folder itself is
+  never mounted: a bind mount's source path shows in ``/proc/self/mountinfo`` (and named
+  the reviewer's home), and nothing the kernel writes reaches the folder;
+- its ZMQ sockets are in :data:`KERNEL_DIR` (the private folder its server connects to, the
+  one real folder it writes; removed when the kernel is shut down);
 - everything else is read-only, and the folders that hold people's things are hidden under
   empty private ones (:func:`hidden_dirs`); what the interpreter needs from them is mounted
   back read-only at its own path (:func:`mounted_back`).
@@ -15,10 +19,13 @@ Inside, every sandbox looks the same, whoever started it and wherever its folder
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,17 @@ CONNECTION_FILE = f"{KERNEL_DIR}/connection.json"
 FILES_DIR = "/run/sandbox"
 #: the base name of the ipc sockets in the private folder (``k-1`` ... ``k-5``)
 IPC_NAME = "k"
+
+MIB = 1 << 20
+#: the most of its folder a kernel gets copied (MiB), and the room it gets on top to write
+#: in its copy (MiB); both can be changed in the launcher's environment (the server's, or the
+#: terminal's running ``nbgrader autograde``). The copy is in memory (tmpfs), counted against
+#: the server's memory like the kernel's own; the scratch room is a ceiling, not a reservation.
+COPY_LIMIT_VAR, COPY_LIMIT_MB = "CL_SANDBOX_COPY_LIMIT_MB", 256
+SCRATCH_VAR, SCRATCH_MB = "CL_SANDBOX_SCRATCH_MB", 1024
+#: a folder with more entries than this, or deeper, is not copied either
+COPY_MAX_ENTRIES = 20_000
+COPY_MAX_DEPTH = 32
 
 # Only what a kernel needs to run; every other variable stays behind.
 KEEP = {
@@ -196,3 +214,75 @@ def etc_files() -> dict[str, str]:
         "hostname": f"{HOSTNAME}\n",
         "hosts": f"127.0.0.1\tlocalhost {HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n",
     }
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """What of a kernel's folder the sandbox copies, and the room the kernel gets on top."""
+
+    copy_bytes: int = COPY_LIMIT_MB * MIB
+    scratch_bytes: int = SCRATCH_MB * MIB
+    max_entries: int = COPY_MAX_ENTRIES
+    max_depth: int = COPY_MAX_DEPTH
+
+
+def work_limits(env: Mapping[str, str]) -> WorkLimits:
+    """The limits, with :data:`COPY_LIMIT_VAR` and :data:`SCRATCH_VAR` (whole MiB) where set;
+    a value that is not a whole number is refused (ValueError) rather than guessed at."""
+
+    def mib(var: str, default: int) -> int:
+        raw = env.get(var, "").strip()
+        if not raw:
+            return default * MIB
+        if not raw.isdecimal():
+            raise ValueError(f"{var} must be a whole number of MiB, not {raw!r}")
+        return int(raw) * MIB
+
+    return WorkLimits(mib(COPY_LIMIT_VAR, COPY_LIMIT_MB), mib(SCRATCH_VAR, SCRATCH_MB))
+
+
+def copied_mode(mode: int) -> int | None:
+    """The mode an entry of the folder gets in the copy, or None where it is not copied.
+
+    Only folders and regular files are copied: a symbolic link could lead the copy (made with
+    the sandbox's privileges, before the kernel starts) out of the folder, and a FIFO,
+    socket or device is no content. Modes are plain: the copy has one user, so only whether
+    the owner may run a file is kept, and never setuid, setgid or sticky bits."""
+    if stat.S_ISDIR(mode):
+        return 0o755
+    if stat.S_ISREG(mode):
+        return 0o755 if mode & stat.S_IXUSR else 0o644
+    return None
+
+
+def copy_refusal(*, size: int, entries: int, depth: int, limits: WorkLimits) -> str | None:
+    """Why the folder is not copied (it has more than ``limits`` allow: bytes of regular
+    files, entries, or folder depth), one line, or None while it is within them."""
+    if size > limits.copy_bytes:
+        return (
+            f"the kernel's folder holds more than {limits.copy_bytes // MIB} MiB, the most the "
+            f"sandbox copies ({COPY_LIMIT_VAR})"
+        )
+    if entries > limits.max_entries:
+        return (
+            f"the kernel's folder has more than {limits.max_entries} entries, the most the "
+            "sandbox copies"
+        )
+    if depth > limits.max_depth:
+        return (
+            f"the kernel's folder is more than {limits.max_depth} folders deep, the most the "
+            "sandbox copies"
+        )
+    return None
+
+
+def copy_room(limits: WorkLimits, page: int = mmap.PAGESIZE) -> int:
+    """The tmpfs's size while the folder is copied: the largest copy allowed, with every
+    entry rounded up to a memory page (tmpfs counts pages)."""
+    return limits.copy_bytes + limits.max_entries * page
+
+
+def work_tmpfs_options(size: int, page: int = mmap.PAGESIZE) -> bytes:
+    """The tmpfs options of :data:`WORKDIR` for ``size`` bytes (rounded up to whole pages)."""
+    pages = max(1, -(-size // page))
+    return f"mode=0755,size={pages * page}".encode()

@@ -16,9 +16,10 @@ ipykernel through :func:`main`, which
    ``COHORTLAB_*``, nothing named like a token, secret, password or key);
 2. where the kernel allows unprivileged user namespaces, runs the kernel in CohortLab's
    sandbox (:mod:`cohortlab.sandbox`): no network, a neutral user, host name, home and
-   working folder (the review copy's folder, mounted at ``/home/sandbox/work``), a fresh
-   ``/proc`` showing only the sandbox, a read-only file system but for that folder and
-   private temporary folders, with every home, ``/tmp`` and ``/run`` hidden;
+   working folder (a private copy of the review copy's folder, at ``/home/sandbox/work``:
+   what the kernel writes there never reaches the reviewer's folder), a fresh ``/proc``
+   showing only the sandbox, a read-only file system but for that copy and private
+   temporary folders, with every home, ``/tmp`` and ``/run`` hidden;
 3. otherwise (namespaces refused) does not start, unless the server was configured to let
    peer code run without them (``review_kernel_without_namespaces``, which the server passes
    as ``CL_REVIEW_WITHOUT_NAMESPACES=1``): then it starts ipykernel with the scrubbed
