@@ -20,3 +20,8 @@ c.JupyterHub.load_roles.append(
 
 # Tests change group membership and expect the service to see it at once.
 c.JupyterHub.services[0]["command"] += os.environ.get("COHORTLAB_TEST_SERVICE_ARGS", "").split()
+
+# The culling test's hub notices a server that stopped itself within seconds, not at the
+# default 30 s poll (the hub's own behaviour is the same, only sooner).
+if os.environ.get("COHORTLAB_TEST_POLL_INTERVAL"):
+    c.Spawner.poll_interval = int(os.environ["COHORTLAB_TEST_POLL_INTERVAL"])
