@@ -80,8 +80,11 @@ demo: names setup
 	cd $(STATE) && COHORTLAB_DEMO_SETUP=1 COHORTLAB_STATE_DIR=$(abspath $(STATE)) \
 	  exec $(abspath $(VENV))/bin/jupyterhub -f $(abspath hub_config/jupyterhub_config.py)
 
+# Two workers (pytest-xdist), one test file each at a time: each worker starts its own hub
+# and Chromium when its first test needs them. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: names setup browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) tests/benchmarks/run.py $(NAME)

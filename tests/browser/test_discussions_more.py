@@ -461,6 +461,11 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             page.keyboard.press("Escape")
             page.locator(".jp-NotebookPanel .jp-Cell").nth(2).click()
         else:  # the kernel's language_info makes a fresh notebook dirty: save it first
+            # (it comes with the kernel's info reply, so once the kernel is idle; under a
+            # loaded machine the kernel can take longer to start than the rest of the lab)
+            page.locator(
+                '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+            ).wait_for(timeout=LAB_TIMEOUT_MS)
             page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", timeout=30_000)
             page.keyboard.press("Control+s")
             # a person's save still on its way would race the stamp (see the closing note

@@ -9,6 +9,7 @@ person's server and the service are on their own origin (``http://ada.hub.localh
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
@@ -29,6 +32,18 @@ from cohortlab.origins import Origins
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
+
+
+#: The service's settings in tests (the hub config appends them to its command): tests change
+#: group membership and expect the service to see it at once; hundreds of tests write as the
+#: same few people, and browser tests open many labs (tests/security/test_floods.py checks the
+#: default limits on its own hub). The in-process service (tests/helpers/inprocess.py) too.
+TEST_SERVICE_ARGS = (
+    "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=1"
+    " --ServiceApp.post_rate_limit=100/60"
+    " --ServiceApp.write_rate_limit=1000/60 --ServiceApp.write_burst=1000"
+    " --ServiceApp.stream_limit=50"
+)
 
 
 def free_port() -> int:
@@ -144,6 +159,22 @@ class Hub:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+#: Held while a hub's seed runs: test workers (pytest-xdist) start hubs of their own at the
+#: same time, and the seed writes what they share (system accounts, the people's homes, the
+#: instructor's course folder).
+SEED_LOCK = Path("/tmp/cohortlab-tests-seed.lock")
+
+
+@contextmanager
+def _seed_lock() -> Iterator[None]:
+    with SEED_LOCK.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> Hub:
     state = Path(tempfile.mkdtemp(prefix="cohortlab-it-", dir="/tmp"))
     state.chmod(0o755)  # the service account must reach its folder inside
@@ -160,28 +191,22 @@ def start_hub(extra_env: dict[str, str] | None = None, timeout: float = 90) -> H
         "COHORTLAB_REDIRECT_PORT": str(redirect),
         "COHORTLAB_PUBLIC_URL": f"http://hub.localhost:{port}",
         "COHORTLAB_TEST_ADMIN_TOKEN": admin_token,
-        "COHORTLAB_TEST_SERVICE_ARGS": (
-            "--ServiceApp.groups_cache_seconds=0 --ServiceApp.auth_cache_max_age=1"
-            " --ServiceApp.post_rate_limit=100/60"
-            # hundreds of tests write as the same few people, and browser tests open many
-            # labs; tests/security/test_floods.py checks the default limits on its own hub
-            " --ServiceApp.write_rate_limit=1000/60 --ServiceApp.write_burst=1000"
-            " --ServiceApp.stream_limit=50"
-        ),
+        "COHORTLAB_TEST_SERVICE_ARGS": TEST_SERVICE_ARGS,
         **(extra_env or {}),
     }
     env.pop("COHORTLAB_DB_URL", None)
-    subprocess.run(
-        [
-            str(VENV / "bin" / "python"),
-            str(REPO / "hub_config" / "seed.py"),
-            "--state-dir",
-            str(state),
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    with _seed_lock():
+        subprocess.run(
+            [
+                str(VENV / "bin" / "python"),
+                str(REPO / "hub_config" / "seed.py"),
+                "--state-dir",
+                str(state),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     log_path = state / "hub.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
