@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -253,6 +254,22 @@ class ServiceApp(CohortLabApp):
         asyncio.run(self._serve(engine))
 
     async def _serve(self, engine: Any) -> None:
+        serving = await self.serve(engine)
+        # Everything built so far lives as long as the process: keep the cyclic garbage
+        # collector from walking it again and again (shorter pauses under load).
+        gc.freeze()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # A hub started from a non-interactive shell leaves SIGINT ignored in its
+        # children; installing handlers here makes both signals stop us cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await serving.close()
+
+    async def serve(self, engine: Any) -> Serving:
+        """Build the application on ``engine`` and listen, on the running event loop; what
+        ``cohortlab service`` runs, and what the API tests run in their own process."""
         bus = make_bus(self.db_url)
         await bus.start()
         app = self.make_app(engine, bus)
@@ -264,9 +281,6 @@ class ServiceApp(CohortLabApp):
         hub = app.settings["cohort_hub"] = HubClient(auth.api_url, auth.api_token)
         watch = MembershipWatch(app.settings["hub_groups"], hub, self.groups_cache_seconds)
         watch.start()
-        # Everything built so far lives as long as the process: keep the cyclic garbage
-        # collector from walking it again and again (shorter pauses under load).
-        gc.freeze()
         # The largest body any route takes; each route lowers it for its own requests.
         server = HTTPServer(app, xheaders=True, max_body_size=largest_body(app))
         streams = PeriodicCallback(
@@ -277,28 +291,40 @@ class ServiceApp(CohortLabApp):
         self.log.info(
             "CohortLab service listening on http://%s:%d%s", self.ip, self.port, self.base_url
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        # A hub started from a non-interactive shell leaves SIGINT ignored in its
-        # children; installing handlers here makes both signals stop us cleanly.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        self.log.info("Stopping CohortLab service")
+        return Serving(self, engine, bus, app, server, watch, streams)
+
+
+@dataclass
+class Serving:
+    """A listening service and everything it started, closed in order by :meth:`close`."""
+
+    service: ServiceApp
+    engine: Any
+    bus: EventBus
+    app: web.Application
+    server: HTTPServer
+    watch: Any
+    streams: PeriodicCallback
+
+    async def close(self) -> None:
+        log, app, server = self.service.log, self.app, self.server
+        log.info("Stopping CohortLab service")
         server.stop()
         for sock in list(app.settings["sockets"]):
             sock.close(1001, "CohortLab service is restarting")
         try:
-            await asyncio.wait_for(server.close_all_connections(), self.shutdown_timeout)
+            await asyncio.wait_for(server.close_all_connections(), self.service.shutdown_timeout)
         except TimeoutError:
-            self.log.warning("Connections still open after %.1f s; closing", self.shutdown_timeout)
-        streams.stop()
+            log.warning(
+                "Connections still open after %.1f s; closing", self.service.shutdown_timeout
+            )
+        self.streams.stop()
         await forget_streams(app.settings)
-        await watch.stop()
-        await bus.stop()
+        await self.watch.stop()
+        await self.bus.stop()
         app.settings["db_executor"].shutdown(wait=True)
-        engine.dispose()
-        self.log.info("CohortLab service stopped")
+        self.engine.dispose()
+        log.info("CohortLab service stopped")
 
 
 def writes_debug(log: logging.Logger) -> bool:
