@@ -159,7 +159,7 @@ print(json.dumps({
 
 
 def test_the_sandbox_runs_kernels_of_an_installation_under_tmp(tmp_path: Path) -> None:
-    """A clone and its venv under /tmp, which the sandbox hides behind a private tmpfs: the
+    """A clone and its venv under /tmp, which the sandbox hides behind a private folder: the
     interpreter's prefix, its site-packages and CohortLab's source are mounted back (read-only)
     where they are, so the review kernel and an autograding kernel start there too.
 

@@ -54,6 +54,7 @@ for name in ("hostname", "hosts", "passwd", "group"):
 found["cgroup"] = open("/proc/self/cgroup").read()
 found["mountinfo"] = open("/proc/self/mountinfo").read()
 found["mounts"] = open("/proc/self/mounts").read()
+found["mountstats"] = open("/proc/self/mountstats").read()
 # its folder as it finds it, before writing anything: what is there, of which kind
 listing = {{}}
 for top, dirs, files in os.walk(".", followlinks=False):
@@ -207,28 +208,68 @@ def assert_sandboxed(found: dict[str, Any], *, person: str, uid: int, secrets: l
     assert not [p for p, result in found["writes"].items() if result == "written"], found["writes"]
 
 
-def work_mount(found: dict[str, Any]) -> str:
-    """The file system type of the kernel's folder, from the mount table it read."""
+MOUNT_TABLES = ("mountinfo", "mounts", "mountstats")
+
+
+def work_mount(found: dict[str, Any]) -> tuple[str, str]:
+    """The file system type and source of the kernel's folder, from the mount table it read."""
     for line in found["mountinfo"].splitlines():
         fields = line.split()
         if fields[4] == "/home/sandbox/work":
-            return fields[fields.index("-") + 1]
+            dash = fields.index("-")
+            return fields[dash + 1], fields[dash + 2]
     raise AssertionError("no mount at /home/sandbox/work")
 
 
-def assert_mounts_name_no_one(found: dict[str, Any], *, person: str, paths: list[str]) -> None:
-    """The mount table the code read (``/proc/self/mountinfo`` and ``/proc/self/mounts``)
-    holds neither ``person`` (as a word) nor any of ``paths`` (their home, the real folder),
-    and the kernel's folder is a tmpfs of its own, not the real folder mounted."""
-    assert work_mount(found) == "tmpfs"
+def described(table: str, line: str) -> list[str]:
+    """The words (split at blanks, ``,``, ``=``, ``:`` and ``/``) of what a line of a mount
+    table says about a mount: its paths, type, source and options, without the numbers the
+    kernel gives every mount (in ``mountinfo`` the mount's and its parent's ids, its device
+    numbers and a peer group's; the two zeros ending each line of ``mounts``; the counters
+    under a ``mountstats`` line), which could equal a uid by chance."""
+    fields = line.split()
+    if table == "mountinfo":
+        dash = fields.index("-")
+        fields = fields[3:6] + fields[dash + 1 :]
+    elif table == "mounts":
+        fields = fields[:4]
+    elif not line.startswith("device "):
+        fields = []
+    return re.findall(r"[^\s,=:/]+", " ".join(fields))
+
+
+def ids_in_mount_table(table: str, text: str, ids: list[int]) -> list[str]:
+    """The lines of a mount table showing one of ``ids``: as ``uid=N`` or ``gid=N`` (a
+    tmpfs's owner, which Linux prints as the host sees it), or as a word of their own (a path
+    such as ``/run/user/N``)."""
+    numbers = {str(i) for i in ids}
+    if not numbers:
+        return []
+    owner = re.compile(rf"\b[ug]id=({'|'.join(sorted(numbers))})\b")
+    return [
+        line
+        for line in text.splitlines()
+        if owner.search(line) or numbers & set(described(table, line))
+    ]
+
+
+def assert_mounts_name_no_one(
+    found: dict[str, Any], *, person: str, ids: list[int], paths: list[str]
+) -> None:
+    """The mount table the code read (``/proc/self/mountinfo``, ``/proc/self/mounts`` and
+    ``/proc/self/mountstats``) holds neither ``person`` (as a word), nor their uid or gid
+    (``ids``), nor any of ``paths`` (their home, the real folder); the kernel's folder is a
+    folder of the sandbox's own (ramfs, source ``sandbox``), not the real folder mounted."""
+    assert work_mount(found) == ("ramfs", "sandbox")
     word = re.compile(rf"\b{re.escape(person)}\b")
-    for table in ("mountinfo", "mounts"):
+    for table in MOUNT_TABLES:
         text = found[table]
         assert "/home/sandbox/work" in text, table
         for path in paths:
             assert path not in text, (table, path)
         named = [line for line in text.splitlines() if word.search(line)]
         assert named == [], (table, named)
+        assert ids_in_mount_table(table, text, ids) == [], table
 
 
 def hub_targets(hub: Hub) -> dict[str, tuple[str, int]]:

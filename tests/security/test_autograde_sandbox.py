@@ -153,7 +153,8 @@ def test_autograding_a_hostile_submission_gives_it_nothing_and_records_its_grade
             secrets=[terminal["JUPYTERHUB_API_TOKEN"]],
         )
         paths = [str(home("instructor")), str(folder), str(autograded)]
-        assert_mounts_name_no_one(found, person="instructor", paths=paths)
+        ids = [instructor.pw_uid, instructor.pw_gid]
+        assert_mounts_name_no_one(found, person="instructor", ids=ids, paths=paths)
         # it had the notebook nbgrader put there, and wrote its copy and a new file: neither
         # reached the autograded folder
         assert found["folder"][f"{ASSIGNMENT}.ipynb"] == "file"

@@ -3,10 +3,11 @@
 ben hands in a notebook whose code cell tries every way to learn who reviews it and to act
 in their name: the environment (the hub token), ``/proc`` of the reviewer's other processes,
 the uid (and ``/proc/self/uid_map``), the user name, home, working folder and host name, the
-mount table (``/proc/self/mountinfo`` and ``/proc/self/mounts``: a bind mount of the copy's
-folder showed ``/home/ada/peer-review/...`` there), a connection to the hub and the service,
-a note in a world-writable folder, and a submission filed in the shared nbgrader exchange in
-the reviewer's name. The round is opened through the real service; ada, reviewing, gets the
+mount table (``/proc/self/mountinfo``, ``/proc/self/mounts``, ``/proc/self/mountstats``: a
+bind mount of the copy's folder showed ``/home/ada/peer-review/...`` there, and a tmpfs shows
+its owner's real ``uid=`` and ``gid=``), a connection to the hub and the service, a note in
+a world-writable folder, and a submission filed in the shared nbgrader exchange in the
+reviewer's name. The round is opened through the real service; ada, reviewing, gets the
 anonymous copy written into her server, as the Peer review panel does, and runs the copy's
 cells in the review kernel, as JupyterLab does.
 
@@ -187,10 +188,16 @@ async def test_a_peers_code_learns_nothing_of_its_reviewer_and_sends_nothing_out
         shutil.rmtree(folder / "data", ignore_errors=True)
     assert not errors, errors
     found = json.loads(out)
-    assert_sandboxed(found, person=ADA, uid=pwd.getpwnam(ADA).pw_uid, secrets=[server_token])
+    entry = pwd.getpwnam(ADA)
+    assert_sandboxed(found, person=ADA, uid=entry.pw_uid, secrets=[server_token])
     assert _host_effects(cl_shared_folders, mark) == []
-    # the mount table names neither ada nor her home nor the copy's real folder
-    assert_mounts_name_no_one(found, person=ADA, paths=[str(home(ADA)), str(folder)])
+    # the mount table names neither ada, her uid and gid, her home nor the copy's real folder
+    assert_mounts_name_no_one(
+        found,
+        person=ADA,
+        ids=[entry.pw_uid, entry.pw_gid],
+        paths=[str(home(ADA)), str(folder)],
+    )
     # its folder is a copy: the notebook and ada's data, no link or FIFO, nothing of hers
     # reached through one
     assert found["folder"]["hw.ipynb"] == "file"

@@ -119,10 +119,11 @@ def test_the_sandboxs_own_etc_files_name_only_the_sandbox() -> None:
     assert "sandbox" in files["hosts"] and os.uname().nodename not in files["hosts"]
 
 
-def test_the_copy_limits_come_from_the_environment_in_whole_mib() -> None:
-    assert plan.work_limits({}) == plan.WorkLimits(256 * plan.MIB, 1024 * plan.MIB)
-    env = {plan.COPY_LIMIT_VAR: "12", plan.SCRATCH_VAR: " 3 "}
-    assert plan.work_limits(env) == plan.WorkLimits(12 * plan.MIB, 3 * plan.MIB)
+def test_the_copy_limit_comes_from_the_environment_in_whole_mib() -> None:
+    assert plan.work_limits({}) == plan.WorkLimits(copy_bytes=256 * plan.MIB)
+    assert plan.work_limits({plan.COPY_LIMIT_VAR: " 12 "}) == plan.WorkLimits(12 * plan.MIB)
+    # no scratch room to set any more: a ramfs has no size to give it
+    assert plan.work_limits({"CL_SANDBOX_SCRATCH_MB": "3"}) == plan.WorkLimits()
     for bad in ("1.5", "-1", "lots", "1e3"):
         with pytest.raises(ValueError, match=plan.COPY_LIMIT_VAR):
             plan.work_limits({plan.COPY_LIMIT_VAR: bad})
@@ -147,12 +148,11 @@ def test_a_folder_beyond_the_limits_is_refused_in_one_line() -> None:
     assert "\n" not in too_big
 
 
-def test_the_work_tmpfs_holds_the_copy_and_the_scratch_room_in_whole_pages() -> None:
-    limits = plan.WorkLimits(copy_bytes=plan.MIB, max_entries=10)
-    assert plan.copy_room(limits, page=4096) == plan.MIB + 10 * 4096
-    assert plan.work_tmpfs_options(1, page=4096) == b"mode=0755,size=4096"
-    assert plan.work_tmpfs_options(8192, page=4096) == b"mode=0755,size=8192"
-    assert plan.work_tmpfs_options(0, page=65536) == b"mode=0755,size=65536"
+def test_the_sandboxs_own_folders_are_ramfs_whose_mount_line_names_no_one() -> None:
+    """Not tmpfs, whose line in the mount table shows the real ``uid=`` and ``gid=``; ramfs
+    prints neither, nor its default mode 0755, and its source is the sandbox's name."""
+    assert (plan.PRIVATE_FS, plan.PRIVATE_SOURCE) == ("ramfs", "sandbox")
+    assert plan.PRIVATE_OPTIONS == b"mode=0755"
 
 
 def _copied(folder: Path) -> dict[str, str]:
@@ -165,7 +165,7 @@ def _copied(folder: Path) -> dict[str, str]:
 
 
 def test_the_copy_has_folders_and_files_and_follows_no_link(tmp_path: Path) -> None:
-    """What the sandbox's PID 1 does (there, as the sandbox's user, into its tmpfs), here
+    """What the sandbox's PID 1 does (there, as the sandbox's user, into its ramfs), here
     between two ordinary folders: links to a file, to a folder and dangling, a FIFO and a
     socket stay behind; no link is followed, so nothing outside the folder is read."""
     outside = tmp_path / "outside"

@@ -9,7 +9,8 @@ The inner namespace owns new mount, PID, IPC, network, UTS and cgroup namespaces
 but an own loopback, its own host name, a fresh ``/proc`` that shows only the sandbox, a
 cgroup path of ``/``, and a file system that is read-only (``mount_setattr``, Linux 5.12)
 except the kernel's copy of its folder (:func:`fill_workdir`), its socket folder and private
-temporary folders.
+temporary folders. Every folder it makes is a ramfs (:func:`mount_private`), which shows no
+owner in the mount table.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 INNER = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x2, 0x4, 0x8, 0x20
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture (unified syscall table)
@@ -78,8 +79,6 @@ def mount(
     flags: int,
     data: bytes | None = None,
 ) -> None:
-    if data is None and fstype == "tmpfs":
-        data = b"mode=0755"
     _check(
         lib.mount(
             source.encode() if source else None,
@@ -90,6 +89,14 @@ def mount(
         ),
         f"mount {target}",
     )
+
+
+def mount_private(lib: Any, target: str) -> None:
+    """An empty private folder of the sandbox's own at ``target``: a ramfs
+    (:data:`~.plan.PRIVATE_FS`), whose mount table entry names no one
+    (``ramfs sandbox rw``), where a tmpfs's would show the real uid and gid."""
+    flags = MS_NOSUID | MS_NODEV
+    mount(lib, plan.PRIVATE_SOURCE, target, plan.PRIVATE_FS, flags, plan.PRIVATE_OPTIONS)
 
 
 def set_readonly(lib: Any, path: str, readonly: bool, recursive: bool = False) -> None:
@@ -163,7 +170,7 @@ def build(
     mount(lib, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     hidden = list(hidden)
     for d in hidden:
-        mount(lib, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV)
+        mount_private(lib, d)
     if os.path.isdir("/dev/pts"):  # its own terminals: the person's are out of reach
         pts = b"newinstance,ptmxmode=0666,mode=0620"
         mount(lib, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, pts)
@@ -175,7 +182,7 @@ def build(
     if os.path.realpath("/home") not in hidden:  # the sandbox's home needs a place
         raise SandboxError(2, "no /home folder to hold the sandbox's home")
     os.makedirs(plan.HOME, mode=0o755)
-    mount(lib, "tmpfs", plan.HOME, "tmpfs", MS_NOSUID | MS_NODEV)
+    mount_private(lib, plan.HOME)
     os.makedirs(plan.WORKDIR, mode=0o755)
     try:
         fill_workdir(lib, source, limits)
@@ -199,35 +206,31 @@ def build(
     set_readonly(lib, "/", True, recursive=True)
     writable = [plan.HOME, plan.WORKDIR, plan.KERNEL_DIR]
     writable += ["/dev/pts"] if os.path.isdir("/dev/pts") else []
-    for path in writable + [d for d in hidden if d in WRITABLE_TMPFS]:
+    for path in writable + [d for d in hidden if d in WRITABLE_HIDDEN]:
         set_readonly(lib, path, False)
     os.chdir(plan.WORKDIR)
 
 
 #: the hidden folders the kernel may write in (private, empty, gone with the sandbox)
-WRITABLE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
+WRITABLE_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def fill_workdir(lib: Any, source: int, limits: plan.WorkLimits) -> None:
-    """A private tmpfs at :data:`~.plan.WORKDIR` holding a copy of the folder open at
-    ``source``, then shrunk to what the copy takes plus the scratch room.
+    """A private folder (:func:`mount_private`) at :data:`~.plan.WORKDIR` holding a copy of
+    the folder open at ``source``.
 
     A copy, not a bind mount of the folder: a bind mount's source path shows in
     ``/proc/self/mountinfo`` (``/home/<reviewer>/peer-review/...``), and everything the
     kernel wrote there reached the reviewer's (the instructor's) folder. Read as the
     sandbox's user: the folder's files are the real user's, which the user namespaces map to
-    it. Raises :class:`CopyRefused` when the folder has more than ``limits`` allow."""
-    room = plan.copy_room(limits)
-    mount(lib, "tmpfs", plan.WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_tmpfs_options(room))
+    it. Raises :class:`CopyRefused` when the folder has more than ``limits`` allow: those
+    bound the copy, the folder (a ramfs) has no size of its own."""
+    mount_private(lib, plan.WORKDIR)
     target = os.open(plan.WORKDIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         copy_folder(source, target, limits)
     finally:
         os.close(target)
-    fs = os.statvfs(plan.WORKDIR)
-    used = (fs.f_blocks - fs.f_bfree) * fs.f_frsize
-    options = plan.work_tmpfs_options(used + limits.scratch_bytes)
-    mount(lib, None, plan.WORKDIR, None, MS_REMOUNT | MS_NOSUID | MS_NODEV, options)
 
 
 #: errors that mean an entry is gone, was swapped for another kind, or is not the sandbox's

@@ -4,22 +4,23 @@ Inside, every sandbox looks the same, whoever started it and wherever its folder
 
 - the user ``sandbox`` (uid and gid :data:`NEUTRAL_ID`, from ``/etc/passwd`` and
   ``/etc/group`` of its own), home :data:`HOME`, host name :data:`HOSTNAME`;
-- the kernel works in :data:`WORKDIR`, a private tmpfs holding a copy of the folder it was
-  started in (the review copy's, or the submission's autograded folder): regular files and
-  folders only (:func:`copied_mode`), within :func:`work_limits` (:func:`copy_refusal`), and
-  sized to the copy plus scratch room (:func:`work_tmpfs_options`). The folder itself is
-  never mounted: a bind mount's source path shows in ``/proc/self/mountinfo`` (and named
-  the reviewer's home), and nothing the kernel writes reaches the folder;
+- the kernel works in :data:`WORKDIR`, a private in-memory folder (:data:`PRIVATE_FS`)
+  holding a copy of the folder it was started in (the review copy's, or the submission's
+  autograded folder): regular files and folders only (:func:`copied_mode`), within
+  :func:`work_limits` (:func:`copy_refusal`). The folder itself is never mounted: a bind
+  mount's source path shows in ``/proc/self/mountinfo`` (and named the reviewer's home), and
+  nothing the kernel writes reaches the folder;
 - its ZMQ sockets are in :data:`KERNEL_DIR` (the private folder its server connects to, the
   one real folder it writes; removed when the kernel is shut down);
 - everything else is read-only, and the folders that hold people's things are hidden under
   empty private ones (:func:`hidden_dirs`); what the interpreter needs from them is mounted
-  back read-only at its own path (:func:`mounted_back`).
+  back read-only at its own path (:func:`mounted_back`);
+- every folder the sandbox makes shows in the mount table as ``ramfs sandbox rw``: no owner,
+  size or path (:data:`PRIVATE_FS`).
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 import stat
@@ -42,13 +43,22 @@ FILES_DIR = "/run/sandbox"
 #: the base name of the ipc sockets in the private folder (``k-1`` ... ``k-5``)
 IPC_NAME = "k"
 
+#: The file system of every folder the sandbox makes (its home, the copy of its folder, the
+#: empty folders over the hidden ones), the source it shows in the mount table, and its
+#: options. ramfs, not tmpfs: Linux prints a tmpfs's owner in ``/proc/self/mountinfo`` and
+#: ``/proc/self/mounts`` as the host sees it (``uid=1003,gid=1003``, the reviewer's real ids,
+#: which anyone on a shared machine can match to a name), and an unprivileged user namespace
+#: can give it no other owner; ramfs prints no owner, and of its options only a mode other
+#: than 0755. ramfs has no size limit, which tmpfs had: see :data:`COPY_LIMIT_MB`.
+PRIVATE_FS, PRIVATE_SOURCE, PRIVATE_OPTIONS = "ramfs", "sandbox", b"mode=0755"
+
 MIB = 1 << 20
-#: the most of its folder a kernel gets copied (MiB), and the room it gets on top to write
-#: in its copy (MiB); both can be changed in the launcher's environment (the server's, or the
-#: terminal's running ``nbgrader autograde``). The copy is in memory (tmpfs), counted against
-#: the server's memory like the kernel's own; the scratch room is a ceiling, not a reservation.
+#: The most of its folder a kernel gets copied (MiB); it can be changed in the launcher's
+#: environment (the server's, or the terminal's running ``nbgrader autograde``). The copy is
+#: in memory. So is what the kernel writes in its folder, its home and its temporary folders,
+#: with no cap of their own (ramfs has no size): it is charged to the server's memory like
+#: what the kernel allocates, and is freed when the kernel ends.
 COPY_LIMIT_VAR, COPY_LIMIT_MB = "CL_SANDBOX_COPY_LIMIT_MB", 256
-SCRATCH_VAR, SCRATCH_MB = "CL_SANDBOX_SCRATCH_MB", 1024
 #: a folder with more entries than this, or deeper, is not copied either
 COPY_MAX_ENTRIES = 20_000
 COPY_MAX_DEPTH = 32
@@ -107,7 +117,7 @@ def outermost(paths: Iterable[str]) -> list[str]:
 
 
 def hidden_dirs(real_home: str, env: Mapping[str, str], exists: Any = os.path.isdir) -> list[str]:
-    """Folders covered by an empty private tmpfs (those that exist): every home, the shared
+    """Folders covered by an empty private folder (those that exist): every home, the shared
     temporary folders, ``/run`` (sockets, the user's runtime folder), mail, and Jupyter's or
     IPython's folders where the environment moved them."""
     dirs = ["/home", real_home, "/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run", "/var/mail"]
@@ -218,27 +228,22 @@ def etc_files() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class WorkLimits:
-    """What of a kernel's folder the sandbox copies, and the room the kernel gets on top."""
+    """What of a kernel's folder the sandbox copies."""
 
     copy_bytes: int = COPY_LIMIT_MB * MIB
-    scratch_bytes: int = SCRATCH_MB * MIB
     max_entries: int = COPY_MAX_ENTRIES
     max_depth: int = COPY_MAX_DEPTH
 
 
 def work_limits(env: Mapping[str, str]) -> WorkLimits:
-    """The limits, with :data:`COPY_LIMIT_VAR` and :data:`SCRATCH_VAR` (whole MiB) where set;
-    a value that is not a whole number is refused (ValueError) rather than guessed at."""
-
-    def mib(var: str, default: int) -> int:
-        raw = env.get(var, "").strip()
-        if not raw:
-            return default * MIB
-        if not raw.isdecimal():
-            raise ValueError(f"{var} must be a whole number of MiB, not {raw!r}")
-        return int(raw) * MIB
-
-    return WorkLimits(mib(COPY_LIMIT_VAR, COPY_LIMIT_MB), mib(SCRATCH_VAR, SCRATCH_MB))
+    """The limits, with :data:`COPY_LIMIT_VAR` (whole MiB) where set; a value that is not a
+    whole number is refused (ValueError) rather than guessed at."""
+    raw = env.get(COPY_LIMIT_VAR, "").strip()
+    if not raw:
+        return WorkLimits()
+    if not raw.isdecimal():
+        raise ValueError(f"{COPY_LIMIT_VAR} must be a whole number of MiB, not {raw!r}")
+    return WorkLimits(copy_bytes=int(raw) * MIB)
 
 
 def copied_mode(mode: int) -> int | None:
@@ -274,15 +279,3 @@ def copy_refusal(*, size: int, entries: int, depth: int, limits: WorkLimits) -> 
             "sandbox copies"
         )
     return None
-
-
-def copy_room(limits: WorkLimits, page: int = mmap.PAGESIZE) -> int:
-    """The tmpfs's size while the folder is copied: the largest copy allowed, with every
-    entry rounded up to a memory page (tmpfs counts pages)."""
-    return limits.copy_bytes + limits.max_entries * page
-
-
-def work_tmpfs_options(size: int, page: int = mmap.PAGESIZE) -> bytes:
-    """The tmpfs options of :data:`WORKDIR` for ``size`` bytes (rounded up to whole pages)."""
-    pages = max(1, -(-size // page))
-    return f"mode=0755,size={pages * page}".encode()
