@@ -14,8 +14,8 @@ import nbformat
 import pytest
 import requests
 
+from tests.helpers.cohorts import Course, course_with_people
 from tests.helpers.hub import Hub
-from tests.integration.test_cohorts_api import Course, course_with_people
 
 TEMPLATE = dict(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Week 1")]))
 
