@@ -1,5 +1,9 @@
 """One way to wait in tests: poll a condition until it holds, never a fixed sleep.
 
+``wait_until`` for plain code, ``wait_until_async`` (the same loop) in an asyncio test or
+in code on an event loop: it lets the loop run between tries, so the background task or
+callback the condition waits for gets its turn.
+
 In a Playwright test prefer Playwright's own waits (``locator.wait_for``, ``expect``,
 ``page.wait_for_function``): Playwright delivers page events (a closed popup, a console
 message) only while one of its calls runs, so a plain loop around ``time.sleep`` never
@@ -8,11 +12,27 @@ sees them change.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+class _Deadline:
+    """What both loops share: one try of the condition, and the error once time is up."""
+
+    def __init__(self, timeout: float, what: str) -> None:
+        self.timeout, self.what = timeout, what
+        self.end = time.monotonic() + timeout
+        self.last: BaseException | None = None
+
+    def give_up_if_late(self) -> None:
+        if time.monotonic() >= self.end:
+            detail = f" (last error: {self.last!r})" if self.last else ""
+            raise AssertionError(f"waited {self.timeout:.0f} s for {self.what}{detail}")
 
 
 def wait_until(
@@ -20,16 +40,35 @@ def wait_until(
 ) -> T:
     """``condition()`` once it returns something truthy; AssertionError naming ``what`` if it
     has not within ``timeout`` seconds. Exceptions from ``condition`` count as not yet."""
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
+    deadline = _Deadline(timeout, what or repr(condition))
     while True:
         try:
             result = condition()
             if result:
                 return result
         except Exception as e:  # not ready yet: a page still loading, a 404 before a write
-            last = e
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last!r})" if last else ""
-            raise AssertionError(f"waited {timeout:.0f} s for {what or condition!r}{detail}")
+            deadline.last = e
+        deadline.give_up_if_late()
         time.sleep(interval)
+
+
+async def wait_until_async(
+    condition: Callable[[], T | Awaitable[T]],
+    timeout: float = 30.0,
+    what: str = "",
+    interval: float = 0.01,
+) -> T:
+    """``wait_until`` on an event loop: ``condition`` may be a coroutine function (an HTTP
+    call), and the loop runs between tries instead of being blocked."""
+    deadline = _Deadline(timeout, what or repr(condition))
+    while True:
+        try:
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return result  # type: ignore[return-value]
+        except Exception as e:
+            deadline.last = e
+        deadline.give_up_if_late()
+        await asyncio.sleep(interval)

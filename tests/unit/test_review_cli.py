@@ -6,7 +6,6 @@ and the seed file. The whole command runs against real nbgrader and a real hub i
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,24 +106,30 @@ def test_submissions_are_sent_side_by_side_and_the_first_error_stops_the_rest() 
     def make(student: str) -> tuple[list[dict[str, object]], float, float]:
         return [{"name": f"{student}.ipynb"}], 0.01, 0.02
 
+    # Four at a time, not one by one: each send waits until four are under way (one by
+    # one, the first would wait alone and break the barrier).
+    four_at_once = threading.Barrier(4, timeout=30)
+
     def put(student: str, body: dict[str, object]) -> None:
-        time.sleep(0.05)
+        four_at_once.wait()
         with lock:
             sent.append(student)
 
     done: list[tuple[int, str, int]] = []
     students = [f"s{i}" for i in range(8)]
-    started = time.perf_counter()
     timing = send_all(students, make, put, workers=4, progress=lambda *a: done.append(a))
-    assert time.perf_counter() - started < 0.05 * 8  # four at a time, not one by one
     assert sorted(sent) == students and [d[0] for d in done] == list(range(1, 9))
     assert timing.read == pytest.approx(0.08) and timing.anonymise == pytest.approx(0.16)
     assert "commit 1.50 s" in timing.line(1.5)
 
+    # The error comes while another send is under way: that one ends once s0 has failed.
+    s0_failed = threading.Event()
+
     def failing(student: str, body: dict[str, object]) -> None:
         if student == "s0":
+            s0_failed.set()
             raise ServiceError(400, "not_anonymous", "still shows s0")
-        time.sleep(0.2)
+        assert s0_failed.wait(30)
 
     with pytest.raises(ServiceError, match="still shows s0"):
         send_all([f"s{i}" for i in range(40)], make, failing, workers=2)

@@ -6,12 +6,10 @@ The whole path through a real hub and real nbgrader commands is
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +32,7 @@ from tornado.testing import bind_unused_port
 
 from tests.helpers.jupyter_server import *  # noqa: F403
 from tests.helpers.threaded_server import serve_in_thread
+from tests.helpers.waiting import wait_until, wait_until_async
 from tests.unit.test_review_export import grades, make_gradebook, results
 
 COURSE = "demo101"
@@ -106,8 +105,7 @@ class UploadsHandler(Fake):
 
 class StagedHandler(Fake):
     async def put(self, course: str, assignment: str, upload: str, student: str) -> None:
-        while not self.state.hold.is_set():
-            await asyncio.sleep(0.02)
+        await wait_until_async(self.state.hold.is_set, 30, "the test to let uploads go on")
         if student == self.state.refuse_put:
             return self.refuse(400, "not_anonymous", f"The copy still names {student}.")
         self.finish({"staged": student})
@@ -277,9 +275,7 @@ def test_a_folders_config_is_read_without_changing_directory(tmp_path: Path) -> 
 
 
 def wait_for(job: Any, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while job.running and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not job.running, timeout, f"job {job.id} to finish", interval=0.01)
     return job.as_json()
 
 
@@ -426,13 +422,12 @@ def cl_call(jp_fetch: Any) -> Callable[..., Awaitable[tuple[int, dict[str, Any]]
 
 
 async def finished(call: Any, job_id: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    async def job() -> dict[str, Any] | None:
         status, body = await call("GET", f"cohortlab/reviews/jobs/{job_id}")
-        assert status == 200
-        if body["job"]["state"] != "running" or time.monotonic() > deadline:
-            return body["job"]
-        await asyncio.sleep(0.05)
+        assert status == 200, body
+        return body["job"] if body["job"]["state"] != "running" else None
+
+    return await wait_until_async(job, timeout, f"job {job_id} to finish", interval=0.05)
 
 
 OPEN = {"course": COURSE, "assignment": "hw1", "folder": "course", "per_submission": 2}

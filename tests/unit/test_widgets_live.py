@@ -29,6 +29,7 @@ from tests.unit.widget_fakes import (
     quiz_state,
     sent,
     serve_quiz,
+    settle,
     synced,
     wait_for_socket,
 )
@@ -660,6 +661,7 @@ def test_team_mode_shows_team_scores_with_mine_marked(
 def test_a_close_frame_shows_the_rooms_results_at_once_then_asks_for_mine(
     cl_page: Any, cl_fake_server: FakeServer
 ) -> None:
+    cl_page.clock.install()
     mount(
         cl_page,
         cl_fake_server.origin,
@@ -689,8 +691,7 @@ def test_a_close_frame_shows_the_rooms_results_at_once_then_asks_for_mine(
     assert "Squared error" in bar.inner_text()  # the text from the question on screen
     assert by_testid(cl_page, "live-verdict").get_attribute("data-correct") == "pending"
     assert by_testid(cl_page, "live").get_attribute("data-phase") == "closed"
-    cl_page.wait_for_function(f"() => model.sent.length > {before}")
-    cl_page.wait_for_timeout(400)
+    settle(cl_page, frames=1)
     assert sent(cl_page)[before:] == [{"type": "live_refresh", "session": SID}]
     set_live(cl_page, live_view("closed", 0))  # the kernel's refetch
     assert by_testid(cl_page, "live-verdict").get_attribute("data-correct") == "true"
@@ -700,6 +701,7 @@ def test_a_close_frame_shows_the_rooms_results_at_once_then_asks_for_mine(
 def test_frames_already_shown_or_of_other_rounds_ask_for_nothing(
     cl_page: Any, cl_fake_server: FakeServer
 ) -> None:
+    cl_page.clock.install()
     mount(
         cl_page,
         cl_fake_server.origin,
@@ -720,7 +722,7 @@ def test_frames_already_shown_or_of_other_rounds_ask_for_nothing(
     cl_fake_server.push(
         {**base, "quiz": "other", "action": "ended", "session": SID, "state": session("ended")}
     )
-    cl_page.wait_for_timeout(800)
+    settle(cl_page, frames=3)
     assert len(sent(cl_page)) == before
     # a new round of this quiz starts: the view asks for the quiz's current round
     cl_fake_server.push({**base, "action": "started", "session": SID + 1})
@@ -873,6 +875,7 @@ def test_a_host_refusal_is_shown_in_the_live_panel(
 def test_an_ended_frame_after_the_results_needs_no_refetch_and_gives_the_quiz_back(
     cl_page: Any, cl_fake_server: FakeServer
 ) -> None:
+    cl_page.clock.install()
     mount(
         cl_page,
         cl_fake_server.origin,
@@ -896,5 +899,5 @@ def test_an_ended_frame_after_the_results_needs_no_refetch_and_gives_the_quiz_ba
     by_testid(cl_page, "live-ended").wait_for(timeout=2_000)
     assert by_testid(cl_page, "live-my-rank").inner_text().startswith("You finished number 1")
     assert by_testid(cl_page, "quiz-questions").is_visible()
-    cl_page.wait_for_timeout(500)
+    settle(cl_page, frames=1)
     assert len(sent(cl_page)) == before  # the view already had the last results

@@ -20,6 +20,7 @@ from tests.unit.widget_fakes import (
     mount,
     quiz_state,
     sent,
+    settle,
     wait_for_socket,
 )
 
@@ -305,6 +306,7 @@ def test_an_empty_leaderboard_says_so(cl_page: Any, cl_fake_server: FakeServer) 
 def test_events_for_this_quiz_refetch_once_through_the_relay_socket(
     cl_page: Any, cl_fake_server: FakeServer
 ) -> None:
+    cl_page.clock.install()
     mount(cl_page, cl_fake_server.origin, "quiz.js", quiz_state(), config="token")
     wait_for_socket(cl_page, cl_fake_server)
     assert cl_fake_server.socket_queries == ["token=abc"]
@@ -314,12 +316,11 @@ def test_events_for_this_quiz_refetch_once_through_the_relay_socket(
         )
     cl_fake_server.push({"type": "quiz", "action": "updated", "course": "stats", "quiz": "other"})
     cl_fake_server.push({"type": "discussion", "course": "stats", "quiz": "week-3"})
-    cl_page.wait_for_function("() => model.sent.length >= 2")
-    cl_page.wait_for_timeout(1200)
+    settle(cl_page, frames=5)
     assert sent(cl_page) == [{"type": "refresh"}, {"type": "refresh"}]
     # Others' scores concern boards, not this learner's quiz.
     cl_fake_server.push({"type": "quiz", "action": "scores", "course": "stats", "quiz": "week-3"})
-    cl_page.wait_for_timeout(1200)
+    settle(cl_page, frames=6)
     assert len(sent(cl_page)) == 2
     cl_fake_server.push({"type": "live", "course": "stats", "quiz": "week-3", "question": "loss"})
     cl_page.wait_for_function("() => model.sent.length >= 3")
@@ -343,12 +344,12 @@ def test_without_a_relay_the_widget_polls_every_30_seconds(
 def test_a_course_board_refetches_when_scores_change(
     cl_page: Any, cl_fake_server: FakeServer
 ) -> None:
+    cl_page.clock.install()
     state = board_state(BOARD, quiz_id="")
     mount(cl_page, cl_fake_server.origin, "leaderboard.js", state, config="plain")
     wait_for_socket(cl_page, cl_fake_server)
     assert cl_fake_server.socket_queries == [""]  # no token in the page config, none sent
     cl_fake_server.push({"type": "quiz", "action": "scores", "course": "other", "quiz": "q"})
     cl_fake_server.push({"type": "quiz", "action": "scores", "course": "stats", "quiz": "q"})
-    cl_page.wait_for_function("() => model.sent.length >= 2")
-    cl_page.wait_for_timeout(1200)
+    settle(cl_page, frames=2)
     assert sent(cl_page) == [{"type": "refresh"}, {"type": "refresh"}]

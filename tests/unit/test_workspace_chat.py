@@ -18,6 +18,8 @@ from jupyterlab_chat.models import NewMessage
 from jupyterlab_chat.ychat import YChat
 from pycrdt import Array, Doc, Map
 
+from tests.helpers.waiting import wait_until_async
+
 
 def test_the_chat_is_made_once_with_everyone_mentionable(tmp_path: Path) -> None:
     path = ensure_chat(tmp_path, "red", ["ada", "ben"])
@@ -42,10 +44,23 @@ def test_a_file_that_is_not_a_chat_is_left_alone(tmp_path: Path) -> None:
     assert chat_path(None) == "cohort-chat.chat"
 
 
-def room_chat() -> YChat:
-    chat = YChat(ydoc=Doc())
-    watch_chat(chat, sender)
-    return chat
+def room_chat() -> tuple[YChat, SenderBook]:
+    chat, book = YChat(ydoc=Doc()), SenderBook()
+    watch_chat(chat, sender, book)
+    return chat, book
+
+
+async def judged(room: YChat, book: SenderBook, account: str = "") -> None:
+    """Until the room has judged what it holds: every message under the sender the book
+    has for it as it stands, else ``account`` (what ``watch_chat`` puts right, in a
+    callback just after the transaction). Also the signal that a message which needed no
+    correction has been looked at: the book holds it."""
+
+    def agree() -> bool:
+        messages = [m for m in list(room._ymessages) if hasattr(m, "get")]
+        return all(m.get("sender") == (book.sender_of(m) or account) for m in messages)
+
+    await wait_until_async(agree, 5, "the room to judge its messages")
 
 
 class Client:
@@ -67,26 +82,26 @@ def copy_of(chat: YChat) -> Client:
     return Client(chat)
 
 
-async def deliver(room: YChat, update: bytes, user: str) -> None:
+async def deliver(room: YChat, book: SenderBook, update: bytes, user: str) -> None:
     async def serve() -> None:
         sender.set(user)  # the connection's authenticated user, as in rooms.py
         room.ydoc.apply_update(update)
 
     await asyncio.ensure_future(serve())
-    await asyncio.sleep(0.01)  # the correction runs right after the transaction
+    await judged(room, book)
 
 
 async def test_a_message_sent_as_someone_else_is_put_back_under_its_sender() -> None:
-    room = room_chat()
+    room, book = room_chat()
     ada = copy_of(room)
     before = ada.ydoc.get_state()
     ada.add_message(NewMessage(body="I am ben", sender="ben"))
-    await deliver(room, ada.ydoc.get_update(before), "ada")
+    await deliver(room, book, ada.ydoc.get_update(before), "ada")
     assert [m.sender for m in room.get_messages()] == ["ada"]
 
 
 async def test_an_honest_message_and_a_mention_pass_unchanged() -> None:
-    room = room_chat()
+    room, book = room_chat()
     ada = copy_of(room)
     before = ada.ydoc.get_state()
     with ada.ydoc.transaction():
@@ -101,7 +116,7 @@ async def test_an_honest_message_and_a_mention_pass_unchanged() -> None:
                 }
             )
         )
-    await deliver(room, ada.ydoc.get_update(before), "ada")
+    await deliver(room, book, ada.ydoc.get_update(before), "ada")
     (message,) = room.get_messages()
     assert (message.sender, message.mentions) == ("ada", ["ben"])
     # Changing the sender of an existing message later is put back too (once ada has the
@@ -109,11 +124,11 @@ async def test_an_honest_message_and_a_mention_pass_unchanged() -> None:
     ada.ydoc.apply_update(room.ydoc.get_update(ada.ydoc.get_state()))
     before = ada.ydoc.get_state()
     ada._ymessages[0]["sender"] = "ben"
-    await deliver(room, ada.ydoc.get_update(before), "ada")
+    await deliver(room, book, ada.ydoc.get_update(before), "ada")
     assert room.get_messages()[0].sender == "ada"
 
 
-async def loaded_from_file(room: YChat, content: str) -> None:
+async def loaded_from_file(room: YChat, book: SenderBook, account: str, content: str) -> None:
     """The file changed on disk and the room reloaded it: no connection's task."""
 
     async def reload() -> None:
@@ -121,7 +136,7 @@ async def loaded_from_file(room: YChat, content: str) -> None:
         room.set(content)
 
     await asyncio.ensure_future(reload())
-    await asyncio.sleep(0.01)
+    await judged(room, book, account)
 
 
 async def test_a_message_changed_in_the_file_shows_under_no_ones_name(tmp_path: Path) -> None:
@@ -133,7 +148,7 @@ async def test_a_message_changed_in_the_file_shows_under_no_ones_name(tmp_path: 
     with ada.ydoc.transaction():
         for mid, body in (("m1", "see you"), ("m2", "my plan")):
             ada._ymessages.append(Map({"id": mid, "body": body, "sender": "ada", "time": 1.0}))
-    await deliver(room, ada.ydoc.get_update(before), "ada")
+    await deliver(room, book, ada.ydoc.get_update(before), "ada")
     assert [m.sender for m in room.get_messages()] == ["ada", "ada"]
     assert SenderBook.load(book.store).entries.keys() == {"m1", "m2"}  # kept for next time
 
@@ -141,7 +156,10 @@ async def test_a_message_changed_in_the_file_shows_under_no_ones_name(tmp_path: 
     content["messages"][1]["body"] = "I copied my answers"
     content["messages"].append({"id": "m3", "body": "exam cancelled", "sender": "teach", "time": 2})
     content["users"]["teach"] = {"username": "teach", "display_name": "Your instructor"}
-    await loaded_from_file(room, json.dumps(content))
+    await loaded_from_file(room, book, "cohort-x-red", json.dumps(content))
+    await wait_until_async(
+        lambda: room.get_users()["teach"].display_name == "teach", 5, "the users put right"
+    )
     assert {m.id: m.sender for m in room.get_messages()} == {
         "m1": "ada",
         "m2": "cohort-x-red",
@@ -157,20 +175,19 @@ async def test_a_message_changed_in_the_file_shows_under_no_ones_name(tmp_path: 
     content = json.loads(room.get())
     content["messages"][0]["sender"] = "ben"
     again.set(json.dumps(content))
-    watch_chat(again, sender, SenderBook.load(book.store), "cohort-x-red")
-    await asyncio.sleep(0.01)
+    watch_chat(again, sender, SenderBook.load(book.store), "cohort-x-red")  # checks at once
     assert again.get_messages()[0].sender == "ada"
 
 
 async def test_changing_someone_elses_message_makes_it_yours() -> None:
-    room = room_chat()
+    room, book = room_chat()
     ada = copy_of(room)
     before = ada.ydoc.get_state()
     ada._ymessages.append(Map({"id": "m1", "body": "hello", "sender": "ada", "time": 1.0}))
-    await deliver(room, ada.ydoc.get_update(before), "ada")
+    await deliver(room, book, ada.ydoc.get_update(before), "ada")
     ben = copy_of(room)
     before = ben.ydoc.get_state()
     ben._ymessages[0]["body"] = "I give up"
-    await deliver(room, ben.ydoc.get_update(before), "ben")
+    await deliver(room, book, ben.ydoc.get_update(before), "ben")
     (message,) = room.get_messages()
     assert (message.body, message.sender) == ("I give up", "ben")

@@ -392,14 +392,35 @@ def sent(page: Any) -> list[dict[str, Any]]:
     return page.evaluate("() => model.sent")
 
 
+# Counts the event frames the page's widgets were handed: a listener on the page's shared
+# event hub (widgets/live.js), subscribed after the widgets', so it is told of each frame
+# after them (the hub calls its listeners in the order they came).
+COUNT_FRAMES = """() => {
+  window.clFrames = 0;
+  globalThis[Symbol.for("cohortlab.widgets.events.v1")].subscribe({
+    event() { window.clFrames += 1; },
+  });
+}"""
+
+#: Longer than any wait a frame sets before its refetch is sent (live.js DEBOUNCE_MS).
+REFETCH_WAIT_MS = 1_000
+
+
 def wait_for_socket(page: Any, server: FakeServer) -> None:
-    """Until the page's event stream is open and has had its hello frame."""
-    for _ in range(50):
-        if server.sockets:
-            break
-        page.wait_for_timeout(100)
+    """Until the page's event stream is open and has had its hello frame (the widget's root
+    then says ``data-events="connected"``); from then on the page counts frames."""
+    page.locator('[data-events="connected"]').first.wait_for(state="attached", timeout=10_000)
     assert server.sockets, "the widget opened no event stream"
-    page.wait_for_timeout(300)
+    page.evaluate(COUNT_FRAMES)
+
+
+def settle(page: Any, frames: int) -> None:
+    """Until the page's widgets have handled ``frames`` frames since ``wait_for_socket``,
+    and every refetch those asked for has been sent: the page's clock (``page.clock.install()``
+    before ``mount``) is run past the longest wait a frame sets, which fires those timers
+    at once. How a test knows a frame asked for nothing, without a sleep."""
+    page.wait_for_function("(n) => window.clFrames >= n", arg=frames)
+    page.clock.run_for(REFETCH_WAIT_MS)
 
 
 def by_testid(page: Any, name: str) -> Any:
