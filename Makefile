@@ -15,7 +15,7 @@ LABEXT_SRC := $(shell find extensions/labextension/src extensions/labextension/s
 OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: setup demo test bench lint format clean system-deps browser-deps names lock audit
+.PHONY: setup demo test bench lint format clean system-deps browser-deps names reachable lock audit
 
 # The demo's public name; every person's server and the service get a subdomain of it.
 PUBLIC_HOST ?= hub.localhost
@@ -60,6 +60,11 @@ browser-deps:
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/noto || { $(APT_GET) update -qq && \
 		$(APT_GET) install -y -qq chromium fonts-noto-color-emoji; }
 
+# The demo people's servers run as other accounts: a clone they cannot reach (in a 0700 home)
+# stops here at once with one line saying why (hub_config/reachable.py, which seed.py uses too).
+reachable: system-deps
+	@/usr/bin/python3 hub_config/reachable.py $(VENV)
+
 # Per-user origins: *.hub.localhost must resolve to loopback for every process (not only
 # Chromium); stops at once with one line saying what to do when it cannot be made so.
 names:
@@ -67,7 +72,7 @@ names:
 
 # COHORTLAB_DEMO_SETUP=1: once the hub is up, its service cohortlab-demo-setup makes the cohort
 # workspaces and has the learners submit hw1 (hub_config/demo_setup.py; idempotent).
-demo: names setup
+demo: reachable names setup
 	$(PY) hub_config/seed.py --state-dir $(STATE)
 	@echo
 	@echo "  CohortLab demo hub: http://$(PUBLIC_HOST):8000  (http://127.0.0.1:8000 redirects there)"
@@ -83,7 +88,7 @@ demo: names setup
 # Two workers (pytest-xdist), one test file each at a time: each worker starts its own hub
 # and Chromium when its first test needs them. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
-test: names setup browser-deps
+test: reachable names setup browser-deps
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup

@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from demo_course import COURSE, DEMO_PEOPLE, INSTRUCTORS  # noqa: E402
+from reachable import check_reachable_by_others  # noqa: E402
 
 NOTEBOOKS = REPO / "notebooks"
 # The demo course's nbgrader source folder: one folder per assignment.
@@ -63,17 +64,6 @@ def ensure_person(name: str) -> Path:
     os.chown(home, entry.pw_uid, entry.pw_gid)
     os.chmod(home, 0o700)  # no one else's kernel may read it
     return home
-
-
-def check_reachable_by_others(path: Path) -> None:
-    """Servers run as other accounts: every folder above the venv must let them through."""
-    for parent in [path, *path.parents]:
-        if parent.exists() and not parent.stat().st_mode & 0o001:
-            raise SystemExit(
-                f"seed: {parent} is not searchable by other accounts, so servers running as "
-                f"the demo people cannot run {path}. Put the repository under a world-readable "
-                "folder (e.g. /opt or /srv) or run `chmod o+x` on that folder."
-            )
 
 
 def copy_notebooks(home: Path, owner: str | None) -> None:
