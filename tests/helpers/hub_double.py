@@ -34,6 +34,8 @@ class Token:
     kind: str  # "user" or "service"
     owner: str
     scopes: frozenset[str]
+    #: requested without scopes: it has whatever its owner has now (shares included)
+    inherit: bool = False
     id: str = field(default_factory=lambda: f"a{secrets.token_hex(4)}")
 
 
@@ -71,11 +73,33 @@ class HubState:
     def mint(self, kind: str, owner: str, scopes: list[str] | None = None) -> str:
         """A new token of ``owner``; without ``scopes`` it has all of the owner's (JupyterHub's
         default for a token requested with none)."""
-        orm_owner = orm.User(name=owner) if kind == "user" else orm.Service(name=owner)
-        raw = set(scopes) if scopes is not None else self.role_scopes(kind, owner)
         token = secrets.token_hex(16)
-        self.tokens[token] = Token(kind, owner, frozenset(expand_scopes(raw, owner=orm_owner)))
+        if scopes is None:
+            self.tokens[token] = Token(kind, owner, self.owner_scopes(kind, owner), inherit=True)
+        else:
+            self.tokens[token] = Token(kind, owner, self.expand(kind, owner, set(scopes)))
         return token
+
+    def expand(self, kind: str, owner: str, raw: set[str]) -> frozenset[str]:
+        orm_owner = orm.User(name=owner) if kind == "user" else orm.Service(name=owner)
+        return frozenset(expand_scopes(raw, owner=orm_owner))
+
+    def owner_scopes(self, kind: str, owner: str) -> frozenset[str]:
+        """Everything the user or service may do now: its roles' scopes and, for a user, the
+        servers shared with them or their groups (``access:servers!server=<owner>/``)."""
+        scopes = self.expand(kind, owner, self.role_scopes(kind, owner))
+        if kind != "user":
+            return scopes
+        groups = set(self.groups_of(owner))
+        shared = {
+            f"access:servers!server={server}/"
+            for server, holders in self.shares.items()
+            if owner in holders["users"] or groups & holders["groups"]
+        }
+        return scopes | shared
+
+    def scopes_of(self, token: Token) -> frozenset[str]:
+        return self.owner_scopes(token.kind, token.owner) if token.inherit else token.scopes
 
     def user_model(self, name: str) -> dict[str, Any]:
         created = self.users[name].isoformat().replace("+00:00", "Z")
@@ -90,6 +114,7 @@ class HubState:
             "created": created,
             "last_activity": None,
             "servers": {},
+            "user_info": None,
         }
 
     def group_model(self, name: str) -> dict[str, Any]:
@@ -138,7 +163,7 @@ class DoubleHandler(web.RequestHandler):
             granted |= {f"{scope}!server={user}/"}
         if group is not None:
             granted |= {f"{scope}!group={group}"}
-        if not granted & token.scopes:
+        if not granted & self.state.scopes_of(token):
             raise web.HTTPError(403, f"Action is not authorized with current scopes; needs {scope}")
 
     def body(self) -> Any:
@@ -203,7 +228,7 @@ class SelfHandler(DoubleHandler):
             model = self.state.user_model(token.owner)
         else:  # a service identifies itself with read:services:name only
             model = {"kind": "service", "name": token.owner, "admin": False}
-        model.update(token_id=token.id, session_id=None, scopes=sorted(token.scopes))
+        model.update(token_id=token.id, session_id=None, scopes=sorted(self.state.scopes_of(token)))
         self.write_json(model)
 
 
@@ -247,7 +272,7 @@ class TokensHandler(DoubleHandler):
                 "user": name,
                 "kind": "api_token",
                 "note": body.get("note") or "Requested via api",
-                "scopes": sorted(model.scopes),
+                "scopes": sorted(self.state.scopes_of(model)),
             },
             201,
         )
