@@ -127,6 +127,8 @@ class ProgressHandler(web.RequestHandler):
         self.set_header("Content-Type", "text/event-stream")
         for event in script:
             if event.get("sleep"):
+                # Kept: a hub still spawning, silent for longer than the caller waits, is the
+                # case under test (its timer and the caller's run on the same event loop).
                 await asyncio.sleep(event["sleep"])
                 continue
             self.write(f"data: {json.dumps(event)}\n\n")

@@ -58,14 +58,19 @@ async def test_each_connection_task_attributes_only_its_own_updates() -> None:
     ada_update = update_from(ada, lambda nb: nb.ycells[0]["source"].insert(0, "x = 1"))
     ben_update = update_from(ben, lambda nb: nb.ycells[1]["source"].insert(7, " more"))
 
-    async def serve(name: str, update: bytes, pause: float) -> None:
+    ben_applied = asyncio.Event()
+
+    async def serve(name: str, update: bytes, after: asyncio.Event | None = None) -> None:
         sender.set(name)  # what the handler's __anext__ does in its connection's task
-        await asyncio.sleep(pause)  # the other connection runs meanwhile
+        if after is not None:
+            await after.wait()  # the other connection runs meanwhile
         room.ydoc.apply_update(update)
+        if name == "ben":
+            ben_applied.set()
 
     await asyncio.gather(
-        asyncio.ensure_future(serve("ada", ada_update, 0.02)),
-        asyncio.ensure_future(serve("ben", ben_update, 0.0)),
+        asyncio.ensure_future(serve("ada", ada_update, after=ben_applied)),
+        asyncio.ensure_future(serve("ben", ben_update)),
     )
     cells = recorder.notebook("nb.ipynb")
     assert cells["c1"]["edited_by"] == "ada"
