@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
 from tests.helpers.hub import Hub
 from tests.helpers.peer_review import api, my_numbers, open_round
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import output_settled, wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "peer-review.png"
 UI_MS = 30_000
@@ -132,9 +132,9 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
         ".jp-Cell", has=page.locator(".jp-OutputArea-output i", has_text="ran")
     )
     expect(ran_cell.locator(".jp-OutputArea-child")).to_have_count(2, timeout=KERNEL_MS)
-    # ... then a fixed window: this checks that nothing runs, so there is no event to wait
-    # for; 500 ms covers the image's failed load and a script's turn after the drawing.
-    page.wait_for_timeout(500)
+    # ... then until the image's load has failed and its handlers had their turn (a
+    # JavaScript output, had it been run, ran as it was drawn)
+    output_settled(ran_cell.locator(".jp-OutputArea"), timeout=KERNEL_MS)
     assert _pwned(page) is None
 
     # a comment on an output, from its context menu; one on a cell, from the keyboard

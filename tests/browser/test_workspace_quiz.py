@@ -14,6 +14,7 @@ process, record nothing.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from tests.helpers.waiting import wait_until
 from tests.integration.test_workspace_identity import account_token
 
 WIDGET_MS = 60_000
+KERNEL_RUN_MS = 60_000
 
 
 def _spec(quiz_id: str) -> dict[str, Any]:
@@ -132,6 +134,22 @@ def _run_all(page: Any, hub: Hub, account: str, path: str) -> None:
     page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
 
 
+def _run_again(page: Any, other: Any, cell: int) -> None:
+    """Run code cell ``cell`` again from ``page``; until both pages show its new count."""
+    prompts = [
+        p.locator(".jp-NotebookPanel .jp-CodeCell").nth(cell).locator(".jp-InputPrompt")
+        for p in (page, other)
+    ]
+    counted = re.compile(r"\[\d+\]:")
+    expect(prompts[0]).to_have_text(counted, timeout=KERNEL_RUN_MS)  # its first run is over
+    before = prompts[0].inner_text().strip()
+    page.locator(".jp-NotebookPanel .jp-CodeCell").nth(cell).locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")  # run it, staying on it (no new cell below)
+    for prompt in prompts:
+        expect(prompt).not_to_have_text(before, timeout=KERNEL_RUN_MS)
+        expect(prompt).to_have_text(counted, timeout=KERNEL_RUN_MS)
+
+
 def _quiz(page: Any) -> Any:
     """The loaded Quiz widget, with its event stream (the lab client's) connected."""
     page.get_by_test_id("quiz-title").wait_for(timeout=WIDGET_MS)
@@ -162,11 +180,12 @@ def _play(hub: Hub, account: str, path: str, ada: Any, ben: Any) -> None:
     assert _answer(ada_quiz, "pandas") == "Correct."
     assert _answer(ben_quiz, "requests") == "Not correct."
     # Neither sees the other's selection or verdict (nothing went through the kernel). First
-    # ben's answer reaches ada's page by the service (her board ranks both), then a fixed
-    # window, on purpose: this checks that nothing arrives, so there is no event to wait for;
-    # 1.5 s is time for a selection shared through the kernel's model to come back.
+    # ben's answer reaches ada's page by the service (her board ranks both); then ada runs a
+    # cell again: a selection shared through the kernel's widget model would have reached
+    # the pages before that run's execution count (the kernel handles and answers messages
+    # in order).
     expect(ada.locator('[data-testid="leaderboard-row"]')).to_have_count(2, timeout=30_000)
-    ada.wait_for_timeout(1500)
+    _run_again(ada, ben, cell=2)
     assert _checked(ada_quiz) == ["quiz-question-lib-choice-pd"]
     assert _checked(ben_quiz) == ["quiz-question-lib-choice-req"]
     assert ada_quiz.get_by_test_id("quiz-question-lib-verdict").inner_text() == "Correct."

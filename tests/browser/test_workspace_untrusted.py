@@ -20,6 +20,7 @@ from tests.browser.test_cohort_workspace import cohort  # noqa: F401
 from tests.browser.test_workspace_quiz import _workspace_tab
 from tests.helpers.api import Person
 from tests.helpers.hub import Hub
+from tests.helpers.waiting import output_settled
 
 COURSE = "demo101"
 HOSTILE = f'''from IPython.display import HTML, Javascript, display
@@ -93,10 +94,9 @@ def test_no_output_of_the_shared_kernel_runs_script_in_any_members_browser(
         assert output.locator('[data-testid="leaderboard-error"]').count() == 0
         # The spoof's view drawn too: every output and widget model has reached this page.
         output.locator('[data-testid="quiz"]').wait_for(state="attached", timeout=30000)
-        # A fixed window, on purpose: this checks that nothing runs, so there is no event to
-        # wait for; 2 s is time for a script, an image's failed load or a widget's code that
-        # was going to run after the outputs were drawn.
-        tab.wait_for_timeout(2000)
+        # Until the images' loads have failed, their handlers had their turn, and a module
+        # imported after the widgets' models were made (anywidget imports `_esm` then) ran.
+        output_settled(output)
         assert tab.evaluate(MARKS) == [], who
         assert tab.evaluate("getComputedStyle(document.body).outlineWidth") != "7px", who
         text = output.inner_text()

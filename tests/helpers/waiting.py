@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -72,3 +72,34 @@ async def wait_until_async(
             deadline.last = e
         deadline.give_up_if_late()
         await asyncio.sleep(interval)
+
+
+# The page-side part of ``output_settled``: every image in ``root`` asked for again, by an
+# image of the page's own made now (the same address, so its load or error event comes after
+# the first one's), then a module of the page's own imported (after any the output began to
+# import, as anywidget does a widget's ``_esm``).
+_AFTER_OUTPUT = """async (root) => {
+  const again = (img) => new Promise((done) => {
+    const canary = new Image();
+    canary.onload = canary.onerror = done;
+    canary.src = img.src;
+  });
+  await Promise.all([...root.querySelectorAll("img")].map(again));
+  const module = new Blob(["export default 1;"], { type: "text/javascript" });
+  await import(URL.createObjectURL(module)).catch(() => null);  // refused by a policy: also done
+  return true;
+}"""
+
+
+def output_settled(locator: Any, timeout: float = 30_000) -> None:
+    """Until what is drawn in ``locator`` has had its chance to run script: its images have
+    finished loading (or failing), with their ``load``/``error`` handlers called, and a module
+    the page imports after them has run. The positive signal a browser test that checks that
+    *nothing* ran waits for, instead of a fixed window (Playwright; ``timeout`` in ms)."""
+    root = locator.element_handle(timeout=timeout)
+    locator.page.wait_for_function(
+        "(root) => [...root.querySelectorAll('img')].every((img) => img.complete)",
+        arg=root,
+        timeout=timeout,
+    )
+    locator.evaluate(_AFTER_OUTPUT, timeout=timeout)

@@ -275,11 +275,13 @@ async def test_two_members_typing_into_the_same_cell_at_once_converge(
         start = ann.text()
         await bob.wait_for(lambda c: c.text() == start, 10)
         # Both type at the end of the cell, each keystroke made before the other's arrives:
-        # every pair is a concurrent insert at the same place.
-        for a, b in zip("ann-was-here", "BOB+WAS+HERE", strict=True):
+        # every pair is a concurrent insert at the same place (the next pair once both
+        # have both keystrokes of this one).
+        for n, (a, b) in enumerate(zip("ann-was-here", "BOB+WAS+HERE", strict=True), 1):
             ann.append(a)
             bob.append(b)
-            await asyncio.sleep(0.01)
+            await ann.wait_for(lambda c, n=n: len(c.text()) == len(start) + 2 * n, 10)
+            await bob.wait_for(lambda c, n=n: len(c.text()) == len(start) + 2 * n, 10)
         expected = len(start) + 24
         await ann.wait_for(lambda c: len(c.text()) == expected, 10)
         await bob.wait_for(lambda c: len(c.text()) == expected, 10)

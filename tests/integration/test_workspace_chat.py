@@ -24,7 +24,7 @@ from pycrdt import (
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 from tests.integration.test_cohort_workspace import Course
 
 
@@ -131,10 +131,7 @@ class ChatClient:
         return None
 
     async def wait_for(self, check, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while not check(self):
-            assert time.monotonic() < deadline, f"{self.name}: not true within {timeout} s"
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: check(self), timeout, f"{self.name}: {check!r}")
 
     def close(self) -> None:
         self.ws.close()
