@@ -460,22 +460,27 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             page.keyboard.type("  # edited")
             page.keyboard.press("Escape")
             page.locator(".jp-NotebookPanel .jp-Cell").nth(2).click()
-        else:  # the kernel's language_info makes a fresh notebook dirty: save it first
-            # (it comes with the kernel's info reply, so once the kernel is idle; under a
-            # loaded machine the kernel can take longer to start than the rest of the lab)
-            page.locator(
-                '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]'
-            ).wait_for(timeout=LAB_TIMEOUT_MS)
-            page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", timeout=30_000)
-            page.keyboard.press("Control+s")
-            # a person's save still on its way would race the stamp (see the closing note
-            # of the session that added this): wait until it is on disk, and (the tab no
-            # longer dirty, below) until the server has answered it, so it is written whole
+        else:
+            # The kernel's language_info changes a fresh notebook, and a save of it still on
+            # its way would race the stamp (see the closing note of the session that added
+            # this): wait until it is on disk, and (the tab no longer dirty, below) until the
+            # server has answered. The collaboration server saves the change by itself a
+            # moment after the kernel starts (the tab may never show it unsaved); if the tab
+            # does show it unsaved, ada saves it as people do.
+            saving: list[bool] = []
+
+            def language_info_saved() -> bool:
+                dirty = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
+                if dirty and not saving:
+                    saving.append(True)
+                    page.keyboard.press("Control+s")
+                return "language_info" in dest.read_text()
+
             wait_until(
-                lambda: "language_info" in dest.read_text(),
-                timeout=10,
-                interval=0.1,
-                what="ada's save on disk",
+                language_info_saved,
+                timeout=LAB_TIMEOUT_MS / 1000,  # the kernel starts first
+                interval=0.2,
+                what="the kernel's language_info saved to disk",
             )
         page.wait_for_function(
             "args => !!document.querySelector(args[0]) === args[1]",
