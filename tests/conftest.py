@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,32 @@ def _backends() -> list[object]:
         )
     )
     return backends
+
+
+#: Test workers (pytest-xdist) share these two locks: every test holds ``_RUN`` shared while
+#: it runs (its fixtures' set-up and tear-down included), a test marked ``exclusive`` holds
+#: it alone. ``_GATE`` keeps a waiting exclusive test from being starved: while it waits,
+#: no other test starts.
+_GATE = Path("/tmp/cohortlab-tests-gate.lock")
+_RUN = Path("/tmp/cohortlab-tests-run.lock")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    alone = item.get_closest_marker("exclusive") is not None
+    with _GATE.open("a") as gate, _RUN.open("a") as run:
+        fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        fcntl.flock(run, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(run, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)
 
 
 @pytest.fixture(params=_backends())

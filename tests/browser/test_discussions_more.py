@@ -469,12 +469,21 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             # does show it unsaved, ada saves it as people do.
             saving: list[bool] = []
 
+            def kernel_idle() -> bool:  # the server's view: its info reply has come
+                sessions = cl_hub.api(
+                    "GET", "/user/ada/api/sessions", cl_hub.token_for("ada")
+                ).json()
+                return any(
+                    s["path"] == name and (s.get("kernel") or {}).get("execution_state") == "idle"
+                    for s in sessions
+                )
+
             def language_info_saved() -> bool:
                 dirty = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
                 if dirty and not saving:
                     saving.append(True)
                     page.keyboard.press("Control+s")
-                return "language_info" in dest.read_text()
+                return "language_info" in dest.read_text() and kernel_idle()
 
             wait_until(
                 language_info_saved,
@@ -488,6 +497,8 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             timeout=10_000,
         )
         assert tab.count() == 1
+        stamped: list[Any] = []  # the server extension's answer, if the lab asked it
+        page.on("response", lambda r: stamped.append(r) if "notebook-key" in r.url else None)
         page.get_by_test_id("cl-compose-body").fill(f"Why 42, {tag}?")
         page.get_by_test_id("cl-compose-submit").click()
         threads = page.get_by_test_id("cl-cell-threads").get_by_test_id("cl-thread")
@@ -505,7 +516,8 @@ def test_a_notebook_outside_the_course_gets_its_keys_on_disk_when_first_discusse
             assert all(len(k) == 36 for k in keys)
             assert "# edited" in "".join(on_disk["cells"][1]["source"])
         else:  # the server extension's stamps are fresh UUID4 hex keys
-            assert all(len(k) == 32 for k in keys)
+            answers = [f"{r.status} {r.text()}" for r in stamped] or "the lab never asked"
+            assert all(len(k) == 32 for k in keys), (keys, answers)
         thread = _api(cl_hub, "GET", f"/threads/{thread_id}", "ada")
         assert (thread["notebook_key"], thread["cell_key"]) == (stamp["notebook_key"], keys[2])
         assert thread["anchor"]["path"] == name and thread["anchor"]["quote"] == "x = 42"
