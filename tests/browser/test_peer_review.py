@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.helpers.browser import LAB_TIMEOUT_MS, open_lab
@@ -178,11 +179,17 @@ def test_a_learner_reviews_a_submission_in_jupyterlab(
         },
     ]
     # the list says so too (the sheet's save refreshes it)
-    page.wait_for_function(
-        "sel => document.querySelector(sel)?.dataset.state === 'submitted'",
-        arg=f'[data-testid="cl-reviews-assignment"][data-submission="{number}"]',
-        timeout=UI_MS,
-    )
+    row = f'[data-testid="cl-reviews-assignment"][data-submission="{number}"]'
+    try:
+        page.wait_for_function(
+            "sel => document.querySelector(sel)?.dataset.state === 'submitted'",
+            arg=row,
+            timeout=UI_MS,
+        )
+    except PlaywrightTimeout:  # seen under load, cause not found yet: say what the list shows
+        shown = page.get_by_test_id("cl-reviews-panel").first.inner_text()
+        message = f"the list did not follow the submission; it shows:\n{shown}"
+        raise AssertionError(message) from None
     shot = cl_artifacts / "peer-review.png"
     page.screenshot(path=str(shot))
     shutil.copyfile(shot, SCREENSHOT)
